@@ -1,0 +1,384 @@
+//! The bootstrap file of `spec/configuration.md`: tenants, orgs, products, users, memberships,
+//! clients, app keys and open login ways, applied as one idempotent upsert keyed by natural keys.
+//! Parsing and preparation (hashing clear-text secrets) happen here; the store applies the
+//! prepared file in one transaction and resolves references, naming the entry on a miss.
+
+use crate::clock::UnixTime;
+use crate::model::*;
+use crate::secret::TokenHash;
+use serde::Deserialize;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BootstrapFile {
+    #[serde(default)]
+    pub tenants: Vec<TenantEntry>,
+    #[serde(default)]
+    pub orgs: Vec<OrgEntry>,
+    #[serde(default)]
+    pub products: Vec<ProductEntry>,
+    #[serde(default)]
+    pub org_products: Vec<OrgProductEntry>,
+    #[serde(default)]
+    pub users: Vec<UserEntry>,
+    #[serde(default)]
+    pub memberships: Vec<MembershipEntry>,
+    #[serde(default)]
+    pub clients: Vec<ClientEntry>,
+    #[serde(default)]
+    pub app_keys: Vec<AppKeyEntry>,
+    #[serde(default)]
+    pub open_login_ways: Vec<OpenLoginWayEntry>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TenantEntry {
+    pub code: String,
+    pub id: Option<i64>,
+    pub name: String,
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    #[serde(default)]
+    pub sso_url: String,
+    #[serde(default)]
+    pub server_url: String,
+    #[serde(default = "never")]
+    pub sms_second_factor: SmsSecondFactor,
+}
+
+fn never() -> SmsSecondFactor {
+    SmsSecondFactor::Never
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrgEntry {
+    pub tenant: String,
+    pub code: String,
+    pub id: Option<i64>,
+    pub name: String,
+    #[serde(rename = "type", default = "saas")]
+    pub org_type: OrgType,
+    #[serde(default)]
+    pub logo: String,
+}
+
+fn saas() -> OrgType {
+    OrgType::Saas
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProductEntry {
+    pub id: i64,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrgProductEntry {
+    /// `TENANT/ORG`.
+    pub org: String,
+    pub product: i64,
+    #[serde(default)]
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserEntry {
+    pub username: String,
+    pub id: Option<i64>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub password: Option<String>,
+    pub password_hash: Option<String>,
+    #[serde(default = "platform")]
+    pub user_type: UserType,
+    #[serde(default = "local")]
+    pub source: UserSource,
+    #[serde(default)]
+    pub display_name: String,
+    #[serde(default)]
+    pub real_name: String,
+    #[serde(default)]
+    pub gender: i64,
+    pub birthday: Option<String>,
+    #[serde(default)]
+    pub title: String,
+    #[serde(default)]
+    pub employee_number: String,
+    #[serde(default)]
+    pub portrait: String,
+    #[serde(default)]
+    pub state: String,
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    #[serde(default = "yes")]
+    pub active: bool,
+    #[serde(default)]
+    pub phone_verified: bool,
+    #[serde(default)]
+    pub email_verified: bool,
+    pub expires_at: Option<String>,
+    pub locked_until: Option<String>,
+}
+
+fn platform() -> UserType {
+    UserType::P
+}
+fn local() -> UserSource {
+    UserSource::Local
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MembershipEntry {
+    pub user: String,
+    pub tenant: String,
+    pub org: String,
+    #[serde(default)]
+    pub roles: Vec<String>,
+    #[serde(default)]
+    pub default: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientEntry {
+    pub client_id: String,
+    pub client_secret: Option<String>,
+    /// The hex SHA-256 of the secret, instead of `client_secret`.
+    pub client_secret_sha256: Option<String>,
+    #[serde(default = "standard")]
+    pub dialect: Dialect,
+    #[serde(default)]
+    pub grant_types: Vec<GrantType>,
+    #[serde(default)]
+    pub redirect_uris: Vec<String>,
+    #[serde(default)]
+    pub post_logout_redirect_uris: Vec<String>,
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    pub tenant: Option<String>,
+    pub access_ttl: Option<String>,
+    pub refresh_ttl: Option<String>,
+}
+
+fn standard() -> Dialect {
+    Dialect::Standard
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppKeyEntry {
+    pub app_id: String,
+    pub app_key: String,
+    pub id: Option<i64>,
+    pub app_secret: Option<String>,
+    /// The hex SHA-256 of the secret, instead of `app_secret`.
+    pub app_secret_sha256: Option<String>,
+    /// `TENANT/ORG`.
+    pub org: String,
+    pub product: i64,
+    pub user: Option<String>,
+    #[serde(default)]
+    pub system_admin: bool,
+    #[serde(default = "yes")]
+    pub enabled: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OpenLoginWayEntry {
+    pub code: String,
+    pub name: String,
+    #[serde(default)]
+    pub url: String,
+}
+
+/// A user entry whose password is settled: the hash to store, or `None` for no password.
+#[derive(Debug, Clone)]
+pub struct PreparedUser {
+    pub entry: UserEntry,
+    pub password_hash: Option<String>,
+    pub expires_at: Option<UnixTime>,
+    pub locked_until: Option<UnixTime>,
+}
+
+#[derive(Debug, Clone)]
+pub struct PreparedClient {
+    pub entry: ClientEntry,
+    pub secret_hash: Option<TokenHash>,
+    pub access_ttl: Option<i64>,
+    pub refresh_ttl: Option<i64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct PreparedAppKey {
+    pub entry: AppKeyEntry,
+    pub secret_hash: TokenHash,
+}
+
+/// A bootstrap file checked and with every secret hashed, ready for the store.
+#[derive(Debug, Clone, Default)]
+pub struct PreparedBootstrap {
+    pub tenants: Vec<TenantEntry>,
+    pub orgs: Vec<OrgEntry>,
+    pub products: Vec<ProductEntry>,
+    pub org_products: Vec<OrgProductEntry>,
+    pub users: Vec<PreparedUser>,
+    pub memberships: Vec<MembershipEntry>,
+    pub clients: Vec<PreparedClient>,
+    pub app_keys: Vec<PreparedAppKey>,
+    pub open_login_ways: Vec<OpenLoginWayEntry>,
+}
+
+/// A problem in the file itself, naming the entry.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{entry}: {message}")]
+pub struct EntryError {
+    pub entry: String,
+    pub message: String,
+}
+
+pub fn entry_err(entry: impl Into<String>, message: impl Into<String>) -> EntryError {
+    EntryError { entry: entry.into(), message: message.into() }
+}
+
+/// Parses the TOML text; the error names the line (from `toml`).
+pub fn parse(text: &str) -> Result<BootstrapFile, String> {
+    toml::from_str(text).map_err(|e| one_line_toml_error(&e, text))
+}
+
+/// `line N: message`, one line, from a `toml` error.
+pub fn one_line_toml_error(e: &toml::de::Error, text: &str) -> String {
+    let msg = e.message().replace('\n', " ");
+    match e.span() {
+        Some(span) => {
+            let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
+            format!("line {line}: {msg}")
+        }
+        None => msg,
+    }
+}
+
+/// A duration such as `"30m"`, `"2h"` or `"30d"`, in whole seconds.
+pub fn parse_duration(s: &str) -> Result<i64, String> {
+    let d = humantime::parse_duration(s.trim()).map_err(|e| format!("bad duration {s:?}: {e}"))?;
+    i64::try_from(d.as_secs()).map_err(|_| format!("duration {s:?} too long"))
+}
+
+/// RFC 3339 instant to Unix seconds.
+pub fn parse_instant(s: &str) -> Result<UnixTime, String> {
+    time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+        .map(|t| t.unix_timestamp())
+        .map_err(|e| format!("bad RFC 3339 time {s:?}: {e}"))
+}
+
+/// Checks what can be checked without the database: formats, enums, duplicate keys, and that
+/// each secret comes in exactly one form.
+pub fn check(file: &BootstrapFile) -> Result<(), EntryError> {
+    use std::collections::HashSet;
+    fn dupes<'a>(kind: &str, keys: impl Iterator<Item = &'a str>) -> Result<(), EntryError> {
+        let mut seen = HashSet::new();
+        for (i, k) in keys.enumerate() {
+            if !seen.insert(k) {
+                return Err(entry_err(format!("{kind}[{i}] ({k})"), "appears twice in the file"));
+            }
+        }
+        Ok(())
+    }
+    dupes("tenants", file.tenants.iter().map(|t| t.code.as_str()))?;
+    dupes("users", file.users.iter().map(|u| u.username.as_str()))?;
+    dupes("clients", file.clients.iter().map(|c| c.client_id.as_str()))?;
+    dupes("app_keys", file.app_keys.iter().map(|a| a.app_key.as_str()))?;
+    for (i, t) in file.tenants.iter().enumerate() {
+        if t.code.trim().is_empty() {
+            return Err(entry_err(format!("tenants[{i}]"), "code is empty"));
+        }
+    }
+    for (i, o) in file.orgs.iter().enumerate() {
+        if o.code.trim().is_empty() {
+            return Err(entry_err(format!("orgs[{i}]"), "code is empty"));
+        }
+    }
+    for (i, u) in file.users.iter().enumerate() {
+        let name = format!("users[{i}] ({})", u.username);
+        if u.username.trim().is_empty() {
+            return Err(entry_err(name, "username is empty"));
+        }
+        if u.password.is_some() && u.password_hash.is_some() {
+            return Err(entry_err(name, "give password or password_hash, not both"));
+        }
+        if let Some(h) = &u.password_hash {
+            if !crate::password::is_supported_hash(h) {
+                return Err(entry_err(name, "password_hash is neither Argon2 nor bcrypt"));
+            }
+        }
+        if let Some(b) = &u.birthday {
+            let fmt = time::macros::format_description!("[year]-[month]-[day]");
+            time::Date::parse(b, &fmt).map_err(|_| entry_err(name.clone(), format!("birthday {b:?} is not yyyy-MM-dd")))?;
+        }
+        for t in [&u.expires_at, &u.locked_until].into_iter().flatten() {
+            parse_instant(t).map_err(|m| entry_err(name.clone(), m))?;
+        }
+    }
+    for (i, c) in file.clients.iter().enumerate() {
+        let name = format!("clients[{i}] ({})", c.client_id);
+        if c.client_secret.is_some() && c.client_secret_sha256.is_some() {
+            return Err(entry_err(name, "give client_secret or client_secret_sha256, not both"));
+        }
+        if let Some(h) = &c.client_secret_sha256 {
+            TokenHash::from_hex(h).ok_or_else(|| entry_err(name.clone(), "client_secret_sha256 is not 64 hex digits"))?;
+        }
+        for t in [&c.access_ttl, &c.refresh_ttl].into_iter().flatten() {
+            parse_duration(t).map_err(|m| entry_err(name.clone(), m))?;
+        }
+    }
+    for (i, a) in file.app_keys.iter().enumerate() {
+        let name = format!("app_keys[{i}] ({})", a.app_key);
+        match (&a.app_secret, &a.app_secret_sha256) {
+            (Some(_), None) => {}
+            (None, Some(h)) => {
+                TokenHash::from_hex(h).ok_or_else(|| entry_err(name, "app_secret_sha256 is not 64 hex digits"))?;
+            }
+            _ => return Err(entry_err(name, "give exactly one of app_secret, app_secret_sha256")),
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_key_is_an_error_with_its_line() {
+        let e = parse("[[tenants]]\ncode = \"A\"\nname = \"a\"\nfoo = 1\n").unwrap_err();
+        assert!(e.starts_with("line 4:"), "{e}");
+        assert!(e.contains("foo"), "{e}");
+    }
+
+    #[test]
+    fn durations_and_instants_parse() {
+        assert_eq!(parse_duration("30m").unwrap(), 1800);
+        assert_eq!(parse_duration("2h").unwrap(), 7200);
+        assert_eq!(parse_duration("30d").unwrap(), 30 * 86400);
+        assert!(parse_duration("soon").is_err());
+        assert_eq!(parse_instant("1970-01-01T00:01:00Z").unwrap(), 60);
+    }
+
+    #[test]
+    fn check_names_the_entry() {
+        let f = parse("[[users]]\nusername = \"a\"\nbirthday = \"1990/01/02\"\n").unwrap();
+        let e = check(&f).unwrap_err();
+        assert_eq!(e.entry, "users[0] (a)");
+    }
+}

@@ -1,0 +1,188 @@
+//! Issuing, refreshing, introspecting and revoking opaque tokens. Only SHA-256 digests are
+//! stored; refresh tokens rotate on every use, and a spent one presented again revokes its
+//! whole family (OAuth 2.1 §4.3.1, RFC 6819 §5.2.2.3).
+
+use super::Engine;
+use crate::error::{EngineError, RefreshFailure};
+use crate::ids::{new_id, FamilyId};
+use crate::model::*;
+use crate::secret::{new_token, TokenFormat, TokenHash};
+
+/// What to issue.
+#[derive(Debug, Clone)]
+pub struct IssueRequest<'a> {
+    pub client: &'a Client,
+    pub subject: TokenSubject,
+    /// Add a refresh token (when the client is allowed the `refresh_token` grant).
+    pub refresh: bool,
+    pub format: TokenFormat,
+}
+
+/// Tokens just issued, in clear: shown once to the caller, never stored.
+#[derive(Debug, Clone)]
+pub struct Issued {
+    pub access_token: String,
+    pub refresh_token: Option<String>,
+    /// Seconds.
+    pub expires_in: i64,
+    pub access_expires_at: i64,
+    pub scope: String,
+    pub family: FamilyId,
+    pub subject: TokenSubject,
+}
+
+/// A live token as introspection shows it.
+#[derive(Debug, Clone)]
+pub struct Introspection {
+    pub record: TokenRecord,
+    pub username: Option<String>,
+}
+
+impl Engine {
+    fn build_grant(&self, client: &Client, family: FamilyId, subject: TokenSubject, refresh: bool, format: TokenFormat) -> (NewGrant, Issued) {
+        let now = self.now();
+        let access_ttl = client.access_ttl.unwrap_or(self.cfg.access_ttl);
+        let refresh_ttl = client.refresh_ttl.unwrap_or(self.cfg.refresh_ttl);
+        let access = new_token(format);
+        let mut tokens = vec![NewToken { hash: TokenHash::of(&access), kind: TokenKind::Access, expires_at: now + access_ttl }];
+        let refresh_token = refresh.then(|| {
+            let r = new_token(format);
+            tokens.push(NewToken { hash: TokenHash::of(&r), kind: TokenKind::Refresh, expires_at: now + refresh_ttl });
+            r
+        });
+        let issued = Issued {
+            access_token: access,
+            refresh_token,
+            expires_in: access_ttl,
+            access_expires_at: now + access_ttl,
+            scope: subject.scope.clone(),
+            family,
+            subject: subject.clone(),
+        };
+        (NewGrant { family, subject, issued_at: now, tokens }, issued)
+    }
+
+    /// Issues a new grant: an access token and, if asked and allowed, a refresh token.
+    pub async fn issue(&self, req: IssueRequest<'_>) -> Result<Issued, EngineError> {
+        let refresh = req.refresh && req.client.allows(GrantType::RefreshToken);
+        let (grant, issued) = self.build_grant(req.client, FamilyId(new_id()), req.subject, refresh, req.format);
+        self.store.insert_grant(&grant).await?;
+        Ok(issued)
+    }
+
+    /// Rotates a refresh token: the old one is spent, a new access and refresh token of the
+    /// same family are issued. `scope` may narrow the original grant, never widen it.
+    pub async fn refresh(
+        &self,
+        client: &Client,
+        refresh_token: &str,
+        scope: Option<&str>,
+        format: TokenFormat,
+    ) -> Result<Result<Issued, RefreshFailure>, EngineError> {
+        if !client.allows(GrantType::RefreshToken) {
+            return Ok(Err(RefreshFailure::NotAllowed));
+        }
+        let now = self.now();
+        let hash = TokenHash::of(refresh_token);
+        let Some(rec) = self.store.token_by_hash(&hash).await? else {
+            return Ok(Err(RefreshFailure::Invalid));
+        };
+        if rec.kind != TokenKind::Refresh || rec.subject.client_id != client.client_id {
+            return Ok(Err(RefreshFailure::Invalid));
+        }
+        if rec.used_at.is_some() {
+            let n = self.store.revoke_family(rec.family, now).await?;
+            tracing::warn!(client = %client.client_id, family = %rec.family, revoked = n, "refresh token reused: family revoked");
+            return Ok(Err(RefreshFailure::Reused));
+        }
+        if !rec.is_live(now) {
+            return Ok(Err(RefreshFailure::Invalid));
+        }
+        let mut subject = rec.subject.clone();
+        if let Some(req) = scope.map(str::trim).filter(|s| !s.is_empty()) {
+            let granted: Vec<String> = rec.subject.scope.split(' ').map(str::to_string).collect();
+            match super::resolve_scope(&granted, Some(req)) {
+                Some(s) => subject.scope = s,
+                None => return Ok(Err(RefreshFailure::ScopeWidened)),
+            }
+        }
+        if let Some(uid) = subject.user_id {
+            // A user disabled or locked since the sign-in gets no new tokens.
+            match self.store.user_by_id(uid).await? {
+                Some(u) if u.enabled && !u.locked_until.is_some_and(|l| l > now) => {}
+                _ => return Ok(Err(RefreshFailure::Invalid)),
+            }
+        }
+        let (grant, issued) = self.build_grant(client, rec.family, subject, true, format);
+        match self.store.rotate_refresh(&hash, now, &grant).await? {
+            RotateOutcome::Rotated => Ok(Ok(issued)),
+            RotateOutcome::Reused => Ok(Err(RefreshFailure::Reused)),
+            RotateOutcome::NotLive => Ok(Err(RefreshFailure::Invalid)),
+        }
+    }
+
+    /// RFC 7662: the token if it is live and the caller may see it (issued to the caller, or
+    /// the caller holds the scope `tessera:introspect`).
+    pub async fn introspect(&self, caller: &Client, token: &str) -> Result<Option<Introspection>, EngineError> {
+        let now = self.now();
+        let Some(record) = self.store.token_by_hash(&TokenHash::of(token)).await? else { return Ok(None) };
+        if !record.is_live(now) {
+            return Ok(None);
+        }
+        let privileged = caller.scopes.iter().any(|s| s == "tessera:introspect");
+        if record.subject.client_id != caller.client_id && !privileged {
+            return Ok(None);
+        }
+        let username = match record.subject.user_id {
+            Some(id) => self.store.user_by_id(id).await?.map(|u| u.username),
+            None => None,
+        };
+        Ok(Some(Introspection { record, username }))
+    }
+
+    /// The live access token's record, for resource endpoints (userinfo, `/me`).
+    pub async fn check_access_token(&self, token: &str) -> Result<Option<TokenRecord>, EngineError> {
+        let now = self.now();
+        Ok(self
+            .store
+            .token_by_hash(&TokenHash::of(token))
+            .await?
+            .filter(|r| r.kind == TokenKind::Access && r.is_live(now)))
+    }
+
+    /// RFC 7009: revokes a token issued to the caller; a refresh token takes its whole family
+    /// with it (RFC 7009 §2.1). Tokens of other clients and unknown tokens are left alone, and
+    /// the caller is told nothing either way.
+    pub async fn revoke(&self, caller: &Client, token: &str) -> Result<(), EngineError> {
+        let now = self.now();
+        let hash = TokenHash::of(token);
+        let Some(rec) = self.store.token_by_hash(&hash).await? else { return Ok(()) };
+        if rec.subject.client_id != caller.client_id {
+            return Ok(());
+        }
+        match rec.kind {
+            TokenKind::Refresh => {
+                self.store.revoke_family(rec.family, now).await?;
+            }
+            TokenKind::Access => {
+                self.store.revoke_token(&hash, now).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Records a sign-in (success or the failure's name) in the audit log.
+    pub async fn audit_login(&self, dialect: Dialect, outcome: &str, user: Option<crate::ids::UserId>, client: Option<&str>, ip: Option<String>) {
+        self.audit(AuditEvent {
+            at: self.now(),
+            kind: "login".into(),
+            dialect: dialect.as_str().into(),
+            outcome: outcome.into(),
+            user_id: user,
+            client_id: client.map(str::to_string),
+            ip,
+            detail: String::new(),
+        })
+        .await
+    }
+}

@@ -1,0 +1,97 @@
+//! Expected outcomes are typed data, rendered by each dialect; internal faults are
+//! [`EngineError::Store`] (or `Busy`), logged with a request id and never shown.
+
+use crate::clock::UnixTime;
+use thiserror::Error;
+
+/// A fault of the storage layer. Never rendered to a client.
+#[derive(Debug, Error)]
+pub enum StoreError {
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    #[error("constraint {constraint} violated")]
+    Conflict { constraint: String },
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    #[error("database error: {0}")]
+    Other(String),
+}
+
+/// Why a sign-in was refused. Each dialect maps every variant to its codes and messages by an
+/// exhaustive `match`, so a new variant does not compile until every dialect handles it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LoginFailure {
+    /// No user with that name (the dialect decides whether to say so: `hide_unknown_user`).
+    UnknownUser,
+    /// Wrong password; `attempts_left` before the account locks.
+    PasswordWrong { attempts_left: u32 },
+    /// This failure reached `max_password_failures` and locked the account.
+    PasswordWrongNowLocked { until: UnixTime },
+    AccountLocked { until: UnixTime },
+    /// An LDAP user while LDAP is off (seed 001 `ldapIsDisable`).
+    LdapDisabled,
+    AccountDisabled,
+    NotActivated,
+    AccountExpired,
+    /// No usable tenant membership, or not a member of the client's tenant.
+    TenantInvalid,
+    /// The default tenant is disabled.
+    TenantDisabled,
+    /// No role in any membership.
+    NoRole,
+    /// Roles elsewhere, none in the default tenant.
+    NoRoleInDefaultTenant,
+}
+
+impl LoginFailure {
+    /// A stable name for logs, metrics and the audit log.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::UnknownUser => "unknown_user",
+            Self::PasswordWrong { .. } => "password_wrong",
+            Self::PasswordWrongNowLocked { .. } => "password_wrong_locked",
+            Self::AccountLocked { .. } => "account_locked",
+            Self::LdapDisabled => "ldap_disabled",
+            Self::AccountDisabled => "account_disabled",
+            Self::NotActivated => "not_activated",
+            Self::AccountExpired => "account_expired",
+            Self::TenantInvalid => "tenant_invalid",
+            Self::TenantDisabled => "tenant_disabled",
+            Self::NoRole => "no_role",
+            Self::NoRoleInDefaultTenant => "no_role_in_default_tenant",
+        }
+    }
+}
+
+/// Why a client could not be identified.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientAuthFailure {
+    UnknownClient,
+    WrongSecret,
+    /// A confidential client sent no secret.
+    SecretMissing,
+}
+
+/// Why a refresh was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefreshFailure {
+    /// Unknown, expired, revoked, or issued to another client.
+    Invalid,
+    /// Already spent: the whole family has been revoked.
+    Reused,
+    /// The client may not use the `refresh_token` grant.
+    NotAllowed,
+    /// A requested scope beyond the original grant.
+    ScopeWidened,
+}
+
+#[derive(Debug, Error)]
+pub enum EngineError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// No password-hashing slot within `passwords.max_wait`: the caller answers 503.
+    #[error("password hashing is saturated")]
+    Busy,
+    #[error("internal error: {0}")]
+    Internal(String),
+}

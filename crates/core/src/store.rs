@@ -1,0 +1,91 @@
+//! The storage interface. Each method is one atomic unit of meaning; transactions stay inside
+//! the store. Implemented for SQLite and PostgreSQL by the `tessera-store` crate, and checked
+//! by one conformance suite for both.
+
+use crate::bootstrap::PreparedBootstrap;
+use crate::clock::UnixTime;
+use crate::error::StoreError;
+use crate::ids::*;
+use crate::model::*;
+use crate::secret::TokenHash;
+use async_trait::async_trait;
+
+/// What applying a bootstrap file did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BootstrapReport {
+    /// Rows inserted or whose fields changed.
+    pub changed: u64,
+    /// Rows already as the file says.
+    pub unchanged: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BootstrapError {
+    /// A reference to something that neither the file nor the database has; names the entry.
+    #[error("{entry}: {message}")]
+    Invalid { entry: String, message: String },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Result of counting one wrong password.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FailureCount {
+    /// Consecutive failures after this one (0 once it locked the account).
+    pub failures: i64,
+    /// Set when this failure locked the account.
+    pub locked_until: Option<UnixTime>,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Cheap round trip, for `/readyz`.
+    async fn ping(&self) -> Result<(), StoreError>;
+
+    // --- clients and app keys
+    async fn client_by_client_id(&self, client_id: &str) -> Result<Option<Client>, StoreError>;
+    async fn app_key_by_key(&self, app_key: &str) -> Result<Option<AppKey>, StoreError>;
+
+    // --- tenants, orgs, products
+    async fn tenant_by_code(&self, code: &str) -> Result<Option<Tenant>, StoreError>;
+    async fn tenant_by_id(&self, id: TenantId) -> Result<Option<Tenant>, StoreError>;
+    async fn org_by_id(&self, id: OrgId) -> Result<Option<Org>, StoreError>;
+    async fn open_login_ways(&self) -> Result<Vec<OpenLoginWay>, StoreError>;
+
+    // --- users
+    async fn user_by_id(&self, id: UserId) -> Result<Option<User>, StoreError>;
+    /// The user whose `username`, `phone` or `email` (as `field` says) equals `value`.
+    async fn user_by_login(&self, field: LoginField, value: &str) -> Result<Option<User>, StoreError>;
+    /// Every membership of the user, with its tenant and org, the default first.
+    async fn memberships_of(&self, user: UserId) -> Result<Vec<Membership>, StoreError>;
+    /// Counts one wrong password atomically; the failure that reaches `max` sets
+    /// `locked_until = lock_until` and starts the count again.
+    async fn record_password_failure(
+        &self,
+        user: UserId,
+        max: i64,
+        lock_until: UnixTime,
+    ) -> Result<FailureCount, StoreError>;
+    /// A successful sign-in: resets the failure count; stores `new_hash` when the password was
+    /// re-hashed (bcrypt import, or older Argon2 parameters).
+    async fn record_login_success(&self, user: UserId, new_hash: Option<&str>) -> Result<(), StoreError>;
+
+    // --- tokens
+    async fn insert_grant(&self, grant: &NewGrant) -> Result<(), StoreError>;
+    async fn token_by_hash(&self, hash: &TokenHash) -> Result<Option<TokenRecord>, StoreError>;
+    /// Spends the live refresh token `old` and stores `new` (same family) in one transaction.
+    /// A token spent before revokes its whole family and answers [`RotateOutcome::Reused`].
+    async fn rotate_refresh(&self, old: &TokenHash, now: UnixTime, new: &NewGrant) -> Result<RotateOutcome, StoreError>;
+    /// Revokes one token; answers whether a live token was revoked.
+    async fn revoke_token(&self, hash: &TokenHash, now: UnixTime) -> Result<bool, StoreError>;
+    /// Revokes every token of a family; answers how many were live.
+    async fn revoke_family(&self, family: FamilyId, now: UnixTime) -> Result<u64, StoreError>;
+    /// Deletes tokens expired before `before`; answers how many.
+    async fn purge_expired_tokens(&self, before: UnixTime) -> Result<u64, StoreError>;
+
+    // --- bootstrap and audit
+    /// Applies a prepared bootstrap file in one transaction: all or nothing.
+    async fn apply_bootstrap(&self, b: &PreparedBootstrap, now: UnixTime) -> Result<BootstrapReport, BootstrapError>;
+    async fn record_audit(&self, e: &AuditEvent) -> Result<(), StoreError>;
+    async fn recent_audit(&self, limit: i64) -> Result<Vec<AuditEvent>, StoreError>;
+}

@@ -1,0 +1,571 @@
+//! The SQL of every store method, written once and instantiated for SQLite and PostgreSQL by
+//! `impl_store!`. Both accept `$n` placeholders, `ON CONFLICT`, booleans and BIGINT/BLOB(BYTEA).
+
+pub(crate) const TOKEN_COLS: &str = "kind, family_id, client_id, user_id, tenant_id, org_id, app_key_id, scope, device_id, \
+     source_type, session_id, issued_at, expires_at, used_at, revoked_at";
+
+pub(crate) const USER_COLS: &str = "id, username, phone, email, password_hash, user_type, source, display_name, real_name, \
+     gender, birthday, title, employee_number, portrait, state, enabled, active, locked_until, expires_at, \
+     phone_verified, email_verified, failed_attempts, created_at";
+
+pub(crate) const CLIENT_COLS: &str = "id, client_id, secret_hash, dialect, grant_types, redirect_uris, post_logout_redirect_uris, \
+     scopes, tenant_id, access_ttl, refresh_ttl";
+
+pub(crate) const MEMBERSHIP_SELECT: &str = "SELECT m.user_id, m.roles, m.is_default, \
+     t.id AS t_id, t.code AS t_code, t.name AS t_name, t.enabled AS t_enabled, t.sso_url AS t_sso_url, \
+     t.server_url AS t_server_url, t.sms_second_factor AS t_sms, \
+     o.id AS o_id, o.code AS o_code, o.name AS o_name, o.org_type AS o_type, o.logo AS o_logo \
+     FROM memberships m JOIN tenants t ON t.id = m.tenant_id JOIN orgs o ON o.id = m.org_id";
+
+macro_rules! impl_store {
+    ($name:ident, $db:ty) => {
+        mod store_impl {
+            use super::$name;
+            use crate::map_err;
+            use crate::rows::*;
+            use crate::shared::*;
+            use async_trait::async_trait;
+            use sqlx::Row as _;
+            use tessera_core::bootstrap::PreparedBootstrap;
+            use tessera_core::clock::UnixTime;
+            use tessera_core::ids::*;
+            use tessera_core::model::*;
+            use tessera_core::secret::TokenHash;
+            use tessera_core::store::*;
+            use tessera_core::StoreError;
+
+            type Tx<'a> = sqlx::Transaction<'a, $db>;
+
+            fn inv(entry: String, message: String) -> BootstrapError {
+                BootstrapError::Invalid { entry, message }
+            }
+
+            async fn insert_tokens(tx: &mut Tx<'_>, g: &NewGrant) -> Result<(), sqlx::Error> {
+                let s = &g.subject;
+                for t in &g.tokens {
+                    sqlx::query(
+                        "INSERT INTO tokens (hash, kind, family_id, client_id, user_id, tenant_id, org_id, app_key_id, scope, \
+                         device_id, source_type, session_id, issued_at, expires_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+                    )
+                    .bind(&t.hash.0[..])
+                    .bind(t.kind.as_str())
+                    .bind(g.family.0)
+                    .bind(&s.client_id.0)
+                    .bind(s.user_id.map(|x| x.0))
+                    .bind(s.tenant_id.map(|x| x.0))
+                    .bind(s.org_id.map(|x| x.0))
+                    .bind(s.app_key_id.map(|x| x.0))
+                    .bind(&s.scope)
+                    .bind(&s.device_id)
+                    .bind(&s.source_type)
+                    .bind(&s.session_id)
+                    .bind(g.issued_at)
+                    .bind(t.expires_at)
+                    .execute(&mut **tx)
+                    .await?;
+                }
+                Ok(())
+            }
+
+            async fn revoke_family_in(tx: &mut Tx<'_>, family: FamilyId, now: UnixTime) -> Result<u64, sqlx::Error> {
+                let r = sqlx::query("UPDATE tokens SET revoked_at = $1 WHERE family_id = $2 AND revoked_at IS NULL")
+                    .bind(now)
+                    .bind(family.0)
+                    .execute(&mut **tx)
+                    .await?;
+                Ok(r.rows_affected())
+            }
+
+            async fn tenant_id_by_code(tx: &mut Tx<'_>, code: &str) -> Result<Option<i64>, sqlx::Error> {
+                sqlx::query_scalar("SELECT id FROM tenants WHERE code = $1").bind(code).fetch_optional(&mut **tx).await
+            }
+
+            async fn user_id_by_name(tx: &mut Tx<'_>, name: &str) -> Result<Option<i64>, sqlx::Error> {
+                sqlx::query_scalar("SELECT id FROM users WHERE username = $1").bind(name).fetch_optional(&mut **tx).await
+            }
+
+            async fn org_id_by_codes(tx: &mut Tx<'_>, tenant: &str, org: &str) -> Result<Option<i64>, sqlx::Error> {
+                sqlx::query_scalar("SELECT o.id FROM orgs o JOIN tenants t ON t.id = o.tenant_id WHERE t.code = $1 AND o.code = $2")
+                    .bind(tenant)
+                    .bind(org)
+                    .fetch_optional(&mut **tx)
+                    .await
+            }
+
+            async fn product_exists(tx: &mut Tx<'_>, id: i64) -> Result<bool, sqlx::Error> {
+                let n: Option<i64> = sqlx::query_scalar("SELECT id FROM products WHERE id = $1").bind(id).fetch_optional(&mut **tx).await?;
+                Ok(n.is_some())
+            }
+
+            /// `TENANT/ORG` to the org's id, or an error naming `entry`.
+            async fn org_ref(tx: &mut Tx<'_>, entry: &str, r: &str) -> Result<i64, BootstrapError> {
+                let Some((t, o)) = r.split_once('/') else {
+                    return Err(inv(entry.into(), format!("org {r:?} is not of the form TENANT/ORG")));
+                };
+                org_id_by_codes(tx, t, o).await.map_err(map_err)?.ok_or_else(|| inv(entry.into(), format!("org {r:?} not found")))
+            }
+
+            /// Counts a changed or unchanged row.
+            fn tally(report: &mut BootstrapReport, changed: bool) {
+                if changed {
+                    report.changed += 1
+                } else {
+                    report.unchanged += 1
+                }
+            }
+
+            async fn apply(tx: &mut Tx<'_>, b: &PreparedBootstrap, now: UnixTime) -> Result<BootstrapReport, BootstrapError> {
+                let mut rep = BootstrapReport::default();
+                let e = map_err;
+                for t in &b.tenants {
+                    let cur: Option<TenantRow> = sqlx::query_as(
+                        "SELECT id, code, name, enabled, sso_url, server_url, sms_second_factor FROM tenants WHERE code = $1",
+                    )
+                    .bind(&t.code)
+                    .fetch_optional(&mut **tx)
+                    .await
+                    .map_err(e)?;
+                    let sms = t.sms_second_factor.as_str();
+                    match cur {
+                        Some(c) if c.name == t.name && c.enabled == t.enabled && c.sso_url == t.sso_url && c.server_url == t.server_url && c.sms_second_factor == sms => tally(&mut rep, false),
+                        Some(_) => {
+                            sqlx::query("UPDATE tenants SET name = $1, enabled = $2, sso_url = $3, server_url = $4, sms_second_factor = $5 WHERE code = $6")
+                                .bind(&t.name).bind(t.enabled).bind(&t.sso_url).bind(&t.server_url).bind(sms).bind(&t.code)
+                                .execute(&mut **tx).await.map_err(e)?;
+                            tally(&mut rep, true)
+                        }
+                        None => {
+                            sqlx::query("INSERT INTO tenants (id, code, name, enabled, sso_url, server_url, sms_second_factor, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+                                .bind(t.id.unwrap_or_else(new_id)).bind(&t.code).bind(&t.name).bind(t.enabled).bind(&t.sso_url).bind(&t.server_url).bind(sms).bind(now)
+                                .execute(&mut **tx).await.map_err(|x| inv(format!("tenants ({})", t.code), map_err(x).to_string()))?;
+                            tally(&mut rep, true)
+                        }
+                    }
+                }
+                for (i, o) in b.orgs.iter().enumerate() {
+                    let entry = format!("orgs[{i}] ({}/{})", o.tenant, o.code);
+                    let tid = tenant_id_by_code(tx, &o.tenant).await.map_err(e)?.ok_or_else(|| inv(entry.clone(), format!("tenant {:?} not found", o.tenant)))?;
+                    let cur: Option<OrgRow> = sqlx::query_as("SELECT id, tenant_id, code, name, org_type, logo FROM orgs WHERE tenant_id = $1 AND code = $2")
+                        .bind(tid).bind(&o.code).fetch_optional(&mut **tx).await.map_err(e)?;
+                    let ty = o.org_type.as_str();
+                    match cur {
+                        Some(c) if c.name == o.name && c.org_type == ty && c.logo == o.logo => tally(&mut rep, false),
+                        Some(c) => {
+                            sqlx::query("UPDATE orgs SET name = $1, org_type = $2, logo = $3 WHERE id = $4")
+                                .bind(&o.name).bind(ty).bind(&o.logo).bind(c.id).execute(&mut **tx).await.map_err(e)?;
+                            tally(&mut rep, true)
+                        }
+                        None => {
+                            sqlx::query("INSERT INTO orgs (id, tenant_id, code, name, org_type, logo) VALUES ($1, $2, $3, $4, $5, $6)")
+                                .bind(o.id.unwrap_or_else(new_id)).bind(tid).bind(&o.code).bind(&o.name).bind(ty).bind(&o.logo)
+                                .execute(&mut **tx).await.map_err(|x| inv(entry.clone(), map_err(x).to_string()))?;
+                            tally(&mut rep, true)
+                        }
+                    }
+                }
+                for p in &b.products {
+                    let cur: Option<String> = sqlx::query_scalar("SELECT name FROM products WHERE id = $1").bind(p.id).fetch_optional(&mut **tx).await.map_err(e)?;
+                    match cur {
+                        Some(n) if n == p.name => tally(&mut rep, false),
+                        Some(_) => {
+                            sqlx::query("UPDATE products SET name = $1 WHERE id = $2").bind(&p.name).bind(p.id).execute(&mut **tx).await.map_err(e)?;
+                            tally(&mut rep, true)
+                        }
+                        None => {
+                            sqlx::query("INSERT INTO products (id, name) VALUES ($1, $2)").bind(p.id).bind(&p.name).execute(&mut **tx).await.map_err(e)?;
+                            tally(&mut rep, true)
+                        }
+                    }
+                }
+                for (i, op) in b.org_products.iter().enumerate() {
+                    let entry = format!("org_products[{i}] ({} / {})", op.org, op.product);
+                    let oid = org_ref(tx, &entry, &op.org).await?;
+                    if !product_exists(tx, op.product).await.map_err(e)? {
+                        return Err(inv(entry, format!("product {} not found", op.product)));
+                    }
+                    let cur: Option<String> = sqlx::query_scalar("SELECT name FROM org_products WHERE org_id = $1 AND product_id = $2")
+                        .bind(oid).bind(op.product).fetch_optional(&mut **tx).await.map_err(e)?;
+                    match cur {
+                        Some(n) if n == op.name => tally(&mut rep, false),
+                        Some(_) => {
+                            sqlx::query("UPDATE org_products SET name = $1 WHERE org_id = $2 AND product_id = $3")
+                                .bind(&op.name).bind(oid).bind(op.product).execute(&mut **tx).await.map_err(e)?;
+                            tally(&mut rep, true)
+                        }
+                        None => {
+                            sqlx::query("INSERT INTO org_products (org_id, product_id, name) VALUES ($1, $2, $3)")
+                                .bind(oid).bind(op.product).bind(&op.name).execute(&mut **tx).await.map_err(e)?;
+                            tally(&mut rep, true)
+                        }
+                    }
+                }
+                for (i, pu) in b.users.iter().enumerate() {
+                    let u = &pu.entry;
+                    let entry = format!("users[{i}] ({})", u.username);
+                    let q = format!("SELECT {USER_COLS} FROM users WHERE username = $1");
+                    let cur: Option<UserRow> = sqlx::query_as(&q).bind(&u.username).fetch_optional(&mut **tx).await.map_err(e)?;
+                    let (ut, src) = (user_type_str(u.user_type), source_str(u.source));
+                    let same = |c: &UserRow| {
+                        c.phone == u.phone && c.email == u.email && c.password_hash == pu.password_hash && c.user_type == ut && c.source == src
+                            && c.display_name == u.display_name && c.real_name == u.real_name && c.gender == u.gender && c.birthday == u.birthday
+                            && c.title == u.title && c.employee_number == u.employee_number && c.portrait == u.portrait && c.state == u.state
+                            && c.enabled == u.enabled && c.active == u.active && c.phone_verified == u.phone_verified
+                            && c.email_verified == u.email_verified && c.expires_at == pu.expires_at && c.locked_until == pu.locked_until
+                    };
+                    let (sql, id) = match &cur {
+                        Some(c) if same(c) => {
+                            tally(&mut rep, false);
+                            continue;
+                        }
+                        Some(c) => (
+                            "UPDATE users SET phone = $2, email = $3, password_hash = $4, user_type = $5, source = $6, display_name = $7, \
+                             real_name = $8, gender = $9, birthday = $10, title = $11, employee_number = $12, portrait = $13, state = $14, \
+                             enabled = $15, active = $16, phone_verified = $17, email_verified = $18, expires_at = $19, locked_until = $20 \
+                             WHERE id = $1 AND username = $21 AND $22 = $22",
+                            c.id,
+                        ),
+                        None => (
+                            "INSERT INTO users (id, phone, email, password_hash, user_type, source, display_name, real_name, gender, birthday, \
+                             title, employee_number, portrait, state, enabled, active, phone_verified, email_verified, expires_at, locked_until, \
+                             username, created_at, failed_attempts) \
+                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, 0)",
+                            u.id.unwrap_or_else(new_id),
+                        ),
+                    };
+                    sqlx::query(sql)
+                        .bind(id).bind(&u.phone).bind(&u.email).bind(&pu.password_hash).bind(ut).bind(src).bind(&u.display_name)
+                        .bind(&u.real_name).bind(u.gender).bind(&u.birthday).bind(&u.title).bind(&u.employee_number).bind(&u.portrait)
+                        .bind(&u.state).bind(u.enabled).bind(u.active).bind(u.phone_verified).bind(u.email_verified)
+                        .bind(pu.expires_at).bind(pu.locked_until).bind(&u.username).bind(now)
+                        .execute(&mut **tx).await.map_err(|x| inv(entry.clone(), map_err(x).to_string()))?;
+                    tally(&mut rep, true);
+                }
+                for (i, m) in b.memberships.iter().enumerate() {
+                    let entry = format!("memberships[{i}] ({} in {}/{})", m.user, m.tenant, m.org);
+                    let uid = user_id_by_name(tx, &m.user).await.map_err(e)?.ok_or_else(|| inv(entry.clone(), format!("user {:?} not found", m.user)))?;
+                    let tid = tenant_id_by_code(tx, &m.tenant).await.map_err(e)?.ok_or_else(|| inv(entry.clone(), format!("tenant {:?} not found", m.tenant)))?;
+                    let oid = org_id_by_codes(tx, &m.tenant, &m.org).await.map_err(e)?.ok_or_else(|| inv(entry.clone(), format!("org {:?} not found in tenant {:?}", m.org, m.tenant)))?;
+                    let roles = json_list(&m.roles);
+                    let cur = sqlx::query("SELECT roles, is_default FROM memberships WHERE user_id = $1 AND tenant_id = $2 AND org_id = $3")
+                        .bind(uid).bind(tid).bind(oid).fetch_optional(&mut **tx).await.map_err(e)?;
+                    let cur: Option<(String, bool)> = match cur {
+                        Some(r) => Some((r.try_get(0).map_err(e)?, r.try_get(1).map_err(e)?)),
+                        None => None,
+                    };
+                    if m.default {
+                        // One default membership per user.
+                        sqlx::query("UPDATE memberships SET is_default = $1 WHERE user_id = $2 AND NOT (tenant_id = $3 AND org_id = $4) AND is_default")
+                            .bind(false).bind(uid).bind(tid).bind(oid).execute(&mut **tx).await.map_err(e)?;
+                    }
+                    match cur {
+                        Some((r, d)) if r == roles && d == m.default => tally(&mut rep, false),
+                        Some(_) => {
+                            sqlx::query("UPDATE memberships SET roles = $1, is_default = $2 WHERE user_id = $3 AND tenant_id = $4 AND org_id = $5")
+                                .bind(&roles).bind(m.default).bind(uid).bind(tid).bind(oid).execute(&mut **tx).await.map_err(e)?;
+                            tally(&mut rep, true)
+                        }
+                        None => {
+                            sqlx::query("INSERT INTO memberships (user_id, tenant_id, org_id, roles, is_default) VALUES ($1, $2, $3, $4, $5)")
+                                .bind(uid).bind(tid).bind(oid).bind(&roles).bind(m.default).execute(&mut **tx).await.map_err(e)?;
+                            tally(&mut rep, true)
+                        }
+                    }
+                }
+                for (i, pc) in b.clients.iter().enumerate() {
+                    let c = &pc.entry;
+                    let entry = format!("clients[{i}] ({})", c.client_id);
+                    let tid = match &c.tenant {
+                        Some(code) => Some(tenant_id_by_code(tx, code).await.map_err(e)?.ok_or_else(|| inv(entry.clone(), format!("tenant {code:?} not found")))?),
+                        None => None,
+                    };
+                    let q = format!("SELECT {CLIENT_COLS} FROM clients WHERE client_id = $1");
+                    let cur: Option<ClientRow> = sqlx::query_as(&q).bind(&c.client_id).fetch_optional(&mut **tx).await.map_err(e)?;
+                    let secret = pc.secret_hash.map(|h| h.0.to_vec());
+                    let (gt, ru, pl, sc) = (json_list(&c.grant_types), json_list(&c.redirect_uris), json_list(&c.post_logout_redirect_uris), json_list(&c.scopes));
+                    let dialect = c.dialect.as_str();
+                    let same = |r: &ClientRow| {
+                        r.secret_hash == secret && r.dialect == dialect && r.grant_types == gt && r.redirect_uris == ru && r.post_logout_redirect_uris == pl
+                            && r.scopes == sc && r.tenant_id == tid && r.access_ttl == pc.access_ttl && r.refresh_ttl == pc.refresh_ttl
+                    };
+                    let (sql, id) = match &cur {
+                        Some(r) if same(r) => {
+                            tally(&mut rep, false);
+                            continue;
+                        }
+                        Some(r) => (
+                            "UPDATE clients SET secret_hash = $2, dialect = $3, grant_types = $4, redirect_uris = $5, post_logout_redirect_uris = $6, \
+                             scopes = $7, tenant_id = $8, access_ttl = $9, refresh_ttl = $10 WHERE id = $1 AND client_id = $11 AND $12 = $12",
+                            r.id,
+                        ),
+                        None => (
+                            "INSERT INTO clients (id, secret_hash, dialect, grant_types, redirect_uris, post_logout_redirect_uris, scopes, tenant_id, \
+                             access_ttl, refresh_ttl, client_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                            new_id(),
+                        ),
+                    };
+                    sqlx::query(sql)
+                        .bind(id).bind(&secret).bind(dialect).bind(&gt).bind(&ru).bind(&pl).bind(&sc).bind(tid)
+                        .bind(pc.access_ttl).bind(pc.refresh_ttl).bind(&c.client_id).bind(now)
+                        .execute(&mut **tx).await.map_err(|x| inv(entry.clone(), map_err(x).to_string()))?;
+                    tally(&mut rep, true);
+                }
+                for (i, pa) in b.app_keys.iter().enumerate() {
+                    let a = &pa.entry;
+                    let entry = format!("app_keys[{i}] ({})", a.app_key);
+                    let oid = org_ref(tx, &entry, &a.org).await?;
+                    if !product_exists(tx, a.product).await.map_err(e)? {
+                        return Err(inv(entry, format!("product {} not found", a.product)));
+                    }
+                    let uid = match &a.user {
+                        Some(name) => Some(user_id_by_name(tx, name).await.map_err(e)?.ok_or_else(|| inv(entry.clone(), format!("user {name:?} not found")))?),
+                        None => None,
+                    };
+                    let cur: Option<AppKeyRow> = sqlx::query_as(
+                        "SELECT id, app_id, app_key, secret_hash, org_id, product_id, user_id, system_admin, enabled FROM app_keys WHERE app_key = $1",
+                    )
+                    .bind(&a.app_key).fetch_optional(&mut **tx).await.map_err(e)?;
+                    let secret = pa.secret_hash.0.to_vec();
+                    let same = |r: &AppKeyRow| {
+                        r.app_id == a.app_id && r.secret_hash == secret && r.org_id == oid && r.product_id == a.product && r.user_id == uid
+                            && r.system_admin == a.system_admin && r.enabled == a.enabled
+                    };
+                    let (sql, id) = match &cur {
+                        Some(r) if same(r) => {
+                            tally(&mut rep, false);
+                            (None, r.id)
+                        }
+                        Some(r) => (
+                            Some("UPDATE app_keys SET app_id = $2, secret_hash = $3, org_id = $4, product_id = $5, user_id = $6, system_admin = $7, \
+                             enabled = $8 WHERE id = $1 AND app_key = $9 AND $10 = $10"),
+                            r.id,
+                        ),
+                        None => (
+                            Some("INSERT INTO app_keys (id, app_id, secret_hash, org_id, product_id, user_id, system_admin, enabled, app_key, created_at) \
+                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"),
+                            a.id.unwrap_or_else(new_id),
+                        ),
+                    };
+                    if let Some(sql) = sql {
+                        sqlx::query(sql)
+                            .bind(id).bind(&a.app_id).bind(&secret).bind(oid).bind(a.product).bind(uid).bind(a.system_admin).bind(a.enabled)
+                            .bind(&a.app_key).bind(now)
+                            .execute(&mut **tx).await.map_err(|x| inv(entry.clone(), map_err(x).to_string()))?;
+                        tally(&mut rep, true);
+                    }
+                    // A key bound to a user makes that user's product link (seed 002 `userProduct`).
+                    if let Some(uid) = uid {
+                        let cur: Option<bool> = sqlx::query_scalar("SELECT system_admin FROM user_products WHERE user_id = $1 AND org_id = $2 AND product_id = $3")
+                            .bind(uid).bind(oid).bind(a.product).fetch_optional(&mut **tx).await.map_err(e)?;
+                        match cur {
+                            Some(s) if s == a.system_admin => {}
+                            Some(_) => {
+                                sqlx::query("UPDATE user_products SET system_admin = $1 WHERE user_id = $2 AND org_id = $3 AND product_id = $4")
+                                    .bind(a.system_admin).bind(uid).bind(oid).bind(a.product).execute(&mut **tx).await.map_err(e)?;
+                            }
+                            None => {
+                                sqlx::query("INSERT INTO user_products (id, user_id, org_id, product_id, system_admin) VALUES ($1, $2, $3, $4, $5)")
+                                    .bind(new_id()).bind(uid).bind(oid).bind(a.product).bind(a.system_admin).execute(&mut **tx).await.map_err(e)?;
+                            }
+                        }
+                    }
+                }
+                for (pos, w) in b.open_login_ways.iter().enumerate() {
+                    let pos = pos as i64;
+                    let cur = sqlx::query("SELECT name, url, position FROM open_login_ways WHERE code = $1").bind(&w.code).fetch_optional(&mut **tx).await.map_err(e)?;
+                    let cur: Option<(String, String, i64)> = match cur {
+                        Some(r) => Some((r.try_get(0).map_err(e)?, r.try_get(1).map_err(e)?, r.try_get(2).map_err(e)?)),
+                        None => None,
+                    };
+                    match cur {
+                        Some((n, u, p)) if n == w.name && u == w.url && p == pos => tally(&mut rep, false),
+                        _ => {
+                            sqlx::query("INSERT INTO open_login_ways (code, name, url, position) VALUES ($1, $2, $3, $4) \
+                                         ON CONFLICT (code) DO UPDATE SET name = excluded.name, url = excluded.url, position = excluded.position")
+                                .bind(&w.code).bind(&w.name).bind(&w.url).bind(pos).execute(&mut **tx).await.map_err(e)?;
+                            tally(&mut rep, true)
+                        }
+                    }
+                }
+                Ok(rep)
+            }
+
+            #[async_trait]
+            impl Store for $name {
+                async fn ping(&self) -> Result<(), StoreError> {
+                    sqlx::query("SELECT 1").execute(&self.pool).await.map_err(map_err)?;
+                    Ok(())
+                }
+
+                async fn client_by_client_id(&self, client_id: &str) -> Result<Option<Client>, StoreError> {
+                    let q = format!("SELECT {CLIENT_COLS} FROM clients WHERE client_id = $1");
+                    let r: Option<ClientRow> = sqlx::query_as(&q).bind(client_id).fetch_optional(&self.pool).await.map_err(map_err)?;
+                    r.map(Client::try_from).transpose()
+                }
+
+                async fn app_key_by_key(&self, app_key: &str) -> Result<Option<AppKey>, StoreError> {
+                    let r: Option<AppKeyRow> = sqlx::query_as(
+                        "SELECT id, app_id, app_key, secret_hash, org_id, product_id, user_id, system_admin, enabled FROM app_keys WHERE app_key = $1",
+                    )
+                    .bind(app_key).fetch_optional(&self.pool).await.map_err(map_err)?;
+                    r.map(AppKey::try_from).transpose()
+                }
+
+                async fn tenant_by_code(&self, code: &str) -> Result<Option<Tenant>, StoreError> {
+                    let r: Option<TenantRow> = sqlx::query_as("SELECT id, code, name, enabled, sso_url, server_url, sms_second_factor FROM tenants WHERE code = $1")
+                        .bind(code).fetch_optional(&self.pool).await.map_err(map_err)?;
+                    r.map(Tenant::try_from).transpose()
+                }
+
+                async fn tenant_by_id(&self, id: TenantId) -> Result<Option<Tenant>, StoreError> {
+                    let r: Option<TenantRow> = sqlx::query_as("SELECT id, code, name, enabled, sso_url, server_url, sms_second_factor FROM tenants WHERE id = $1")
+                        .bind(id.0).fetch_optional(&self.pool).await.map_err(map_err)?;
+                    r.map(Tenant::try_from).transpose()
+                }
+
+                async fn org_by_id(&self, id: OrgId) -> Result<Option<Org>, StoreError> {
+                    let r: Option<OrgRow> = sqlx::query_as("SELECT id, tenant_id, code, name, org_type, logo FROM orgs WHERE id = $1")
+                        .bind(id.0).fetch_optional(&self.pool).await.map_err(map_err)?;
+                    r.map(Org::try_from).transpose()
+                }
+
+                async fn open_login_ways(&self) -> Result<Vec<OpenLoginWay>, StoreError> {
+                    let rows = sqlx::query("SELECT code, name, url FROM open_login_ways ORDER BY position, code").fetch_all(&self.pool).await.map_err(map_err)?;
+                    rows.iter()
+                        .map(|r| Ok(OpenLoginWay { code: r.try_get(0).map_err(map_err)?, name: r.try_get(1).map_err(map_err)?, url: r.try_get(2).map_err(map_err)? }))
+                        .collect()
+                }
+
+                async fn user_by_id(&self, id: UserId) -> Result<Option<User>, StoreError> {
+                    let q = format!("SELECT {USER_COLS} FROM users WHERE id = $1");
+                    let r: Option<UserRow> = sqlx::query_as(&q).bind(id.0).fetch_optional(&self.pool).await.map_err(map_err)?;
+                    r.map(User::try_from).transpose()
+                }
+
+                async fn user_by_login(&self, field: LoginField, value: &str) -> Result<Option<User>, StoreError> {
+                    let col = match field {
+                        LoginField::Username => "username",
+                        LoginField::Phone => "phone",
+                        LoginField::Email => "email",
+                    };
+                    let q = format!("SELECT {USER_COLS} FROM users WHERE {col} = $1");
+                    let r: Option<UserRow> = sqlx::query_as(&q).bind(value).fetch_optional(&self.pool).await.map_err(map_err)?;
+                    r.map(User::try_from).transpose()
+                }
+
+                async fn memberships_of(&self, user: UserId) -> Result<Vec<Membership>, StoreError> {
+                    let q = format!("{MEMBERSHIP_SELECT} WHERE m.user_id = $1 ORDER BY m.is_default DESC, t.code, o.code");
+                    let rows: Vec<MembershipRow> = sqlx::query_as(&q).bind(user.0).fetch_all(&self.pool).await.map_err(map_err)?;
+                    rows.into_iter().map(Membership::try_from).collect()
+                }
+
+                async fn record_password_failure(&self, user: UserId, max: i64, lock_until: UnixTime) -> Result<FailureCount, StoreError> {
+                    // One statement, so that concurrent failures all count. The right-hand
+                    // sides read the old row in both databases.
+                    let row = sqlx::query(
+                        "UPDATE users SET \
+                           failed_attempts = CASE WHEN failed_attempts + 1 >= $2 THEN 0 ELSE failed_attempts + 1 END, \
+                           locked_until = CASE WHEN failed_attempts + 1 >= $2 THEN $3 ELSE locked_until END \
+                         WHERE id = $1 RETURNING failed_attempts, locked_until",
+                    )
+                    .bind(user.0).bind(max).bind(lock_until)
+                    .fetch_optional(&self.pool).await.map_err(map_err)?;
+                    let Some(row) = row else { return Ok(FailureCount { failures: 0, locked_until: None }) };
+                    let failures: i64 = row.try_get(0).map_err(map_err)?;
+                    let locked: Option<i64> = row.try_get(1).map_err(map_err)?;
+                    Ok(FailureCount { failures, locked_until: locked.filter(|l| *l == lock_until && failures == 0) })
+                }
+
+                async fn record_login_success(&self, user: UserId, new_hash: Option<&str>) -> Result<(), StoreError> {
+                    match new_hash {
+                        Some(h) => sqlx::query("UPDATE users SET failed_attempts = 0, password_hash = $2 WHERE id = $1").bind(user.0).bind(h),
+                        None => sqlx::query("UPDATE users SET failed_attempts = 0 WHERE id = $1 AND failed_attempts <> 0").bind(user.0),
+                    }
+                    .execute(&self.pool).await.map_err(map_err)?;
+                    Ok(())
+                }
+
+                async fn insert_grant(&self, grant: &NewGrant) -> Result<(), StoreError> {
+                    let mut tx = self.pool.begin().await.map_err(map_err)?;
+                    insert_tokens(&mut tx, grant).await.map_err(map_err)?;
+                    tx.commit().await.map_err(map_err)
+                }
+
+                async fn token_by_hash(&self, hash: &TokenHash) -> Result<Option<TokenRecord>, StoreError> {
+                    let q = format!("SELECT {TOKEN_COLS} FROM tokens WHERE hash = $1");
+                    let r: Option<TokenRow> = sqlx::query_as(&q).bind(&hash.0[..]).fetch_optional(&self.pool).await.map_err(map_err)?;
+                    r.map(TokenRecord::try_from).transpose()
+                }
+
+                async fn rotate_refresh(&self, old: &TokenHash, now: UnixTime, new: &NewGrant) -> Result<RotateOutcome, StoreError> {
+                    let mut tx = self.pool.begin().await.map_err(map_err)?;
+                    let spent = sqlx::query(
+                        "UPDATE tokens SET used_at = $1 WHERE hash = $2 AND kind = 'refresh' AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $1",
+                    )
+                    .bind(now).bind(&old.0[..]).execute(&mut *tx).await.map_err(map_err)?;
+                    if spent.rows_affected() == 1 {
+                        insert_tokens(&mut tx, new).await.map_err(map_err)?;
+                        tx.commit().await.map_err(map_err)?;
+                        return Ok(RotateOutcome::Rotated);
+                    }
+                    let row = sqlx::query("SELECT family_id, used_at FROM tokens WHERE hash = $1").bind(&old.0[..]).fetch_optional(&mut *tx).await.map_err(map_err)?;
+                    let outcome = match row {
+                        Some(r) => {
+                            let used: Option<i64> = r.try_get(1).map_err(map_err)?;
+                            if used.is_some() {
+                                let family: i64 = r.try_get(0).map_err(map_err)?;
+                                revoke_family_in(&mut tx, FamilyId(family), now).await.map_err(map_err)?;
+                                RotateOutcome::Reused
+                            } else {
+                                RotateOutcome::NotLive
+                            }
+                        }
+                        None => RotateOutcome::NotLive,
+                    };
+                    tx.commit().await.map_err(map_err)?;
+                    Ok(outcome)
+                }
+
+                async fn revoke_token(&self, hash: &TokenHash, now: UnixTime) -> Result<bool, StoreError> {
+                    let r = sqlx::query("UPDATE tokens SET revoked_at = $1 WHERE hash = $2 AND revoked_at IS NULL")
+                        .bind(now).bind(&hash.0[..]).execute(&self.pool).await.map_err(map_err)?;
+                    Ok(r.rows_affected() > 0)
+                }
+
+                async fn revoke_family(&self, family: FamilyId, now: UnixTime) -> Result<u64, StoreError> {
+                    let mut tx = self.pool.begin().await.map_err(map_err)?;
+                    let n = revoke_family_in(&mut tx, family, now).await.map_err(map_err)?;
+                    tx.commit().await.map_err(map_err)?;
+                    Ok(n)
+                }
+
+                async fn purge_expired_tokens(&self, before: UnixTime) -> Result<u64, StoreError> {
+                    let r = sqlx::query("DELETE FROM tokens WHERE expires_at < $1").bind(before).execute(&self.pool).await.map_err(map_err)?;
+                    Ok(r.rows_affected())
+                }
+
+                async fn apply_bootstrap(&self, b: &PreparedBootstrap, now: UnixTime) -> Result<BootstrapReport, BootstrapError> {
+                    let mut tx = self.pool.begin().await.map_err(map_err)?;
+                    // On error `tx` is dropped and rolls back: nothing of the file is applied.
+                    let rep = apply(&mut tx, b, now).await?;
+                    tx.commit().await.map_err(map_err)?;
+                    Ok(rep)
+                }
+
+                async fn record_audit(&self, ev: &AuditEvent) -> Result<(), StoreError> {
+                    sqlx::query("INSERT INTO audit_events (id, at, kind, dialect, outcome, user_id, client_id, ip, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
+                        .bind(new_id()).bind(ev.at).bind(&ev.kind).bind(&ev.dialect).bind(&ev.outcome).bind(ev.user_id.map(|u| u.0))
+                        .bind(&ev.client_id).bind(&ev.ip).bind(&ev.detail)
+                        .execute(&self.pool).await.map_err(map_err)?;
+                    Ok(())
+                }
+
+                async fn recent_audit(&self, limit: i64) -> Result<Vec<AuditEvent>, StoreError> {
+                    let rows: Vec<AuditRow> = sqlx::query_as("SELECT at, kind, dialect, outcome, user_id, client_id, ip, detail FROM audit_events ORDER BY at DESC, id DESC LIMIT $1")
+                        .bind(limit).fetch_all(&self.pool).await.map_err(map_err)?;
+                    Ok(rows.into_iter().map(AuditEvent::from).collect())
+                }
+            }
+        }
+    };
+}
