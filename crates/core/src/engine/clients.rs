@@ -31,6 +31,14 @@ impl Engine {
     }
 }
 
+impl Engine {
+    /// A client by name without authentication: only for the configured
+    /// `dialects.cluster.default_client` (seed 000's requests carry no client credentials).
+    pub async fn client_named(&self, client_id: &str) -> Result<Option<Client>, EngineError> {
+        Ok(self.store.client_by_client_id(client_id).await?)
+    }
+}
+
 /// The scope to grant: the client's registered scopes when none is asked for, else the asked
 /// scopes if every one is registered (RFC 6749 §3.3). `None` means `invalid_scope`.
 pub fn resolve_scope(allowed: &[String], requested: Option<&str>) -> Option<String> {

@@ -1,0 +1,25 @@
+//! `POST /oauth/revoke` (RFC 7009): 200 whether or not the token existed.
+
+use super::{bad_input, identify_client, invalid_client, missing};
+use crate::error::{no_store, OAuthError};
+use crate::params::FormRequest;
+use crate::AppState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+pub async fn revoke(State(st): State<AppState>, req: FormRequest) -> Response {
+    match run(&st, &req).await {
+        Ok(()) => no_store(StatusCode::OK.into_response()),
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn run(st: &AppState, req: &FormRequest) -> Result<(), OAuthError> {
+    if let Some(bad) = &req.bad {
+        return Err(bad_input(st, req, bad));
+    }
+    let client = identify_client(st, req, false).await?.map_err(|_| invalid_client(st, req))?;
+    let token = req.non_empty("token").ok_or_else(|| missing(st, req, "token"))?;
+    st.engine.revoke(&client, token).await.map_err(|e| OAuthError::fault(&st.engine, req.lang(), &e))
+}

@@ -1,0 +1,177 @@
+//! `POST /oauth/token`: the dialect dispatch (`http-contract.md`, "Dialect dispatch") and the
+//! `standard` grants `client_credentials`, `password` and `refresh_token` (RFC 6749 §4.3, §4.4,
+//! §6; OAuth 2.1 §4.3 refresh rotation).
+
+use super::{bad_input, identify_client, invalid_client, missing};
+use crate::error::{no_store, OAuthError};
+use crate::params::FormRequest;
+use crate::AppState;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Serialize;
+use tessera_core::engine::{resolve_scope, IssueRequest, Issued, LoginName, PasswordLogin};
+use tessera_core::error::{LoginFailure, RefreshFailure};
+use tessera_core::model::{Client, Dialect, GrantType, TokenSubject};
+use tessera_core::secret::{Secret, TokenFormat};
+
+pub async fn token(State(st): State<AppState>, req: FormRequest) -> Response {
+    if let Some(bad) = &req.bad {
+        // The dialects of later issues render this in their own shapes; the seam is
+        // `identify_client`'s dialect choice. Until then every dialect answers RFC 6749.
+        return bad_input(&st, &req, bad).into_response();
+    }
+    let client = match identify_client(&st, &req, true).await {
+        Ok(Ok(c)) => c,
+        Ok(Err(_not_identified)) => return invalid_client(&st, &req).into_response(),
+        Err(e) => return e.into_response(),
+    };
+    let answer = match client.dialect {
+        Dialect::Standard => standard(&st, &req, &client).await,
+        other @ (Dialect::Cluster | Dialect::Hoth | Dialect::Appkey | Dialect::Maxkey) => Err(OAuthError::new(
+            &st.engine,
+            req.lang(),
+            "unauthorized_client",
+            "oauth.dialectNotServed",
+            Some(other.as_str()),
+        )),
+    };
+    match answer {
+        Ok(r) => r,
+        Err(e) => e.into_response(),
+    }
+}
+
+/// RFC 6749 §5.1.
+#[derive(Serialize)]
+struct TokenResponse<'a> {
+    access_token: &'a str,
+    token_type: &'static str,
+    expires_in: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    refresh_token: Option<&'a str>,
+    scope: &'a str,
+}
+
+fn respond(i: &Issued) -> Response {
+    no_store(
+        Json(TokenResponse {
+            access_token: &i.access_token,
+            token_type: "Bearer",
+            expires_in: i.expires_in,
+            refresh_token: i.refresh_token.as_deref(),
+            scope: &i.scope,
+        })
+        .into_response(),
+    )
+}
+
+async fn standard(st: &AppState, req: &FormRequest, client: &Client) -> Result<Response, OAuthError> {
+    let e = &st.engine;
+    let lang = req.lang();
+    let fault = |err| OAuthError::fault(e, lang, &err);
+    let gt_name = req.non_empty("grant_type").ok_or_else(|| missing(st, req, "grant_type"))?;
+    let gt = match GrantType::parse(gt_name) {
+        Some(g @ (GrantType::ClientCredentials | GrantType::Password | GrantType::RefreshToken)) => g,
+        _ => return Err(OAuthError::new(e, lang, "unsupported_grant_type", "oauth.unsupportedGrantType", Some(gt_name))),
+    };
+    if !client.allows(gt) {
+        return Err(OAuthError::new(e, lang, "unauthorized_client", "oauth.unauthorizedClient", Some(gt_name)));
+    }
+    let scope = || {
+        resolve_scope(&client.scopes, req.get("scope")).ok_or_else(|| OAuthError::new(e, lang, "invalid_scope", "oauth.invalidScope", None))
+    };
+    let subject = |scope: String| TokenSubject {
+        client_id: client.client_id.clone(),
+        user_id: None,
+        tenant_id: client.tenant_id,
+        org_id: None,
+        app_key_id: None,
+        scope,
+        device_id: None,
+        source_type: None,
+        session_id: None,
+    };
+    match gt {
+        GrantType::ClientCredentials => {
+            if client.is_public() {
+                return Err(OAuthError::new(e, lang, "unauthorized_client", "oauth.clientNotConfidential", None));
+            }
+            let issued = e
+                .issue(IssueRequest { client, subject: subject(scope()?), refresh: false, format: TokenFormat::Opaque })
+                .await
+                .map_err(fault)?;
+            Ok(respond(&issued))
+        }
+        GrantType::Password => {
+            let username = req.non_empty("username").ok_or_else(|| missing(st, req, "username"))?;
+            let password = req.get("password").ok_or_else(|| missing(st, req, "password"))?;
+            let scope = scope()?;
+            let login = PasswordLogin {
+                name: LoginName { value: username.to_string(), field: None },
+                password: Secret::new(password),
+                user_type: None,
+                tenant: client.tenant_id,
+            };
+            let ip = req.peer.map(|p| p.ip().to_string());
+            match e.password_login(login).await.map_err(fault)? {
+                Ok(signed) => {
+                    e.audit_login(Dialect::Standard, "success", Some(signed.user.id), Some(&client.client_id.0), ip).await;
+                    let mut s = subject(scope);
+                    s.user_id = Some(signed.user.id);
+                    s.tenant_id = Some(signed.membership.tenant.id);
+                    s.org_id = Some(signed.membership.org.id);
+                    let issued = e.issue(IssueRequest { client, subject: s, refresh: true, format: TokenFormat::Opaque }).await.map_err(fault)?;
+                    Ok(respond(&issued))
+                }
+                Err(failure) => {
+                    e.audit_login(Dialect::Standard, failure.name(), None, Some(&client.client_id.0), ip).await;
+                    Err(login_failure(st, req, &failure))
+                }
+            }
+        }
+        GrantType::RefreshToken => {
+            let rt = req.non_empty("refresh_token").ok_or_else(|| missing(st, req, "refresh_token"))?;
+            match e.refresh(client, rt, req.get("scope"), TokenFormat::Opaque).await.map_err(fault)? {
+                Ok(issued) => Ok(respond(&issued)),
+                Err(RefreshFailure::Invalid | RefreshFailure::Reused) => {
+                    Err(OAuthError::new(e, lang, "invalid_grant", "oauth.invalidRefreshToken", None))
+                }
+                Err(RefreshFailure::NotAllowed) => Err(OAuthError::new(e, lang, "unauthorized_client", "oauth.unauthorizedClient", Some(gt_name))),
+                Err(RefreshFailure::ScopeWidened) => Err(OAuthError::new(e, lang, "invalid_scope", "oauth.invalidScope", None)),
+            }
+        }
+        GrantType::AuthorizationCode | GrantType::Implicit => {
+            Err(OAuthError::new(e, lang, "unsupported_grant_type", "oauth.unsupportedGrantType", Some(gt_name)))
+        }
+    }
+}
+
+/// Every sign-in failure is `invalid_grant` in the standard dialect (`http-contract.md`:
+/// "`standard` always answers `invalid_grant`"); the description says why in the request's
+/// language, without telling an unknown user from a wrong password unless
+/// `login.hide_unknown_user` is off.
+fn login_failure(st: &AppState, req: &FormRequest, f: &LoginFailure) -> OAuthError {
+    let e = &st.engine;
+    let hide = e.config().hide_unknown_user;
+    let left;
+    let (code, arg): (&str, Option<&str>) = match f {
+        LoginFailure::UnknownUser => ("oauth.invalidCredentials", None),
+        LoginFailure::PasswordWrong { .. } if hide => ("oauth.invalidCredentials", None),
+        LoginFailure::PasswordWrong { attempts_left } => {
+            left = attempts_left.to_string();
+            ("oauth.passwordError", Some(left.as_str()))
+        }
+        LoginFailure::PasswordWrongNowLocked { .. } => ("oauth.loginErrorMaxTimes", None),
+        LoginFailure::AccountLocked { .. } => ("oauth.accountLocked", None),
+        LoginFailure::LdapDisabled => ("oauth.ldapIsDisable", None),
+        LoginFailure::AccountDisabled => ("oauth.accountDisabled", None),
+        LoginFailure::NotActivated => ("oauth.userNotActive", None),
+        LoginFailure::AccountExpired => ("oauth.accountExpire", None),
+        LoginFailure::TenantInvalid => ("oauth.tenantInvalid", None),
+        LoginFailure::TenantDisabled => ("oauth.tenantDisabled", None),
+        LoginFailure::NoRole => ("oauth.roleNone", None),
+        LoginFailure::NoRoleInDefaultTenant => ("oauth.defaultTenantRoleNull", None),
+    };
+    OAuthError::new(e, req.lang(), "invalid_grant", code, arg)
+}

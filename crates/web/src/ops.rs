@@ -1,0 +1,25 @@
+//! Liveness and readiness (`http-contract.md`, "Operations").
+
+use crate::AppState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+
+/// 200 while the process runs.
+pub async fn healthz() -> Response {
+    Json(serde_json::json!({ "status": "ok" })).into_response()
+}
+
+/// 200 when the database answers, else 503.
+pub async fn readyz(State(state): State<AppState>) -> Response {
+    if state.engine.ready().await {
+        Json(serde_json::json!({ "status": "ready" })).into_response()
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({ "status": "unavailable", "database": "down" }))).into_response()
+    }
+}
+
+pub async fn not_found() -> Response {
+    (StatusCode::NOT_FOUND, Json(serde_json::json!({ "error": "not_found" }))).into_response()
+}

@@ -1,0 +1,184 @@
+//! Parameters of form endpoints, parsed at the edge: from the query string and an
+//! `application/x-www-form-urlencoded` body (`http-contract.md`: "parameters may come in the
+//! query or the body"), strictly: invalid UTF-8 (raw or percent-encoded), a wrong content type,
+//! a repeated parameter (RFC 6749 §3.2) or a body over 64 KiB are refused as [`BadInput`], which
+//! each dialect renders in its own shape. Client credentials from HTTP Basic (RFC 6749 §2.3.1).
+
+use axum::body::Body;
+use axum::extract::{ConnectInfo, FromRequest, Request};
+use axum::http::{header, HeaderMap, Method};
+use base64::Engine as _;
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use tessera_core::lang::Lang;
+use tessera_core::secret::Secret;
+
+/// Why a request's parameters could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BadInput {
+    TooLarge,
+    ContentType,
+    Encoding,
+    Repeated(String),
+    /// An `Authorization: Basic` header that does not decode.
+    BadBasic,
+}
+
+/// The parameters and the headers a form endpoint needs.
+#[derive(Debug, Default)]
+pub struct FormRequest {
+    params: HashMap<String, String>,
+    /// Client credentials from `Authorization: Basic`.
+    pub basic: Option<(String, Secret)>,
+    pub accept_language: Option<String>,
+    pub bearer: Option<String>,
+    pub peer: Option<SocketAddr>,
+    /// Set when the parameters could not be read; the raw query is still looked at to pick the
+    /// dialect that answers.
+    pub bad: Option<BadInput>,
+    pub raw_query: String,
+}
+
+impl FormRequest {
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.params.get(name).map(String::as_str)
+    }
+    /// A parameter that is present and not empty (RFC 6749 treats empty as absent, §3.1).
+    pub fn non_empty(&self, name: &str) -> Option<&str> {
+        self.get(name).filter(|v| !v.is_empty())
+    }
+    pub fn lang(&self) -> Lang {
+        Lang::negotiate(self.get("lang"), self.accept_language.as_deref())
+    }
+    /// A query parameter read leniently, for choosing a dialect when the body is unreadable.
+    pub fn raw_query_param(&self, name: &str) -> Option<String> {
+        decode_pairs(&self.raw_query).ok()?.into_iter().find(|(k, _)| k == name).map(|(_, v)| v)
+    }
+}
+
+impl<S: Send + Sync> FromRequest<S> for FormRequest {
+    type Rejection = std::convert::Infallible;
+
+    /// Never rejects: a bad request is a `FormRequest` with `bad` set, so the handler can
+    /// answer in the right dialect.
+    async fn from_request(req: Request, _state: &S) -> Result<Self, Self::Rejection> {
+        let (parts, body) = req.into_parts();
+        let mut out = FormRequest {
+            accept_language: header_str(&parts.headers, header::ACCEPT_LANGUAGE),
+            peer: parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0),
+            raw_query: parts.uri.query().unwrap_or("").to_string(),
+            ..Default::default()
+        };
+        match authorization(&parts.headers) {
+            Ok(Auth::Basic(id, secret)) => out.basic = Some((id, secret)),
+            Ok(Auth::Bearer(t)) => out.bearer = Some(t),
+            Ok(Auth::None) => {}
+            Err(b) => out.bad = Some(b),
+        }
+        let body = if parts.method == Method::GET || parts.method == Method::HEAD {
+            Vec::new()
+        } else {
+            match read_body(body).await {
+                Ok(b) => b,
+                Err(b) => {
+                    out.bad = Some(b);
+                    return Ok(out);
+                }
+            }
+        };
+        if !body.is_empty() && !is_form(&parts.headers) {
+            out.bad.get_or_insert(BadInput::ContentType);
+            return Ok(out);
+        }
+        let parsed = decode_pairs(&out.raw_query).and_then(|mut q| {
+            let b = std::str::from_utf8(&body).map_err(|_| BadInput::Encoding)?;
+            q.extend(decode_pairs(b)?);
+            Ok(q)
+        });
+        match parsed {
+            Ok(pairs) => {
+                for (k, v) in pairs {
+                    if out.params.contains_key(&k) {
+                        out.bad.get_or_insert(BadInput::Repeated(k));
+                        break;
+                    }
+                    out.params.insert(k, v);
+                }
+            }
+            Err(b) => {
+                out.bad.get_or_insert(b);
+            }
+        }
+        Ok(out)
+    }
+}
+
+async fn read_body(body: Body) -> Result<Vec<u8>, BadInput> {
+    axum::body::to_bytes(body, crate::BODY_LIMIT).await.map(|b| b.to_vec()).map_err(|_| BadInput::TooLarge)
+}
+
+fn header_str(h: &HeaderMap, name: header::HeaderName) -> Option<String> {
+    h.get(name).and_then(|v| v.to_str().ok()).map(str::to_string)
+}
+
+fn is_form(h: &HeaderMap) -> bool {
+    h.get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"))
+}
+
+enum Auth {
+    None,
+    Basic(String, Secret),
+    Bearer(String),
+}
+
+fn authorization(h: &HeaderMap) -> Result<Auth, BadInput> {
+    let Some(v) = h.get(header::AUTHORIZATION) else { return Ok(Auth::None) };
+    let v = v.to_str().map_err(|_| BadInput::BadBasic)?.trim();
+    let (scheme, rest) = v.split_once(' ').unwrap_or((v, ""));
+    if scheme.eq_ignore_ascii_case("bearer") {
+        return Ok(Auth::Bearer(rest.trim().to_string()));
+    }
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return Ok(Auth::None);
+    }
+    let raw = base64::engine::general_purpose::STANDARD.decode(rest.trim()).map_err(|_| BadInput::BadBasic)?;
+    let s = String::from_utf8(raw).map_err(|_| BadInput::BadBasic)?;
+    let (id, secret) = s.split_once(':').ok_or(BadInput::BadBasic)?;
+    // RFC 6749 §2.3.1: both parts are form-urlencoded before Base64.
+    let dec = |x: &str| decode_component(x).map_err(|_| BadInput::BadBasic);
+    Ok(Auth::Basic(dec(id)?, Secret::new(dec(secret)?)))
+}
+
+fn decode_component(s: &str) -> Result<String, BadInput> {
+    let plus = s.replace('+', " ");
+    percent_encoding::percent_decode_str(&plus).decode_utf8().map(|c| c.into_owned()).map_err(|_| BadInput::Encoding)
+}
+
+/// `a=1&b=2` to pairs, failing on percent-escapes that are not UTF-8 (the `form_urlencoded`
+/// crate would replace them silently).
+fn decode_pairs(s: &str) -> Result<Vec<(String, String)>, BadInput> {
+    s.split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            Ok((decode_component(k)?, decode_component(v)?))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pairs_decode_strictly() {
+        assert_eq!(
+            decode_pairs("a=1+2&b=%E4%B8%AD&c").ok(),
+            Some(vec![("a".into(), "1 2".into()), ("b".into(), "中".into()), ("c".into(), "".into())])
+        );
+        assert_eq!(decode_pairs("a=%FF"), Err(BadInput::Encoding));
+    }
+}
