@@ -1,1 +1,142 @@
+//! Start-up: configuration → storage (migrations) → engine → bootstrap → HTTP. The binary
+//! (`main.rs`) and the test kit both start Tessera through [`start`].
 
+pub mod config;
+pub mod demo;
+
+use config::{Config, Derived};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tessera_core::clock::{Clock, SystemClock};
+use tessera_core::lang::Catalogue;
+use tessera_core::password::{HashParams, PasswordHasher};
+use tessera_core::store::Store;
+use tessera_core::{Engine, EngineConfig};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// Why Tessera could not start: the one line printed before exit code 2.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("{0}")]
+    Config(String),
+    #[error("database {url}: {message}")]
+    Database { url: String, message: String },
+    #[error("bootstrap {source_name}: {message}")]
+    Bootstrap { source_name: String, message: String },
+    #[error("cannot listen on {addr}: {message}")]
+    Listen { addr: String, message: String },
+}
+
+/// Opens (and migrates) the configured database.
+pub async fn open_store(cfg: &Config) -> Result<Arc<dyn Store>, StartError> {
+    tessera_store::connect(&cfg.database.url, cfg.database.max_connections)
+        .await
+        .map_err(|e| StartError::Database { url: config::mask_url(&cfg.database.url), message: e.to_string() })
+}
+
+/// The engine over an open store.
+pub fn build_engine(cfg: &Config, d: &Derived, store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Result<Arc<Engine>, StartError> {
+    let p = &cfg.passwords;
+    let hasher = PasswordHasher::new(HashParams { m_kib: p.argon2_m_kib, t: p.argon2_t, p: p.argon2_p }, p.max_concurrent, d.max_wait)
+        .map_err(StartError::Config)?;
+    let catalogue = Catalogue::load().map_err(StartError::Config)?;
+    let ec = EngineConfig {
+        access_ttl: d.access_ttl,
+        refresh_ttl: d.refresh_ttl,
+        auth_code_ttl: d.auth_code_ttl,
+        max_password_failures: cfg.login.max_password_failures,
+        lock_duration: d.lock_duration,
+        hide_unknown_user: cfg.login.hide_unknown_user,
+        captcha_after_failures: cfg.login.captcha_after_failures,
+        ldap_enabled: false,
+    };
+    Engine::new(store, clock, hasher, ec, Arc::new(catalogue)).map(Arc::new).map_err(|e| StartError::Config(e.to_string()))
+}
+
+/// Applies bootstrap text; `source_name` names it in errors.
+pub async fn apply_bootstrap(engine: &Engine, source_name: &str, text: &str) -> Result<tessera_core::store::BootstrapReport, StartError> {
+    engine
+        .apply_bootstrap_text(text)
+        .await
+        .map_err(|e| StartError::Bootstrap { source_name: source_name.to_string(), message: e.to_string() })
+}
+
+/// A running server.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub engine: Arc<Engine>,
+    shutdown: Option<oneshot::Sender<()>>,
+    pub join: JoinHandle<()>,
+}
+
+impl Running {
+    /// Stops accepting, lets requests in flight finish, and waits.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        let _ = self.join.await;
+    }
+}
+
+/// Starts Tessera: storage, engine, the bootstrap file of the configuration, then `extra`
+/// bootstrap texts (the demo's), then the HTTP listener.
+pub async fn start(cfg: Config, extra: Vec<(String, String)>) -> Result<Running, StartError> {
+    let d = cfg.derive().map_err(|(k, m)| StartError::Config(format!("key {k}: {m}")))?;
+    if cfg.captcha.mode == "test" {
+        tracing::warn!("captcha.mode = \"test\": captcha answers are returned to clients; for automated tests only");
+    }
+    let store = open_store(&cfg).await?;
+    let engine = build_engine(&cfg, &d, store, Arc::new(SystemClock))?;
+    if !cfg.bootstrap.file.is_empty() {
+        let text = std::fs::read_to_string(&cfg.bootstrap.file)
+            .map_err(|e| StartError::Bootstrap { source_name: cfg.bootstrap.file.clone(), message: format!("cannot read: {e}") })?;
+        let r = apply_bootstrap(&engine, &cfg.bootstrap.file, &text).await?;
+        tracing::info!(file = %cfg.bootstrap.file, changed = r.changed, unchanged = r.unchanged, "bootstrap applied");
+    }
+    for (name, text) in &extra {
+        let r = apply_bootstrap(&engine, name, text).await?;
+        tracing::info!(source = %name, changed = r.changed, unchanged = r.unchanged, "bootstrap applied");
+    }
+    let settings = tessera_web::WebSettings {
+        issuer: cfg.server.issuer.trim_end_matches('/').to_string(),
+        cluster_default_client: Some(cfg.dialects.cluster.default_client.clone()).filter(|s| !s.is_empty()),
+    };
+    let app = tessera_web::router(tessera_web::AppState { engine: engine.clone(), settings: Arc::new(settings) });
+    let listener = tokio::net::TcpListener::bind(d.listen)
+        .await
+        .map_err(|e| StartError::Listen { addr: d.listen.to_string(), message: e.to_string() })?;
+    let addr = listener.local_addr().map_err(|e| StartError::Listen { addr: d.listen.to_string(), message: e.to_string() })?;
+    let (tx, rx) = oneshot::channel::<()>();
+    let purge = spawn_purge(engine.clone());
+    let join = tokio::spawn(async move {
+        let served = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(async move {
+                let _ = rx.await;
+            })
+            .await;
+        if let Err(e) = served {
+            tracing::error!(error = %e, "server stopped with an error");
+        }
+        purge.abort();
+    });
+    tracing::info!(%addr, "tessera listening");
+    Ok(Running { addr, engine, shutdown: Some(tx), join })
+}
+
+/// Deletes tokens a day past their expiry, every ten minutes, so the token table does not grow
+/// without bound. A day's grace keeps spent refresh tokens long enough to detect most reuse.
+fn spawn_purge(engine: Arc<Engine>) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
+        loop {
+            tick.tick().await;
+            match engine.store().purge_expired_tokens(engine.now() - 86_400).await {
+                Ok(n) if n > 0 => tracing::info!(purged = n, "expired tokens deleted"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "token purge failed"),
+            }
+        }
+    })
+}

@@ -1,0 +1,368 @@
+//! `tessera.toml` (`spec/configuration.md`): every key has a default, every key can be
+//! overridden by `TESSERA_<SECTION>__<KEY>`, unknown keys are errors. Errors are one line that
+//! names the file (or variable), the key and the line.
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub log: LogConfig,
+    pub database: DatabaseConfig,
+    pub redis: RedisConfig,
+    pub keys: KeysConfig,
+    pub tokens: TokensConfig,
+    pub passwords: PasswordsConfig,
+    pub login: LoginConfig,
+    pub captcha: CaptchaConfig,
+    pub sms: SmsConfig,
+    pub dialects: DialectsConfig,
+    pub bootstrap: BootstrapConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    pub listen: String,
+    pub issuer: String,
+    pub trusted_proxies: Vec<String>,
+    pub tls_cert: String,
+    pub tls_key: String,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8080".into(),
+            issuer: "http://127.0.0.1:8080".into(),
+            trusted_proxies: vec![],
+            tls_cert: String::new(),
+            tls_key: String::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    pub level: String,
+    pub format: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self { level: "info".into(), format: "text".into() }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseConfig {
+    pub url: String,
+    pub max_connections: u32,
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        Self { url: "sqlite://tessera-data/tessera.db".into(), max_connections: 16 }
+    }
+}
+
+/// Optional: empty means no Redis (one process keeps its short-lived state in memory).
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct RedisConfig {
+    pub url: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct KeysConfig {
+    pub dir: String,
+}
+
+impl Default for KeysConfig {
+    fn default() -> Self {
+        Self { dir: "tessera-data/keys".into() }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TokensConfig {
+    pub access_ttl: String,
+    pub refresh_ttl: String,
+    pub auth_code_ttl: String,
+}
+
+impl Default for TokensConfig {
+    fn default() -> Self {
+        Self { access_ttl: "2h".into(), refresh_ttl: "30d".into(), auth_code_ttl: "60s".into() }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PasswordsConfig {
+    pub argon2_m_kib: u32,
+    pub argon2_t: u32,
+    pub argon2_p: u32,
+    pub max_concurrent: usize,
+    pub max_wait: String,
+}
+
+impl Default for PasswordsConfig {
+    fn default() -> Self {
+        Self { argon2_m_kib: 19456, argon2_t: 2, argon2_p: 1, max_concurrent: 0, max_wait: "1s".into() }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LoginConfig {
+    pub hide_unknown_user: bool,
+    pub max_password_failures: i64,
+    pub lock_duration: String,
+    pub captcha_after_failures: i64,
+    pub phone_pattern: String,
+}
+
+impl Default for LoginConfig {
+    fn default() -> Self {
+        Self {
+            hide_unknown_user: true,
+            max_password_failures: 5,
+            lock_duration: "30m".into(),
+            captcha_after_failures: 3,
+            phone_pattern: r"^1[3-9]\d{9}$".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CaptchaConfig {
+    pub mode: String,
+}
+
+impl Default for CaptchaConfig {
+    fn default() -> Self {
+        Self { mode: "image".into() }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SmsConfig {
+    pub sender: String,
+    pub webhook_url: String,
+    pub code_ttl: String,
+    pub resend_interval: String,
+    pub max_verify_attempts: i64,
+}
+
+impl Default for SmsConfig {
+    fn default() -> Self {
+        Self {
+            sender: "log".into(),
+            webhook_url: String::new(),
+            code_ttl: "5m".into(),
+            resend_interval: "60s".into(),
+            max_verify_attempts: 5,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct DialectsConfig {
+    pub cluster: ClusterDialectConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct ClusterDialectConfig {
+    pub default_client: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct BootstrapConfig {
+    pub file: String,
+}
+
+/// A configuration problem, as the one line the operator sees.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ConfigError(pub String);
+
+/// Durations and other derived values, parsed once.
+#[derive(Debug, Clone)]
+pub struct Derived {
+    pub listen: SocketAddr,
+    pub access_ttl: i64,
+    pub refresh_ttl: i64,
+    pub auth_code_ttl: i64,
+    pub lock_duration: i64,
+    pub max_wait: std::time::Duration,
+}
+
+impl Config {
+    /// Defaults, then the file (if any), then `TESSERA_<SECTION>__<KEY>` variables.
+    pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
+        let mut fig = Figment::from(Serialized::defaults(Config::default()));
+        let mut text = None;
+        if let Some(path) = file {
+            let t = std::fs::read_to_string(path).map_err(|e| ConfigError(format!("{}: cannot read: {e}", path.display())))?;
+            // Parse once with `toml` for errors that carry a line number.
+            if let Err(e) = toml::from_str::<Config>(&t) {
+                return Err(ConfigError(toml_error(path, &t, &e)));
+            }
+            fig = fig.merge(Toml::string(&t));
+            text = Some((path.to_path_buf(), t));
+        }
+        // Only section-qualified variables (`TESSERA_DATABASE__URL`); others with the prefix,
+        // such as the test suite's `TESSERA_TEST_DATABASE_URL`, are not configuration.
+        fig = fig.merge(Env::prefixed("TESSERA_").filter(|k| k.as_str().contains("__")).split("__"));
+        let cfg: Config = fig.extract().map_err(|e| ConfigError(figment_error(&e)))?;
+        cfg.derive().map_err(|(key, msg)| ConfigError(locate(text.as_ref(), &key, &msg)))?;
+        Ok(cfg)
+    }
+
+    /// Checks and parses values whose type alone does not say they are valid. The error names
+    /// the key (`section.key`).
+    pub fn derive(&self) -> Result<Derived, (String, String)> {
+        let dur = |key: &str, v: &str| tessera_core::bootstrap::parse_duration(v).map_err(|m| (key.to_string(), m));
+        let listen = self.server.listen.parse().map_err(|_| ("server.listen".to_string(), format!("{:?} is not an address:port", self.server.listen)))?;
+        let d = Derived {
+            listen,
+            access_ttl: dur("tokens.access_ttl", &self.tokens.access_ttl)?,
+            refresh_ttl: dur("tokens.refresh_ttl", &self.tokens.refresh_ttl)?,
+            auth_code_ttl: dur("tokens.auth_code_ttl", &self.tokens.auth_code_ttl)?,
+            lock_duration: dur("login.lock_duration", &self.login.lock_duration)?,
+            max_wait: std::time::Duration::from_secs_f64(
+                humantime::parse_duration(self.passwords.max_wait.trim())
+                    .map_err(|e| ("passwords.max_wait".to_string(), format!("bad duration {:?}: {e}", self.passwords.max_wait)))?
+                    .as_secs_f64(),
+            ),
+        };
+        dur("sms.code_ttl", &self.sms.code_ttl)?;
+        dur("sms.resend_interval", &self.sms.resend_interval)?;
+        let url = &self.database.url;
+        if !(url.starts_with("sqlite:") || url.starts_with("postgres:") || url.starts_with("postgresql:")) {
+            return Err(("database.url".into(), "must start with sqlite:// or postgres://".into()));
+        }
+        if !matches!(self.log.format.as_str(), "text" | "json") {
+            return Err(("log.format".into(), format!("{:?}: use \"text\" or \"json\"", self.log.format)));
+        }
+        if !matches!(self.captcha.mode.as_str(), "image" | "test") {
+            return Err(("captcha.mode".into(), format!("{:?}: use \"image\" or \"test\"", self.captcha.mode)));
+        }
+        if !matches!(self.sms.sender.as_str(), "log" | "webhook") {
+            return Err(("sms.sender".into(), format!("{:?}: use \"log\" or \"webhook\"", self.sms.sender)));
+        }
+        if self.sms.sender == "webhook" && self.sms.webhook_url.is_empty() {
+            return Err(("sms.webhook_url".into(), "required when sms.sender = \"webhook\"".into()));
+        }
+        if self.login.max_password_failures < 1 {
+            return Err(("login.max_password_failures".into(), "must be at least 1".into()));
+        }
+        if self.server.tls_cert.is_empty() != self.server.tls_key.is_empty() {
+            return Err(("server.tls_cert".into(), "set both tls_cert and tls_key, or neither".into()));
+        }
+        if !self.server.tls_cert.is_empty() {
+            return Err(("server.tls_cert".into(), "TLS is not built into this version yet: terminate TLS in a proxy".into()));
+        }
+        argon2::Params::new(self.passwords.argon2_m_kib, self.passwords.argon2_t, self.passwords.argon2_p, None)
+            .map_err(|e| ("passwords.argon2_m_kib".to_string(), format!("invalid Argon2 parameters: {e}")))?;
+        Ok(d)
+    }
+
+    /// The effective configuration as TOML, with passwords in URLs masked.
+    pub fn masked_toml(&self) -> String {
+        let mut c = self.clone();
+        c.database.url = mask_url(&c.database.url);
+        c.redis.url = mask_url(&c.redis.url);
+        c.sms.webhook_url = mask_url(&c.sms.webhook_url);
+        toml::to_string_pretty(&c).unwrap_or_else(|e| format!("# cannot render: {e}"))
+    }
+}
+
+/// `scheme://user:secret@host` → `scheme://user:***@host`.
+pub fn mask_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_string() };
+    let Some((cred, host)) = rest.rsplit_once('@') else { return url.to_string() };
+    match cred.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_string(),
+    }
+}
+
+fn toml_error(path: &Path, text: &str, e: &toml::de::Error) -> String {
+    let msg = e.message().replace('\n', " ");
+    let Some(span) = e.span() else { return format!("{}: {msg}", path.display()) };
+    let start = span.start.min(text.len());
+    let line = text[..start].matches('\n').count() + 1;
+    let key = text.get(span.clone()).unwrap_or("").trim();
+    let section = text[..start].lines().rev().find_map(|l| {
+        let l = l.trim();
+        (l.starts_with('[') && l.ends_with(']')).then(|| l.trim_matches(|c| c == '[' || c == ']').to_string())
+    });
+    let key = match (section, key.is_empty() || key.contains('\n')) {
+        (Some(s), false) => format!("key {s}.{key}: "),
+        (None, false) => format!("key {key}: "),
+        _ => String::new(),
+    };
+    format!("{}:{line}: {key}{msg}", path.display())
+}
+
+fn figment_error(e: &figment::Error) -> String {
+    let mut s = e.to_string().replace('\n', " ");
+    if let Some(src) = e.metadata.as_ref().and_then(|m| m.source.as_ref()) {
+        s.push_str(&format!(" (from {src})"));
+    }
+    s
+}
+
+/// Names the file and line where `key` (`section.key`) is set, if the file sets it.
+fn locate(text: Option<&(PathBuf, String)>, key: &str, msg: &str) -> String {
+    if let Some((path, t)) = text {
+        let (section, name) = key.split_once('.').unwrap_or(("", key));
+        let mut in_section = section.is_empty();
+        for (i, l) in t.lines().enumerate() {
+            let l = l.trim();
+            if l.starts_with('[') {
+                in_section = l.trim_matches(|c| c == '[' || c == ']').trim() == section;
+            } else if in_section && l.split('=').next().is_some_and(|k| k.trim() == name) {
+                return format!("{}:{}: key {key}: {msg}", path.display(), i + 1);
+            }
+        }
+    }
+    let var = format!("TESSERA_{}", key.replace('.', "__").to_uppercase());
+    if std::env::var_os(&var).is_some() {
+        return format!("{var}: key {key}: {msg}");
+    }
+    format!("key {key}: {msg}")
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid() {
+        Config::default().derive().unwrap();
+    }
+
+    #[test]
+    fn masks_url_passwords() {
+        assert_eq!(mask_url("postgres://u:pw@h:5432/db"), "postgres://u:***@h:5432/db");
+        assert_eq!(mask_url("sqlite://x.db"), "sqlite://x.db");
+    }
+}
