@@ -1,1 +1,133 @@
+//! The test kit: [`TestApp`] starts the real Tessera (configuration, storage, engine, HTTP) on a
+//! free port of 127.0.0.1, with a bootstrap text and cheap Argon2 parameters; [`pg`] makes fresh
+//! PostgreSQL databases on the real server so that tests never share state.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod pg;
+
+use reqwest::header::HeaderMap;
+use reqwest::StatusCode;
+use serde_json::Value;
+use std::sync::Arc;
+use tessera_core::Engine;
+use tessera_server::config::Config;
+use tessera_server::Running;
+
+/// A configuration for tests: a throw-away SQLite file, port 0, quiet logs and Argon2
+/// parameters cheap enough for hundreds of sign-ins per test run.
+pub fn test_config(dir: &std::path::Path) -> Config {
+    let mut c = Config::default();
+    c.server.listen = "127.0.0.1:0".into();
+    c.database.url = format!("sqlite://{}/tessera.db", dir.display());
+    c.database.max_connections = 4;
+    c.keys.dir = format!("{}/keys", dir.display());
+    c.passwords.argon2_m_kib = 1024;
+    c.passwords.argon2_t = 1;
+    c.passwords.max_wait = "10s".into();
+    c
+}
+
+/// A running Tessera for one test.
+pub struct TestApp {
+    pub base: String,
+    pub http: reqwest::Client,
+    pub engine: Arc<Engine>,
+    pub dir: tempfile::TempDir,
+    running: Option<Running>,
+}
+
+/// One HTTP answer, read whole.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub text: String,
+}
+
+impl Answer {
+    /// The body as JSON; `Value::Null` if it is not JSON.
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.text).unwrap_or(Value::Null)
+    }
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+impl TestApp {
+    /// Tessera on SQLite with `bootstrap` applied.
+    pub async fn spawn(bootstrap: &str) -> TestApp {
+        Self::spawn_with(bootstrap, |_| {}).await
+    }
+
+    /// Tessera with a configuration adjusted by `tweak`.
+    pub async fn spawn_with(bootstrap: &str, tweak: impl FnOnce(&mut Config)) -> TestApp {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut cfg = test_config(dir.path());
+        tweak(&mut cfg);
+        let running = tessera_server::start(cfg, vec![("test bootstrap".into(), bootstrap.to_string())])
+            .await
+            .expect("tessera starts");
+        TestApp {
+            base: format!("http://{}", running.addr),
+            http: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("http client"),
+            engine: running.engine.clone(),
+            dir,
+            running: Some(running),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    async fn read(r: reqwest::Response) -> Answer {
+        let status = r.status();
+        let headers = r.headers().clone();
+        let text = r.text().await.expect("body");
+        Answer { status, headers, text }
+    }
+
+    /// `POST path` with a form body, with HTTP Basic when `basic` is set.
+    pub async fn post_form(&self, path: &str, basic: Option<(&str, &str)>, form: &[(&str, &str)]) -> Answer {
+        let mut rb = self.http.post(self.url(path)).form(form);
+        if let Some((id, secret)) = basic {
+            rb = rb.basic_auth(id, Some(secret));
+        }
+        Self::read(rb.send().await.expect("request sent")).await
+    }
+
+    /// `POST path` with raw bytes and a content type.
+    pub async fn post_raw(&self, path: &str, content_type: &str, body: Vec<u8>, basic: Option<(&str, &str)>) -> Answer {
+        let mut rb = self.http.post(self.url(path)).header("content-type", content_type).body(body);
+        if let Some((id, secret)) = basic {
+            rb = rb.basic_auth(id, Some(secret));
+        }
+        Self::read(rb.send().await.expect("request sent")).await
+    }
+
+    pub async fn get(&self, path: &str) -> Answer {
+        Self::read(self.http.get(self.url(path)).send().await.expect("request sent")).await
+    }
+
+    /// A token grant that must succeed; answers the JSON body.
+    pub async fn token(&self, basic: (&str, &str), form: &[(&str, &str)]) -> Value {
+        let a = self.post_form("/oauth/token", Some(basic), form).await;
+        assert_eq!(a.status, StatusCode::OK, "token request {form:?} failed: {}", a.text);
+        a.json()
+    }
+
+    /// Introspects with `caller`; answers the JSON body.
+    pub async fn introspect(&self, caller: (&str, &str), token: &str) -> Value {
+        let a = self.post_form("/oauth/introspect", Some(caller), &[("token", token)]).await;
+        assert_eq!(a.status, StatusCode::OK, "introspection failed: {}", a.text);
+        a.json()
+    }
+
+    /// Stops the server (the temp folder goes when the `TestApp` is dropped).
+    pub async fn stop(mut self) {
+        if let Some(r) = self.running.take() {
+            r.stop().await;
+        }
+    }
+}
