@@ -307,26 +307,40 @@ fn toml_error(path: &Path, text: &str, e: &toml::de::Error) -> String {
     let msg = e.message().replace('\n', " ");
     let Some(span) = e.span() else { return format!("{}: {msg}", path.display()) };
     let start = span.start.min(text.len());
-    let line = text[..start].matches('\n').count() + 1;
-    let key = text.get(span.clone()).unwrap_or("").trim();
-    let section = text[..start].lines().rev().find_map(|l| {
-        let l = l.trim();
-        (l.starts_with('[') && l.ends_with(']')).then(|| l.trim_matches(|c| c == '[' || c == ']').to_string())
-    });
-    let key = match (section, key.is_empty() || key.contains('\n')) {
-        (Some(s), false) => format!("key {s}.{key}: "),
-        (None, false) => format!("key {key}: "),
-        _ => String::new(),
+    let line_no = text[..start].matches('\n').count() + 1;
+    // The key is read off the line the error points into (the span may cover the key, the
+    // value or a whole table).
+    let line = text.lines().nth(line_no - 1).unwrap_or("").trim();
+    let header = |l: &str| (l.starts_with('[') && l.ends_with(']')).then(|| l.trim_matches(|c| c == '[' || c == ']').trim().to_string());
+    let key = if let Some(h) = header(line) {
+        Some(h)
+    } else if let Some((k, _)) = line.split_once('=') {
+        let section = text[..start].lines().rev().find_map(|l| header(l.trim()));
+        Some(match section {
+            Some(s) => format!("{s}.{}", k.trim()),
+            None => k.trim().to_string(),
+        })
+    } else {
+        None
     };
-    format!("{}:{line}: {key}{msg}", path.display())
+    match key {
+        Some(k) => format!("{}:{line_no}: key {k}: {msg}", path.display()),
+        None => format!("{}:{line_no}: {msg}", path.display()),
+    }
 }
 
 fn figment_error(e: &figment::Error) -> String {
-    let mut s = e.to_string().replace('\n', " ");
+    let key = e.path.join(".").to_lowercase();
+    let from_env = e.metadata.as_ref().is_some_and(|m| m.name.contains("environment"));
+    if from_env && !e.path.is_empty() {
+        let var = format!("TESSERA_{}", e.path.join("__").to_uppercase());
+        return format!("{var}: key {key}: {}", e.kind).replace('\n', " ");
+    }
+    let mut s = if key.is_empty() { e.kind.to_string() } else { format!("key {key}: {}", e.kind) };
     if let Some(src) = e.metadata.as_ref().and_then(|m| m.source.as_ref()) {
         s.push_str(&format!(" (from {src})"));
     }
-    s
+    s.replace('\n', " ")
 }
 
 /// Names the file and line where `key` (`section.key`) is set, if the file sets it.

@@ -1,0 +1,10 @@
+//! Integration tests: the real server on a free port, spoken to over HTTP, and the real binary
+//! for the command line. Each test is named for the promise it checks.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod bootstrap;
+mod cli;
+mod fixtures;
+mod garbage;
+mod oauth;
+mod ops;
