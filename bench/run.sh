@@ -76,7 +76,7 @@ if curl -s -o /dev/null --max-time 2 "$BASE/"; then
   die "something already answers on $BASE; stop it first (this script starts its own server)" 2
 fi
 # TESSERA_<SECTION>__<KEY> variables override the config file; keep them out of the server.
-while read -r v; do [[ -n "$v" ]] && unset "$v"; done < <(compgen -e | grep -E '^TESSERA_[A-Z0-9_]+__' || true)
+while read -r v; do if [[ -n "$v" ]]; then unset "$v"; fi; done < <(compgen -e | grep -E '^TESSERA_[A-Z0-9_]+__' || true)
 
 # ---- per-backend state and cleanup ---------------------------------------------------------
 SPID=""; TMPD=""; PGDB=""

@@ -248,7 +248,10 @@ pub struct EntryError {
 }
 
 pub fn entry_err(entry: impl Into<String>, message: impl Into<String>) -> EntryError {
-    EntryError { entry: entry.into(), message: message.into() }
+    EntryError {
+        entry: entry.into(),
+        message: message.into(),
+    }
 }
 
 /// Parses the TOML text; the error names the line (from `toml`).
@@ -289,7 +292,10 @@ pub fn check(file: &BootstrapFile) -> Result<(), EntryError> {
         let mut seen = HashSet::new();
         for (i, k) in keys.enumerate() {
             if !seen.insert(k) {
-                return Err(entry_err(format!("{kind}[{i}] ({k})"), "appears twice in the file"));
+                return Err(entry_err(
+                    format!("{kind}[{i}] ({k})"),
+                    "appears twice in the file",
+                ));
             }
         }
         Ok(())
@@ -318,12 +324,17 @@ pub fn check(file: &BootstrapFile) -> Result<(), EntryError> {
         }
         if let Some(h) = &u.password_hash {
             if !crate::password::is_supported_hash(h) {
-                return Err(entry_err(name, "password_hash is neither Argon2 nor bcrypt"));
+                return Err(entry_err(
+                    name,
+                    "password_hash is neither Argon2 nor bcrypt",
+                ));
             }
         }
         if let Some(b) = &u.birthday {
             let fmt = time::macros::format_description!("[year]-[month]-[day]");
-            time::Date::parse(b, &fmt).map_err(|_| entry_err(name.clone(), format!("birthday {b:?} is not yyyy-MM-dd")))?;
+            time::Date::parse(b, &fmt).map_err(|_| {
+                entry_err(name.clone(), format!("birthday {b:?} is not yyyy-MM-dd"))
+            })?;
         }
         for t in [&u.expires_at, &u.locked_until].into_iter().flatten() {
             parse_instant(t).map_err(|m| entry_err(name.clone(), m))?;
@@ -332,10 +343,15 @@ pub fn check(file: &BootstrapFile) -> Result<(), EntryError> {
     for (i, c) in file.clients.iter().enumerate() {
         let name = format!("clients[{i}] ({})", c.client_id);
         if c.client_secret.is_some() && c.client_secret_sha256.is_some() {
-            return Err(entry_err(name, "give client_secret or client_secret_sha256, not both"));
+            return Err(entry_err(
+                name,
+                "give client_secret or client_secret_sha256, not both",
+            ));
         }
         if let Some(h) = &c.client_secret_sha256 {
-            TokenHash::from_hex(h).ok_or_else(|| entry_err(name.clone(), "client_secret_sha256 is not 64 hex digits"))?;
+            TokenHash::from_hex(h).ok_or_else(|| {
+                entry_err(name.clone(), "client_secret_sha256 is not 64 hex digits")
+            })?;
         }
         for t in [&c.access_ttl, &c.refresh_ttl].into_iter().flatten() {
             parse_duration(t).map_err(|m| entry_err(name.clone(), m))?;
@@ -346,9 +362,15 @@ pub fn check(file: &BootstrapFile) -> Result<(), EntryError> {
         match (&a.app_secret, &a.app_secret_sha256) {
             (Some(_), None) => {}
             (None, Some(h)) => {
-                TokenHash::from_hex(h).ok_or_else(|| entry_err(name, "app_secret_sha256 is not 64 hex digits"))?;
+                TokenHash::from_hex(h)
+                    .ok_or_else(|| entry_err(name, "app_secret_sha256 is not 64 hex digits"))?;
             }
-            _ => return Err(entry_err(name, "give exactly one of app_secret, app_secret_sha256")),
+            _ => {
+                return Err(entry_err(
+                    name,
+                    "give exactly one of app_secret, app_secret_sha256",
+                ))
+            }
         }
     }
     Ok(())

@@ -24,10 +24,16 @@ pub enum LoginFailure {
     /// No user with that name (the dialect decides whether to say so: `hide_unknown_user`).
     UnknownUser,
     /// Wrong password; `attempts_left` before the account locks.
-    PasswordWrong { attempts_left: u32 },
+    PasswordWrong {
+        attempts_left: u32,
+    },
     /// This failure reached `max_password_failures` and locked the account.
-    PasswordWrongNowLocked { until: UnixTime },
-    AccountLocked { until: UnixTime },
+    PasswordWrongNowLocked {
+        until: UnixTime,
+    },
+    AccountLocked {
+        until: UnixTime,
+    },
     /// An LDAP user while LDAP is off (seed 001 `ldapIsDisable`).
     LdapDisabled,
     AccountDisabled,

@@ -18,13 +18,19 @@ impl Lang {
         if let Some(l) = lang_param.and_then(Self::parse_tag) {
             return l;
         }
-        let Some(header) = accept_language else { return Lang::ZhCn };
+        let Some(header) = accept_language else {
+            return Lang::ZhCn;
+        };
         let mut best: Option<(f32, Lang)> = None;
         for part in header.split(',') {
             let mut it = part.split(';');
             let tag = it.next().unwrap_or("").trim();
             let q = it
-                .find_map(|p| p.trim().strip_prefix("q=").and_then(|v| v.trim().parse::<f32>().ok()))
+                .find_map(|p| {
+                    p.trim()
+                        .strip_prefix("q=")
+                        .and_then(|v| v.trim().parse::<f32>().ok())
+                })
                 .unwrap_or(1.0);
             if let Some(l) = Self::parse_tag(tag) {
                 if q > 0.0 && best.is_none_or(|(bq, _)| q > bq) {
@@ -86,7 +92,9 @@ impl Catalogue {
     /// The message for `code` in `lang` with `{0}` replaced by `arg`; the code itself when the
     /// catalogue lacks it (a defect that a test checks against).
     pub fn text(&self, code: &str, lang: Lang, arg: Option<&str>) -> String {
-        let Some(e) = self.by_code.get(code) else { return code.to_string() };
+        let Some(e) = self.by_code.get(code) else {
+            return code.to_string();
+        };
         let t = match lang {
             Lang::ZhCn => &e.zh,
             Lang::EnUs => &e.en,
@@ -114,10 +122,19 @@ mod tests {
     #[test]
     fn catalogue_loads_with_seed_texts_byte_identical() {
         let c = Catalogue::load().unwrap();
-        assert_eq!(c.text("hoth.warn.passwordError", Lang::ZhCn, Some("4")), "您的密码错误,还可以尝试4次");
-        assert_eq!(c.text("hoth.warn.passwordError", Lang::EnUs, Some("4")), "Wrong password; 4 attempts left");
+        assert_eq!(
+            c.text("hoth.warn.passwordError", Lang::ZhCn, Some("4")),
+            "您的密码错误,还可以尝试4次"
+        );
+        assert_eq!(
+            c.text("hoth.warn.passwordError", Lang::EnUs, Some("4")),
+            "Wrong password; 4 attempts left"
+        );
         assert_eq!(c.status("hoth.warn.captchaNull"), Some(400));
-        assert_eq!(c.text("cluster.1000", Lang::ZhCn, None), "用户存在多个邀请码");
+        assert_eq!(
+            c.text("cluster.1000", Lang::ZhCn, None),
+            "用户存在多个邀请码"
+        );
         assert!(c.contains("hoth.warn.tooManyRequests"));
     }
 
@@ -126,7 +143,10 @@ mod tests {
         assert_eq!(Lang::negotiate(Some("en_US"), None), Lang::EnUs);
         assert_eq!(Lang::negotiate(Some("en-US"), Some("zh")), Lang::EnUs);
         assert_eq!(Lang::negotiate(None, Some("en")), Lang::EnUs);
-        assert_eq!(Lang::negotiate(None, Some("zh-CN;q=0.5, en;q=0.9")), Lang::EnUs);
+        assert_eq!(
+            Lang::negotiate(None, Some("zh-CN;q=0.5, en;q=0.9")),
+            Lang::EnUs
+        );
         assert_eq!(Lang::negotiate(None, Some("fr, de")), Lang::ZhCn);
         assert_eq!(Lang::negotiate(Some("xx"), None), Lang::ZhCn);
         assert_eq!(Lang::negotiate(None, None), Lang::ZhCn);

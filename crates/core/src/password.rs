@@ -23,7 +23,11 @@ pub struct HashParams {
 impl Default for HashParams {
     /// OWASP's Argon2id recommendation: m=19 MiB, t=2, p=1.
     fn default() -> Self {
-        Self { m_kib: 19456, t: 2, p: 1 }
+        Self {
+            m_kib: 19456,
+            t: 2,
+            p: 1,
+        }
     }
 }
 
@@ -46,16 +50,25 @@ pub struct PasswordHasher {
 
 impl std::fmt::Debug for PasswordHasher {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PasswordHasher").field("params", &self.params).finish()
+        f.debug_struct("PasswordHasher")
+            .field("params", &self.params)
+            .finish()
     }
 }
 
 impl PasswordHasher {
     /// `max_concurrent` 0 means the number of cores.
-    pub fn new(params: HashParams, max_concurrent: usize, max_wait: Duration) -> Result<Self, String> {
-        let p = Params::new(params.m_kib, params.t, params.p, None).map_err(|e| format!("argon2 parameters: {e}"))?;
+    pub fn new(
+        params: HashParams,
+        max_concurrent: usize,
+        max_wait: Duration,
+    ) -> Result<Self, String> {
+        let p = Params::new(params.m_kib, params.t, params.p, None)
+            .map_err(|e| format!("argon2 parameters: {e}"))?;
         let n = if max_concurrent == 0 {
-            std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1)
         } else {
             max_concurrent
         };
@@ -79,18 +92,28 @@ impl PasswordHasher {
     /// Verifies on the calling thread.
     pub fn verify_blocking(&self, password: &Secret, stored: &str) -> Verified {
         let ok = verify_any(password, stored);
-        let rehash = if ok && self.needs_rehash(stored) { self.hash_blocking(password).ok() } else { None };
+        let rehash = if ok && self.needs_rehash(stored) {
+            self.hash_blocking(password).ok()
+        } else {
+            None
+        };
         Verified { ok, rehash }
     }
 
     /// Whether `stored` is not an Argon2id hash with the configured parameters.
     pub fn needs_rehash(&self, stored: &str) -> bool {
-        let Ok(h) = PasswordHash::new(stored) else { return true };
+        let Ok(h) = PasswordHash::new(stored) else {
+            return true;
+        };
         if h.algorithm != argon2::ARGON2ID_IDENT {
             return true;
         }
         match Params::try_from(&h) {
-            Ok(p) => p.m_cost() != self.params.m_kib || p.t_cost() != self.params.t || p.p_cost() != self.params.p,
+            Ok(p) => {
+                p.m_cost() != self.params.m_kib
+                    || p.t_cost() != self.params.t
+                    || p.p_cost() != self.params.p
+            }
             Err(_) => true,
         }
     }
@@ -98,7 +121,8 @@ impl PasswordHasher {
     /// Verifies in the bounded pool.
     pub async fn verify(&self, password: Secret, stored: String) -> Result<Verified, EngineError> {
         let this = self.clone();
-        self.run(move || this.verify_blocking(&password, &stored)).await
+        self.run(move || this.verify_blocking(&password, &stored))
+            .await
     }
 
     /// Hashes in the bounded pool.
@@ -107,7 +131,10 @@ impl PasswordHasher {
         self.run(move || this.hash_blocking(&password)).await?
     }
 
-    async fn run<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> Result<T, EngineError> {
+    async fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, EngineError> {
         let permit = tokio::time::timeout(self.max_wait, self.slots.clone().acquire_owned())
             .await
             .map_err(|_| EngineError::Busy)?
@@ -141,7 +168,10 @@ fn verify_any(password: &Secret, stored: &str) -> bool {
 /// Whether a string is a hash this module can verify (for bootstrap `password_hash`).
 pub fn is_supported_hash(stored: &str) -> bool {
     let s = stored.strip_prefix("{bcrypt}").unwrap_or(stored);
-    s.starts_with("$2a$") || s.starts_with("$2b$") || s.starts_with("$2y$") || (s.starts_with("$argon2") && PasswordHash::new(s).is_ok())
+    s.starts_with("$2a$")
+        || s.starts_with("$2b$")
+        || s.starts_with("$2y$")
+        || (s.starts_with("$argon2") && PasswordHash::new(s).is_ok())
 }
 
 #[cfg(test)]
@@ -150,7 +180,16 @@ mod tests {
     use super::*;
 
     fn cheap() -> PasswordHasher {
-        PasswordHasher::new(HashParams { m_kib: 64, t: 1, p: 1 }, 1, Duration::from_secs(5)).unwrap()
+        PasswordHasher::new(
+            HashParams {
+                m_kib: 64,
+                t: 1,
+                p: 1,
+            },
+            1,
+            Duration::from_secs(5),
+        )
+        .unwrap()
     }
 
     #[test]
@@ -158,7 +197,13 @@ mod tests {
         let h = cheap();
         let stored = h.hash_blocking(&Secret::new("pw")).unwrap();
         assert!(stored.starts_with("$argon2id$"));
-        assert_eq!(h.verify_blocking(&Secret::new("pw"), &stored), Verified { ok: true, rehash: None });
+        assert_eq!(
+            h.verify_blocking(&Secret::new("pw"), &stored),
+            Verified {
+                ok: true,
+                rehash: None
+            }
+        );
         assert!(!h.verify_blocking(&Secret::new("px"), &stored).ok);
     }
 
@@ -169,7 +214,10 @@ mod tests {
         for stored in [b.clone(), format!("{{bcrypt}}{b}")] {
             let v = h.verify_blocking(&Secret::new("pw"), &stored);
             assert!(v.ok);
-            assert!(v.rehash.as_deref().is_some_and(|r| r.starts_with("$argon2id$")));
+            assert!(v
+                .rehash
+                .as_deref()
+                .is_some_and(|r| r.starts_with("$argon2id$")));
             assert!(!h.verify_blocking(&Secret::new("nope"), &stored).ok);
         }
     }
@@ -182,8 +230,20 @@ mod tests {
 
     #[tokio::test]
     async fn pool_answers_busy_when_no_slot_frees_in_time() {
-        let h = PasswordHasher::new(HashParams { m_kib: 64, t: 1, p: 1 }, 1, Duration::from_millis(50)).unwrap();
+        let h = PasswordHasher::new(
+            HashParams {
+                m_kib: 64,
+                t: 1,
+                p: 1,
+            },
+            1,
+            Duration::from_millis(50),
+        )
+        .unwrap();
         let _held = h.slots.clone().acquire_owned().await.unwrap();
-        assert!(matches!(h.hash(Secret::new("x")).await, Err(EngineError::Busy)));
+        assert!(matches!(
+            h.hash(Secret::new("x")).await,
+            Err(EngineError::Busy)
+        ));
     }
 }

@@ -55,7 +55,11 @@ pub trait Store: Send + Sync + 'static {
     // --- users
     async fn user_by_id(&self, id: UserId) -> Result<Option<User>, StoreError>;
     /// The user whose `username`, `phone` or `email` (as `field` says) equals `value`.
-    async fn user_by_login(&self, field: LoginField, value: &str) -> Result<Option<User>, StoreError>;
+    async fn user_by_login(
+        &self,
+        field: LoginField,
+        value: &str,
+    ) -> Result<Option<User>, StoreError>;
     /// Every membership of the user, with its tenant and org, the default first.
     async fn memberships_of(&self, user: UserId) -> Result<Vec<Membership>, StoreError>;
     /// Counts one wrong password atomically; the failure that reaches `max` sets
@@ -68,14 +72,23 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<FailureCount, StoreError>;
     /// A successful sign-in: resets the failure count; stores `new_hash` when the password was
     /// re-hashed (bcrypt import, or older Argon2 parameters).
-    async fn record_login_success(&self, user: UserId, new_hash: Option<&str>) -> Result<(), StoreError>;
+    async fn record_login_success(
+        &self,
+        user: UserId,
+        new_hash: Option<&str>,
+    ) -> Result<(), StoreError>;
 
     // --- tokens
     async fn insert_grant(&self, grant: &NewGrant) -> Result<(), StoreError>;
     async fn token_by_hash(&self, hash: &TokenHash) -> Result<Option<TokenRecord>, StoreError>;
     /// Spends the live refresh token `old` and stores `new` (same family) in one transaction.
     /// A token spent before revokes its whole family and answers [`RotateOutcome::Reused`].
-    async fn rotate_refresh(&self, old: &TokenHash, now: UnixTime, new: &NewGrant) -> Result<RotateOutcome, StoreError>;
+    async fn rotate_refresh(
+        &self,
+        old: &TokenHash,
+        now: UnixTime,
+        new: &NewGrant,
+    ) -> Result<RotateOutcome, StoreError>;
     /// Revokes one token; answers whether a live token was revoked.
     async fn revoke_token(&self, hash: &TokenHash, now: UnixTime) -> Result<bool, StoreError>;
     /// Revokes every token of a family; answers how many were live.
@@ -85,7 +98,11 @@ pub trait Store: Send + Sync + 'static {
 
     // --- bootstrap and audit
     /// Applies a prepared bootstrap file in one transaction: all or nothing.
-    async fn apply_bootstrap(&self, b: &PreparedBootstrap, now: UnixTime) -> Result<BootstrapReport, BootstrapError>;
+    async fn apply_bootstrap(
+        &self,
+        b: &PreparedBootstrap,
+        now: UnixTime,
+    ) -> Result<BootstrapReport, BootstrapError>;
     async fn record_audit(&self, e: &AuditEvent) -> Result<(), StoreError>;
     async fn recent_audit(&self, limit: i64) -> Result<Vec<AuditEvent>, StoreError>;
 }

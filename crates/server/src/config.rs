@@ -56,7 +56,10 @@ pub struct LogConfig {
 
 impl Default for LogConfig {
     fn default() -> Self {
-        Self { level: "info".into(), format: "text".into() }
+        Self {
+            level: "info".into(),
+            format: "text".into(),
+        }
     }
 }
 
@@ -69,7 +72,10 @@ pub struct DatabaseConfig {
 
 impl Default for DatabaseConfig {
     fn default() -> Self {
-        Self { url: "sqlite://tessera-data/tessera.db".into(), max_connections: 16 }
+        Self {
+            url: "sqlite://tessera-data/tessera.db".into(),
+            max_connections: 16,
+        }
     }
 }
 
@@ -88,7 +94,9 @@ pub struct KeysConfig {
 
 impl Default for KeysConfig {
     fn default() -> Self {
-        Self { dir: "tessera-data/keys".into() }
+        Self {
+            dir: "tessera-data/keys".into(),
+        }
     }
 }
 
@@ -102,7 +110,11 @@ pub struct TokensConfig {
 
 impl Default for TokensConfig {
     fn default() -> Self {
-        Self { access_ttl: "2h".into(), refresh_ttl: "30d".into(), auth_code_ttl: "60s".into() }
+        Self {
+            access_ttl: "2h".into(),
+            refresh_ttl: "30d".into(),
+            auth_code_ttl: "60s".into(),
+        }
     }
 }
 
@@ -118,7 +130,13 @@ pub struct PasswordsConfig {
 
 impl Default for PasswordsConfig {
     fn default() -> Self {
-        Self { argon2_m_kib: 19456, argon2_t: 2, argon2_p: 1, max_concurrent: 0, max_wait: "1s".into() }
+        Self {
+            argon2_m_kib: 19456,
+            argon2_t: 2,
+            argon2_p: 1,
+            max_concurrent: 0,
+            max_wait: "1s".into(),
+        }
     }
 }
 
@@ -152,7 +170,9 @@ pub struct CaptchaConfig {
 
 impl Default for CaptchaConfig {
     fn default() -> Self {
-        Self { mode: "image".into() }
+        Self {
+            mode: "image".into(),
+        }
     }
 }
 
@@ -218,7 +238,8 @@ impl Config {
         let mut fig = Figment::from(Serialized::defaults(Config::default()));
         let mut text = None;
         if let Some(path) = file {
-            let t = std::fs::read_to_string(path).map_err(|e| ConfigError(format!("{}: cannot read: {e}", path.display())))?;
+            let t = std::fs::read_to_string(path)
+                .map_err(|e| ConfigError(format!("{}: cannot read: {e}", path.display())))?;
             // Parse once with `toml` for errors that carry a line number.
             if let Err(e) = toml::from_str::<Config>(&t) {
                 return Err(ConfigError(toml_error(path, &t, &e)));
@@ -228,17 +249,29 @@ impl Config {
         }
         // Only section-qualified variables (`TESSERA_DATABASE__URL`); others with the prefix,
         // such as the test suite's `TESSERA_TEST_DATABASE_URL`, are not configuration.
-        fig = fig.merge(Env::prefixed("TESSERA_").filter(|k| k.as_str().contains("__")).split("__"));
+        fig = fig.merge(
+            Env::prefixed("TESSERA_")
+                .filter(|k| k.as_str().contains("__"))
+                .split("__"),
+        );
         let cfg: Config = fig.extract().map_err(|e| ConfigError(figment_error(&e)))?;
-        cfg.derive().map_err(|(key, msg)| ConfigError(locate(text.as_ref(), &key, &msg)))?;
+        cfg.derive()
+            .map_err(|(key, msg)| ConfigError(locate(text.as_ref(), &key, &msg)))?;
         Ok(cfg)
     }
 
     /// Checks and parses values whose type alone does not say they are valid. The error names
     /// the key (`section.key`).
     pub fn derive(&self) -> Result<Derived, (String, String)> {
-        let dur = |key: &str, v: &str| tessera_core::bootstrap::parse_duration(v).map_err(|m| (key.to_string(), m));
-        let listen = self.server.listen.parse().map_err(|_| ("server.listen".to_string(), format!("{:?} is not an address:port", self.server.listen)))?;
+        let dur = |key: &str, v: &str| {
+            tessera_core::bootstrap::parse_duration(v).map_err(|m| (key.to_string(), m))
+        };
+        let listen = self.server.listen.parse().map_err(|_| {
+            (
+                "server.listen".to_string(),
+                format!("{:?} is not an address:port", self.server.listen),
+            )
+        })?;
         let d = Derived {
             listen,
             access_ttl: dur("tokens.access_ttl", &self.tokens.access_ttl)?,
@@ -247,39 +280,81 @@ impl Config {
             lock_duration: dur("login.lock_duration", &self.login.lock_duration)?,
             max_wait: std::time::Duration::from_secs_f64(
                 humantime::parse_duration(self.passwords.max_wait.trim())
-                    .map_err(|e| ("passwords.max_wait".to_string(), format!("bad duration {:?}: {e}", self.passwords.max_wait)))?
+                    .map_err(|e| {
+                        (
+                            "passwords.max_wait".to_string(),
+                            format!("bad duration {:?}: {e}", self.passwords.max_wait),
+                        )
+                    })?
                     .as_secs_f64(),
             ),
         };
         dur("sms.code_ttl", &self.sms.code_ttl)?;
         dur("sms.resend_interval", &self.sms.resend_interval)?;
         let url = &self.database.url;
-        if !(url.starts_with("sqlite:") || url.starts_with("postgres:") || url.starts_with("postgresql:")) {
-            return Err(("database.url".into(), "must start with sqlite:// or postgres://".into()));
+        if !(url.starts_with("sqlite:")
+            || url.starts_with("postgres:")
+            || url.starts_with("postgresql:"))
+        {
+            return Err((
+                "database.url".into(),
+                "must start with sqlite:// or postgres://".into(),
+            ));
         }
         if !matches!(self.log.format.as_str(), "text" | "json") {
-            return Err(("log.format".into(), format!("{:?}: use \"text\" or \"json\"", self.log.format)));
+            return Err((
+                "log.format".into(),
+                format!("{:?}: use \"text\" or \"json\"", self.log.format),
+            ));
         }
         if !matches!(self.captcha.mode.as_str(), "image" | "test") {
-            return Err(("captcha.mode".into(), format!("{:?}: use \"image\" or \"test\"", self.captcha.mode)));
+            return Err((
+                "captcha.mode".into(),
+                format!("{:?}: use \"image\" or \"test\"", self.captcha.mode),
+            ));
         }
         if !matches!(self.sms.sender.as_str(), "log" | "webhook") {
-            return Err(("sms.sender".into(), format!("{:?}: use \"log\" or \"webhook\"", self.sms.sender)));
+            return Err((
+                "sms.sender".into(),
+                format!("{:?}: use \"log\" or \"webhook\"", self.sms.sender),
+            ));
         }
         if self.sms.sender == "webhook" && self.sms.webhook_url.is_empty() {
-            return Err(("sms.webhook_url".into(), "required when sms.sender = \"webhook\"".into()));
+            return Err((
+                "sms.webhook_url".into(),
+                "required when sms.sender = \"webhook\"".into(),
+            ));
         }
         if self.login.max_password_failures < 1 {
-            return Err(("login.max_password_failures".into(), "must be at least 1".into()));
+            return Err((
+                "login.max_password_failures".into(),
+                "must be at least 1".into(),
+            ));
         }
         if self.server.tls_cert.is_empty() != self.server.tls_key.is_empty() {
-            return Err(("server.tls_cert".into(), "set both tls_cert and tls_key, or neither".into()));
+            return Err((
+                "server.tls_cert".into(),
+                "set both tls_cert and tls_key, or neither".into(),
+            ));
         }
         if !self.server.tls_cert.is_empty() {
-            return Err(("server.tls_cert".into(), "TLS is not built into this version yet: terminate TLS in a proxy".into()));
+            return Err((
+                "server.tls_cert".into(),
+                "TLS is not built into this version yet: terminate TLS in a proxy".into(),
+            ));
         }
-        argon2::Params::new(self.passwords.argon2_m_kib, self.passwords.argon2_t, self.passwords.argon2_p, None)
-            .map_err(|e| ("passwords.argon2_m_kib".to_string(), format!("invalid Argon2 parameters: {e}")))?;
+        argon2::Params::new(
+            self.passwords.argon2_m_kib,
+            self.passwords.argon2_t,
+            self.passwords.argon2_p,
+            None,
+        )
+        .map_err(|e| {
+            (
+                "passwords.argon2_m_kib".to_string(),
+                format!("invalid Argon2 parameters: {e}"),
+            )
+        })?;
         Ok(d)
     }
 
@@ -295,8 +370,12 @@ impl Config {
 
 /// `scheme://user:secret@host` → `scheme://user:***@host`.
 pub fn mask_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else { return url.to_string() };
-    let Some((cred, host)) = rest.rsplit_once('@') else { return url.to_string() };
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let Some((cred, host)) = rest.rsplit_once('@') else {
+        return url.to_string();
+    };
     match cred.split_once(':') {
         Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
         None => url.to_string(),
@@ -305,13 +384,18 @@ pub fn mask_url(url: &str) -> String {
 
 fn toml_error(path: &Path, text: &str, e: &toml::de::Error) -> String {
     let msg = e.message().replace('\n', " ");
-    let Some(span) = e.span() else { return format!("{}: {msg}", path.display()) };
+    let Some(span) = e.span() else {
+        return format!("{}: {msg}", path.display());
+    };
     let start = span.start.min(text.len());
     let line_no = text[..start].matches('\n').count() + 1;
     // The key is read off the line the error points into (the span may cover the key, the
     // value or a whole table).
     let line = text.lines().nth(line_no - 1).unwrap_or("").trim();
-    let header = |l: &str| (l.starts_with('[') && l.ends_with(']')).then(|| l.trim_matches(|c| c == '[' || c == ']').trim().to_string());
+    let header = |l: &str| {
+        (l.starts_with('[') && l.ends_with(']'))
+            .then(|| l.trim_matches(|c| c == '[' || c == ']').trim().to_string())
+    };
     let key = if let Some(h) = header(line) {
         Some(h)
     } else if let Some((k, _)) = line.split_once('=') {
@@ -331,12 +415,19 @@ fn toml_error(path: &Path, text: &str, e: &toml::de::Error) -> String {
 
 fn figment_error(e: &figment::Error) -> String {
     let key = e.path.join(".").to_lowercase();
-    let from_env = e.metadata.as_ref().is_some_and(|m| m.name.contains("environment"));
+    let from_env = e
+        .metadata
+        .as_ref()
+        .is_some_and(|m| m.name.contains("environment"));
     if from_env && !e.path.is_empty() {
         let var = format!("TESSERA_{}", e.path.join("__").to_uppercase());
         return format!("{var}: key {key}: {}", e.kind).replace('\n', " ");
     }
-    let mut s = if key.is_empty() { e.kind.to_string() } else { format!("key {key}: {}", e.kind) };
+    let mut s = if key.is_empty() {
+        e.kind.to_string()
+    } else {
+        format!("key {key}: {}", e.kind)
+    };
     if let Some(src) = e.metadata.as_ref().and_then(|m| m.source.as_ref()) {
         s.push_str(&format!(" (from {src})"));
     }
@@ -376,7 +467,10 @@ mod tests {
 
     #[test]
     fn masks_url_passwords() {
-        assert_eq!(mask_url("postgres://u:pw@h:5432/db"), "postgres://u:***@h:5432/db");
+        assert_eq!(
+            mask_url("postgres://u:pw@h:5432/db"),
+            "postgres://u:***@h:5432/db"
+        );
         assert_eq!(mask_url("sqlite://x.db"), "sqlite://x.db");
     }
 }

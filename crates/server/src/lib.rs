@@ -23,7 +23,10 @@ pub enum StartError {
     #[error("database {url}: {message}")]
     Database { url: String, message: String },
     #[error("bootstrap {source_name}: {message}")]
-    Bootstrap { source_name: String, message: String },
+    Bootstrap {
+        source_name: String,
+        message: String,
+    },
     #[error("cannot listen on {addr}: {message}")]
     Listen { addr: String, message: String },
 }
@@ -32,14 +35,30 @@ pub enum StartError {
 pub async fn open_store(cfg: &Config) -> Result<Arc<dyn Store>, StartError> {
     tessera_store::connect(&cfg.database.url, cfg.database.max_connections)
         .await
-        .map_err(|e| StartError::Database { url: config::mask_url(&cfg.database.url), message: e.to_string() })
+        .map_err(|e| StartError::Database {
+            url: config::mask_url(&cfg.database.url),
+            message: e.to_string(),
+        })
 }
 
 /// The engine over an open store.
-pub fn build_engine(cfg: &Config, d: &Derived, store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Result<Arc<Engine>, StartError> {
+pub fn build_engine(
+    cfg: &Config,
+    d: &Derived,
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+) -> Result<Arc<Engine>, StartError> {
     let p = &cfg.passwords;
-    let hasher = PasswordHasher::new(HashParams { m_kib: p.argon2_m_kib, t: p.argon2_t, p: p.argon2_p }, p.max_concurrent, d.max_wait)
-        .map_err(StartError::Config)?;
+    let hasher = PasswordHasher::new(
+        HashParams {
+            m_kib: p.argon2_m_kib,
+            t: p.argon2_t,
+            p: p.argon2_p,
+        },
+        p.max_concurrent,
+        d.max_wait,
+    )
+    .map_err(StartError::Config)?;
     let catalogue = Catalogue::load().map_err(StartError::Config)?;
     let ec = EngineConfig {
         access_ttl: d.access_ttl,
@@ -51,15 +70,24 @@ pub fn build_engine(cfg: &Config, d: &Derived, store: Arc<dyn Store>, clock: Arc
         captcha_after_failures: cfg.login.captcha_after_failures,
         ldap_enabled: false,
     };
-    Engine::new(store, clock, hasher, ec, Arc::new(catalogue)).map(Arc::new).map_err(|e| StartError::Config(e.to_string()))
+    Engine::new(store, clock, hasher, ec, Arc::new(catalogue))
+        .map(Arc::new)
+        .map_err(|e| StartError::Config(e.to_string()))
 }
 
 /// Applies bootstrap text; `source_name` names it in errors.
-pub async fn apply_bootstrap(engine: &Engine, source_name: &str, text: &str) -> Result<tessera_core::store::BootstrapReport, StartError> {
+pub async fn apply_bootstrap(
+    engine: &Engine,
+    source_name: &str,
+    text: &str,
+) -> Result<tessera_core::store::BootstrapReport, StartError> {
     engine
         .apply_bootstrap_text(text)
         .await
-        .map_err(|e| StartError::Bootstrap { source_name: source_name.to_string(), message: e.to_string() })
+        .map_err(|e| StartError::Bootstrap {
+            source_name: source_name.to_string(),
+            message: e.to_string(),
+        })
 }
 
 /// A running server.
@@ -83,15 +111,20 @@ impl Running {
 /// Starts Tessera: storage, engine, the bootstrap file of the configuration, then `extra`
 /// bootstrap texts (the demo's), then the HTTP listener.
 pub async fn start(cfg: Config, extra: Vec<(String, String)>) -> Result<Running, StartError> {
-    let d = cfg.derive().map_err(|(k, m)| StartError::Config(format!("key {k}: {m}")))?;
+    let d = cfg
+        .derive()
+        .map_err(|(k, m)| StartError::Config(format!("key {k}: {m}")))?;
     if cfg.captcha.mode == "test" {
         tracing::warn!("captcha.mode = \"test\": captcha answers are returned to clients; for automated tests only");
     }
     let store = open_store(&cfg).await?;
     let engine = build_engine(&cfg, &d, store, Arc::new(SystemClock))?;
     if !cfg.bootstrap.file.is_empty() {
-        let text = std::fs::read_to_string(&cfg.bootstrap.file)
-            .map_err(|e| StartError::Bootstrap { source_name: cfg.bootstrap.file.clone(), message: format!("cannot read: {e}") })?;
+        let text =
+            std::fs::read_to_string(&cfg.bootstrap.file).map_err(|e| StartError::Bootstrap {
+                source_name: cfg.bootstrap.file.clone(),
+                message: format!("cannot read: {e}"),
+            })?;
         let r = apply_bootstrap(&engine, &cfg.bootstrap.file, &text).await?;
         tracing::info!(file = %cfg.bootstrap.file, changed = r.changed, unchanged = r.unchanged, "bootstrap applied");
     }
@@ -101,28 +134,47 @@ pub async fn start(cfg: Config, extra: Vec<(String, String)>) -> Result<Running,
     }
     let settings = tessera_web::WebSettings {
         issuer: cfg.server.issuer.trim_end_matches('/').to_string(),
-        cluster_default_client: Some(cfg.dialects.cluster.default_client.clone()).filter(|s| !s.is_empty()),
+        cluster_default_client: Some(cfg.dialects.cluster.default_client.clone())
+            .filter(|s| !s.is_empty()),
     };
-    let app = tessera_web::router(tessera_web::AppState { engine: engine.clone(), settings: Arc::new(settings) });
-    let listener = tokio::net::TcpListener::bind(d.listen)
-        .await
-        .map_err(|e| StartError::Listen { addr: d.listen.to_string(), message: e.to_string() })?;
-    let addr = listener.local_addr().map_err(|e| StartError::Listen { addr: d.listen.to_string(), message: e.to_string() })?;
+    let app = tessera_web::router(tessera_web::AppState {
+        engine: engine.clone(),
+        settings: Arc::new(settings),
+    });
+    let listener =
+        tokio::net::TcpListener::bind(d.listen)
+            .await
+            .map_err(|e| StartError::Listen {
+                addr: d.listen.to_string(),
+                message: e.to_string(),
+            })?;
+    let addr = listener.local_addr().map_err(|e| StartError::Listen {
+        addr: d.listen.to_string(),
+        message: e.to_string(),
+    })?;
     let (tx, rx) = oneshot::channel::<()>();
     let purge = spawn_purge(engine.clone());
     let join = tokio::spawn(async move {
-        let served = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(async move {
-                let _ = rx.await;
-            })
-            .await;
+        let served = axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            let _ = rx.await;
+        })
+        .await;
         if let Err(e) = served {
             tracing::error!(error = %e, "server stopped with an error");
         }
         purge.abort();
     });
     tracing::info!(%addr, "tessera listening");
-    Ok(Running { addr, engine, shutdown: Some(tx), join })
+    Ok(Running {
+        addr,
+        engine,
+        shutdown: Some(tx),
+        join,
+    })
 }
 
 /// Deletes tokens a day past their expiry, every ten minutes, so the token table does not grow
@@ -132,7 +184,11 @@ fn spawn_purge(engine: Arc<Engine>) -> JoinHandle<()> {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
         loop {
             tick.tick().await;
-            match engine.store().purge_expired_tokens(engine.now() - 86_400).await {
+            match engine
+                .store()
+                .purge_expired_tokens(engine.now() - 86_400)
+                .await
+            {
                 Ok(n) if n > 0 => tracing::info!(purged = n, "expired tokens deleted"),
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "token purge failed"),

@@ -10,7 +10,11 @@ use tessera_server::config::Config;
 use tessera_server::{demo, StartError};
 
 #[derive(Parser)]
-#[command(name = "tessera", version, about = "Identity and single-sign-on server")]
+#[command(
+    name = "tessera",
+    version,
+    about = "Identity and single-sign-on server"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -51,7 +55,10 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => return fail(&format!("cannot start the async runtime: {e}")),
     };
@@ -71,9 +78,16 @@ fn load(config: Option<&PathBuf>) -> Result<Config, String> {
 }
 
 fn init_logs(cfg: &Config) -> Result<(), String> {
-    let filter = tracing_subscriber::EnvFilter::try_new(&cfg.log.level).map_err(|e| format!("key log.level: {e}"))?;
-    let b = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
-    let r = if cfg.log.format == "json" { b.json().try_init() } else { b.try_init() };
+    let filter = tracing_subscriber::EnvFilter::try_new(&cfg.log.level)
+        .map_err(|e| format!("key log.level: {e}"))?;
+    let b = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let r = if cfg.log.format == "json" {
+        b.json().try_init()
+    } else {
+        b.try_init()
+    };
     r.map_err(|e| format!("logging: {e}"))
 }
 
@@ -89,7 +103,9 @@ async fn run(cmd: Command) -> Result<(), String> {
                     cfg.dialects.cluster.default_client = demo::CLUSTER_CLIENT.to_string();
                 }
             }
-            let running = tessera_server::start(cfg.clone(), extra).await.map_err(|e| e.to_string())?;
+            let running = tessera_server::start(cfg.clone(), extra)
+                .await
+                .map_err(|e| e.to_string())?;
             if demo {
                 println!("{}", demo::curl_lines(&format!("http://{}", running.addr)));
             }
@@ -100,36 +116,66 @@ async fn run(cmd: Command) -> Result<(), String> {
         }
         Command::Migrate { config } => {
             let cfg = load(config.as_ref())?;
-            tessera_server::open_store(&cfg).await.map_err(|e| e.to_string())?;
-            println!("migrations applied to {}", tessera_server::config::mask_url(&cfg.database.url));
+            tessera_server::open_store(&cfg)
+                .await
+                .map_err(|e| e.to_string())?;
+            println!(
+                "migrations applied to {}",
+                tessera_server::config::mask_url(&cfg.database.url)
+            );
             Ok(())
         }
         Command::Bootstrap { file, config } => {
             let cfg = load(config.as_ref())?;
             let d = cfg.derive().map_err(|(k, m)| format!("key {k}: {m}"))?;
-            let text = std::fs::read_to_string(&file).map_err(|e| format!("{}: cannot read: {e}", file.display()))?;
-            let store = tessera_server::open_store(&cfg).await.map_err(|e| e.to_string())?;
-            let engine = tessera_server::build_engine(&cfg, &d, store, Arc::new(tessera_core::SystemClock)).map_err(|e| e.to_string())?;
-            let r = tessera_server::apply_bootstrap(&engine, &file.display().to_string(), &text).await.map_err(|e: StartError| e.to_string())?;
-            println!("bootstrap {}: {} changed, {} unchanged", file.display(), r.changed, r.unchanged);
+            let text = std::fs::read_to_string(&file)
+                .map_err(|e| format!("{}: cannot read: {e}", file.display()))?;
+            let store = tessera_server::open_store(&cfg)
+                .await
+                .map_err(|e| e.to_string())?;
+            let engine =
+                tessera_server::build_engine(&cfg, &d, store, Arc::new(tessera_core::SystemClock))
+                    .map_err(|e| e.to_string())?;
+            let r = tessera_server::apply_bootstrap(&engine, &file.display().to_string(), &text)
+                .await
+                .map_err(|e: StartError| e.to_string())?;
+            println!(
+                "bootstrap {}: {} changed, {} unchanged",
+                file.display(),
+                r.changed,
+                r.unchanged
+            );
             Ok(())
         }
         Command::HashPassword { config } => {
             let cfg = load(config.as_ref())?;
             let d = cfg.derive().map_err(|(k, m)| format!("key {k}: {m}"))?;
             let mut pw = String::new();
-            std::io::stdin().read_to_string(&mut pw).map_err(|e| format!("cannot read stdin: {e}"))?;
-            let pw = pw.strip_suffix('\n').map(|p| p.strip_suffix('\r').unwrap_or(p)).unwrap_or(&pw);
+            std::io::stdin()
+                .read_to_string(&mut pw)
+                .map_err(|e| format!("cannot read stdin: {e}"))?;
+            let pw = pw
+                .strip_suffix('\n')
+                .map(|p| p.strip_suffix('\r').unwrap_or(p))
+                .unwrap_or(&pw);
             if pw.is_empty() {
                 return Err("no password on stdin".into());
             }
             let p = &cfg.passwords;
             let h = tessera_core::password::PasswordHasher::new(
-                tessera_core::password::HashParams { m_kib: p.argon2_m_kib, t: p.argon2_t, p: p.argon2_p },
+                tessera_core::password::HashParams {
+                    m_kib: p.argon2_m_kib,
+                    t: p.argon2_t,
+                    p: p.argon2_p,
+                },
                 1,
                 d.max_wait,
             )?;
-            println!("{}", h.hash_blocking(&tessera_core::secret::Secret::new(pw)).map_err(|e| e.to_string())?);
+            println!(
+                "{}",
+                h.hash_blocking(&tessera_core::secret::Secret::new(pw))
+                    .map_err(|e| e.to_string())?
+            );
             Ok(())
         }
         Command::CheckConfig { config } => {
@@ -144,13 +190,14 @@ async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(_) => {
-                let _ = ctrl_c.await;
-                return;
-            }
-        };
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
         tokio::select! {
             _ = ctrl_c => {}
             _ = term.recv() => {}

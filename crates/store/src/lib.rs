@@ -24,7 +24,10 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<Arc<dyn Store>, 
     } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
         Ok(Arc::new(PgStore::connect(url, max_connections).await?))
     } else {
-        Err(StoreError::Other(format!("unsupported database url scheme in {:?}: use sqlite:// or postgres://", scheme(url))))
+        Err(StoreError::Other(format!(
+            "unsupported database url scheme in {:?}: use sqlite:// or postgres://",
+            scheme(url)
+        )))
     }
 }
 
@@ -36,13 +39,18 @@ fn scheme(url: &str) -> &str {
 /// unique or foreign-key violation is `Conflict`.
 pub(crate) fn map_err(e: sqlx::Error) -> StoreError {
     match e {
-        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => {
-            StoreError::Unavailable(e.to_string())
-        }
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_) => StoreError::Unavailable(e.to_string()),
         sqlx::Error::Database(ref d) if d.is_unique_violation() || d.is_foreign_key_violation() => {
-            StoreError::Conflict { constraint: d.constraint().unwrap_or("unknown").to_string() }
+            StoreError::Conflict {
+                constraint: d.constraint().unwrap_or("unknown").to_string(),
+            }
         }
-        sqlx::Error::ColumnDecode { .. } | sqlx::Error::Decode(_) => StoreError::Corrupt(e.to_string()),
+        sqlx::Error::ColumnDecode { .. } | sqlx::Error::Decode(_) => {
+            StoreError::Corrupt(e.to_string())
+        }
         other => StoreError::Other(other.to_string()),
     }
 }
@@ -53,9 +61,14 @@ mod tests {
     #[test]
     fn migration_trees_have_the_same_versions_and_names() {
         let names = |dir: &str| -> Vec<String> {
-            let mut v: Vec<String> = std::fs::read_dir(format!("{}/migrations/{dir}", env!("CARGO_MANIFEST_DIR")))
-                .map(|rd| rd.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect())
-                .unwrap_or_default();
+            let mut v: Vec<String> =
+                std::fs::read_dir(format!("{}/migrations/{dir}", env!("CARGO_MANIFEST_DIR")))
+                    .map(|rd| {
+                        rd.filter_map(|e| e.ok())
+                            .map(|e| e.file_name().to_string_lossy().into_owned())
+                            .collect()
+                    })
+                    .unwrap_or_default();
             v.sort();
             v
         };

@@ -20,7 +20,10 @@ impl PgStore {
             .map_err(map_err)?;
         // sqlx's migrator holds a PostgreSQL advisory lock while it runs, so processes that
         // start together apply each migration once.
-        sqlx::migrate!("./migrations/postgres").run(&pool).await.map_err(|e| StoreError::Other(format!("migration: {e}")))?;
+        sqlx::migrate!("./migrations/postgres")
+            .run(&pool)
+            .await
+            .map_err(|e| StoreError::Other(format!("migration: {e}")))?;
         Ok(Self { pool })
     }
 

@@ -19,7 +19,9 @@ fn parse_list<T: serde::de::DeserializeOwned>(what: &str, s: &str) -> Result<Vec
 }
 
 fn hash_of(what: &str, b: Vec<u8>) -> Result<TokenHash, StoreError> {
-    let arr: [u8; 32] = b.try_into().map_err(|_| StoreError::Corrupt(format!("{what}: not 32 bytes")))?;
+    let arr: [u8; 32] = b
+        .try_into()
+        .map_err(|_| StoreError::Corrupt(format!("{what}: not 32 bytes")))?;
     Ok(TokenHash(arr))
 }
 
@@ -39,7 +41,8 @@ impl TryFrom<TenantRow> for Tenant {
     fn try_from(r: TenantRow) -> Result<Self, StoreError> {
         Ok(Tenant {
             id: TenantId(r.id),
-            sms_second_factor: SmsSecondFactor::parse(&r.sms_second_factor).ok_or_else(|| corrupt("sms_second_factor", &r.sms_second_factor))?,
+            sms_second_factor: SmsSecondFactor::parse(&r.sms_second_factor)
+                .ok_or_else(|| corrupt("sms_second_factor", &r.sms_second_factor))?,
             code: r.code,
             name: r.name,
             enabled: r.enabled,
@@ -65,7 +68,8 @@ impl TryFrom<OrgRow> for Org {
         Ok(Org {
             id: OrgId(r.id),
             tenant_id: TenantId(r.tenant_id),
-            org_type: OrgType::parse(&r.org_type).ok_or_else(|| corrupt("org_type", &r.org_type))?,
+            org_type: OrgType::parse(&r.org_type)
+                .ok_or_else(|| corrupt("org_type", &r.org_type))?,
             code: r.code,
             name: r.name,
             logo: r.logo,
@@ -173,11 +177,17 @@ impl TryFrom<ClientRow> for Client {
     fn try_from(r: ClientRow) -> Result<Self, StoreError> {
         Ok(Client {
             row_id: ClientRowId(r.id),
-            secret_hash: r.secret_hash.map(|b| hash_of("client secret", b)).transpose()?,
+            secret_hash: r
+                .secret_hash
+                .map(|b| hash_of("client secret", b))
+                .transpose()?,
             dialect: Dialect::parse(&r.dialect).ok_or_else(|| corrupt("dialect", &r.dialect))?,
             grant_types: parse_list("grant_types", &r.grant_types)?,
             redirect_uris: parse_list("redirect_uris", &r.redirect_uris)?,
-            post_logout_redirect_uris: parse_list("post_logout_redirect_uris", &r.post_logout_redirect_uris)?,
+            post_logout_redirect_uris: parse_list(
+                "post_logout_redirect_uris",
+                &r.post_logout_redirect_uris,
+            )?,
             scopes: parse_list("scopes", &r.scopes)?,
             client_id: ClientId(r.client_id),
             tenant_id: r.tenant_id.map(TenantId),
@@ -302,7 +312,15 @@ impl TryFrom<MembershipRow> for Membership {
                 sms_second_factor: r.t_sms,
             }
             .try_into()?,
-            org: OrgRow { id: r.o_id, tenant_id: r.t_id, code: r.o_code, name: r.o_name, org_type: r.o_type, logo: r.o_logo }.try_into()?,
+            org: OrgRow {
+                id: r.o_id,
+                tenant_id: r.t_id,
+                code: r.o_code,
+                name: r.o_name,
+                org_type: r.o_type,
+                logo: r.o_logo,
+            }
+            .try_into()?,
         })
     }
 }

@@ -1,14 +1,16 @@
 //! The SQL of every store method, written once and instantiated for SQLite and PostgreSQL by
 //! `impl_store!`. Both accept `$n` placeholders, `ON CONFLICT`, booleans and BIGINT/BLOB(BYTEA).
 
-pub(crate) const TOKEN_COLS: &str = "kind, family_id, client_id, user_id, tenant_id, org_id, app_key_id, scope, device_id, \
+pub(crate) const TOKEN_COLS: &str =
+    "kind, family_id, client_id, user_id, tenant_id, org_id, app_key_id, scope, device_id, \
      source_type, session_id, issued_at, expires_at, used_at, revoked_at";
 
 pub(crate) const USER_COLS: &str = "id, username, phone, email, password_hash, user_type, source, display_name, real_name, \
      gender, birthday, title, employee_number, portrait, state, enabled, active, locked_until, expires_at, \
      phone_verified, email_verified, failed_attempts, created_at";
 
-pub(crate) const CLIENT_COLS: &str = "id, client_id, secret_hash, dialect, grant_types, redirect_uris, post_logout_redirect_uris, \
+pub(crate) const CLIENT_COLS: &str =
+    "id, client_id, secret_hash, dialect, grant_types, redirect_uris, post_logout_redirect_uris, \
      scopes, tenant_id, access_ttl, refresh_ttl";
 
 pub(crate) const MEMBERSHIP_SELECT: &str = "SELECT m.user_id, m.roles, m.is_default, \

@@ -97,11 +97,33 @@ url = "https://example.test/a"
 "#;
 
 async fn backend_on(url: &str) -> Backend {
-    let store = tessera_store::connect(url, 4).await.expect("connect and migrate");
+    let store = tessera_store::connect(url, 4)
+        .await
+        .expect("connect and migrate");
     let clock = Arc::new(ManualClock::new(NOW));
-    let hasher = PasswordHasher::new(HashParams { m_kib: 256, t: 1, p: 1 }, 2, std::time::Duration::from_secs(10)).unwrap();
-    let engine = Engine::new(store.clone(), clock.clone(), hasher, EngineConfig::default(), Arc::new(Catalogue::load().unwrap())).unwrap();
-    Backend { store, engine, _clock: clock }
+    let hasher = PasswordHasher::new(
+        HashParams {
+            m_kib: 256,
+            t: 1,
+            p: 1,
+        },
+        2,
+        std::time::Duration::from_secs(10),
+    )
+    .unwrap();
+    let engine = Engine::new(
+        store.clone(),
+        clock.clone(),
+        hasher,
+        EngineConfig::default(),
+        Arc::new(Catalogue::load().unwrap()),
+    )
+    .unwrap();
+    Backend {
+        store,
+        engine,
+        _clock: clock,
+    }
 }
 
 macro_rules! conformance {
@@ -147,35 +169,73 @@ conformance!(
 );
 
 async fn seed(b: &Backend) {
-    b.engine.apply_bootstrap_text(FIXTURE).await.expect("fixture applies");
+    b.engine
+        .apply_bootstrap_text(FIXTURE)
+        .await
+        .expect("fixture applies");
 }
 
 async fn bootstrap_loads_the_whole_model(b: &Backend) {
     seed(b).await;
     let s = &b.store;
     let t1 = s.tenant_by_code("T1").await.unwrap().unwrap();
-    assert_eq!((t1.id, t1.enabled, t1.sms_second_factor), (TenantId(11), true, SmsSecondFactor::Never));
+    assert_eq!(
+        (t1.id, t1.enabled, t1.sms_second_factor),
+        (TenantId(11), true, SmsSecondFactor::Never)
+    );
     assert!(!s.tenant_by_code("T2").await.unwrap().unwrap().enabled);
-    assert_eq!(s.tenant_by_id(TenantId(11)).await.unwrap().unwrap().code, "T1");
+    assert_eq!(
+        s.tenant_by_id(TenantId(11)).await.unwrap().unwrap().code,
+        "T1"
+    );
     let o1 = s.org_by_id(OrgId(111)).await.unwrap().unwrap();
-    assert_eq!((o1.code.as_str(), o1.org_type, o1.tenant_id), ("O1", OrgType::Saas, TenantId(11)));
+    assert_eq!(
+        (o1.code.as_str(), o1.org_type, o1.tenant_id),
+        ("O1", OrgType::Saas, TenantId(11))
+    );
     let alice = s.user_by_id(UserId(21)).await.unwrap().unwrap();
     assert_eq!(alice.birthday.as_deref(), Some("1990-01-02"));
-    assert!(alice.password_hash.as_deref().unwrap().starts_with("$argon2id$"), "clear passwords are hashed on load");
+    assert!(
+        alice
+            .password_hash
+            .as_deref()
+            .unwrap()
+            .starts_with("$argon2id$"),
+        "clear passwords are hashed on load"
+    );
     let ms = s.memberships_of(alice.id).await.unwrap();
     assert_eq!(ms.len(), 2);
     assert!(ms[0].is_default, "the default membership comes first");
-    assert_eq!((ms[0].tenant.code.as_str(), ms[0].org.code.as_str(), ms[0].roles.clone()), ("T1", "O1", vec!["admin".to_string()]));
+    assert_eq!(
+        (
+            ms[0].tenant.code.as_str(),
+            ms[0].org.code.as_str(),
+            ms[0].roles.clone()
+        ),
+        ("T1", "O1", vec!["admin".to_string()])
+    );
     let c1 = s.client_by_client_id("c1").await.unwrap().unwrap();
-    assert!(c1.secret_hash.unwrap().ct_eq(&TokenHash::of("s1")), "client secrets are stored as SHA-256");
-    assert_eq!(c1.grant_types, vec![GrantType::ClientCredentials, GrantType::RefreshToken]);
-    assert_eq!((c1.tenant_id, c1.access_ttl, c1.refresh_ttl), (Some(TenantId(11)), Some(600), None));
+    assert!(
+        c1.secret_hash.unwrap().ct_eq(&TokenHash::of("s1")),
+        "client secrets are stored as SHA-256"
+    );
+    assert_eq!(
+        c1.grant_types,
+        vec![GrantType::ClientCredentials, GrantType::RefreshToken]
+    );
+    assert_eq!(
+        (c1.tenant_id, c1.access_ttl, c1.refresh_ttl),
+        (Some(TenantId(11)), Some(600), None)
+    );
     let public = s.client_by_client_id("pub").await.unwrap().unwrap();
     assert!(public.is_public());
     assert_eq!(public.dialect, Dialect::Hoth);
     let k = s.app_key_by_key("key").await.unwrap().unwrap();
     assert!(k.secret_hash.ct_eq(&TokenHash::of("secret")));
-    assert_eq!((k.org_id, k.product_id, k.user_id, k.system_admin), (OrgId(111), ProductId(7), Some(UserId(21)), true));
+    assert_eq!(
+        (k.org_id, k.product_id, k.user_id, k.system_admin),
+        (OrgId(111), ProductId(7), Some(UserId(21)), true)
+    );
     assert_eq!(s.open_login_ways().await.unwrap()[0].name, "微信");
     assert!(s.client_by_client_id("nope").await.unwrap().is_none());
 }
@@ -183,11 +243,25 @@ async fn bootstrap_loads_the_whole_model(b: &Backend) {
 async fn bootstrap_applied_twice_changes_nothing(b: &Backend) {
     let first = b.engine.apply_bootstrap_text(FIXTURE).await.unwrap();
     assert!(first.changed > 10);
-    let hash_before = b.store.user_by_id(UserId(21)).await.unwrap().unwrap().password_hash;
+    let hash_before = b
+        .store
+        .user_by_id(UserId(21))
+        .await
+        .unwrap()
+        .unwrap()
+        .password_hash;
     let second = b.engine.apply_bootstrap_text(FIXTURE).await.unwrap();
     assert_eq!(second.changed, 0, "{second:?}");
     assert_eq!(second.unchanged, first.changed);
-    assert_eq!(b.store.user_by_id(UserId(21)).await.unwrap().unwrap().password_hash, hash_before);
+    assert_eq!(
+        b.store
+            .user_by_id(UserId(21))
+            .await
+            .unwrap()
+            .unwrap()
+            .password_hash,
+        hash_before
+    );
 }
 
 async fn bootstrap_with_a_missing_reference_applies_nothing(b: &Backend) {
@@ -211,7 +285,10 @@ org = "X"
         }
         other => panic!("expected an invalid reference, got {other:?}"),
     }
-    assert!(b.store.tenant_by_code("NEW").await.unwrap().is_none(), "the transaction rolled back");
+    assert!(
+        b.store.tenant_by_code("NEW").await.unwrap().is_none(),
+        "the transaction rolled back"
+    );
 }
 
 async fn bootstrap_updates_a_changed_field(b: &Backend) {
@@ -219,26 +296,43 @@ async fn bootstrap_updates_a_changed_field(b: &Backend) {
     let changed = FIXTURE.replace("name = \"Tenant one\"", "name = \"Renamed\"");
     let r = b.engine.apply_bootstrap_text(&changed).await.unwrap();
     assert_eq!(r.changed, 1);
-    assert_eq!(b.store.tenant_by_code("T1").await.unwrap().unwrap().name, "Renamed");
+    assert_eq!(
+        b.store.tenant_by_code("T1").await.unwrap().unwrap().name,
+        "Renamed"
+    );
 }
 
 async fn users_are_found_by_username_phone_and_email(b: &Backend) {
     seed(b).await;
     let s = &b.store;
-    for (f, v) in [(LoginField::Username, "alice"), (LoginField::Phone, "13500000001"), (LoginField::Email, "alice@example.test")] {
+    for (f, v) in [
+        (LoginField::Username, "alice"),
+        (LoginField::Phone, "13500000001"),
+        (LoginField::Email, "alice@example.test"),
+    ] {
         assert_eq!(s.user_by_login(f, v).await.unwrap().unwrap().id, UserId(21));
     }
-    assert!(s.user_by_login(LoginField::Phone, "alice").await.unwrap().is_none());
+    assert!(s
+        .user_by_login(LoginField::Phone, "alice")
+        .await
+        .unwrap()
+        .is_none());
 }
 
 async fn password_failures_count_and_lock_at_the_maximum(b: &Backend) {
     seed(b).await;
     let s = &b.store;
     for expected in 1..=4 {
-        let c = s.record_password_failure(UserId(21), 5, NOW + 1800).await.unwrap();
+        let c = s
+            .record_password_failure(UserId(21), 5, NOW + 1800)
+            .await
+            .unwrap();
         assert_eq!((c.failures, c.locked_until), (expected, None));
     }
-    let c = s.record_password_failure(UserId(21), 5, NOW + 1800).await.unwrap();
+    let c = s
+        .record_password_failure(UserId(21), 5, NOW + 1800)
+        .await
+        .unwrap();
     assert_eq!(c.locked_until, Some(NOW + 1800), "the fifth failure locks");
     let u = s.user_by_id(UserId(21)).await.unwrap().unwrap();
     assert_eq!((u.failed_attempts, u.locked_until), (0, Some(NOW + 1800)));
@@ -248,9 +342,14 @@ async fn login_success_resets_the_count_and_stores_a_rehash(b: &Backend) {
     seed(b).await;
     let s = &b.store;
     s.record_password_failure(UserId(21), 5, NOW).await.unwrap();
-    s.record_login_success(UserId(21), Some("$argon2id$new")).await.unwrap();
+    s.record_login_success(UserId(21), Some("$argon2id$new"))
+        .await
+        .unwrap();
     let u = s.user_by_id(UserId(21)).await.unwrap().unwrap();
-    assert_eq!((u.failed_attempts, u.password_hash.as_deref()), (0, Some("$argon2id$new")));
+    assert_eq!(
+        (u.failed_attempts, u.password_hash.as_deref()),
+        (0, Some("$argon2id$new"))
+    );
 }
 
 fn grant(family: i64, tokens: &[(&str, TokenKind, i64)]) -> NewGrant {
@@ -268,53 +367,214 @@ fn grant(family: i64, tokens: &[(&str, TokenKind, i64)]) -> NewGrant {
             session_id: None,
         },
         issued_at: NOW,
-        tokens: tokens.iter().map(|(t, k, exp)| NewToken { hash: TokenHash::of(t), kind: *k, expires_at: *exp }).collect(),
+        tokens: tokens
+            .iter()
+            .map(|(t, k, exp)| NewToken {
+                hash: TokenHash::of(t),
+                kind: *k,
+                expires_at: *exp,
+            })
+            .collect(),
     }
 }
 
 async fn grants_round_trip_by_hash_only(b: &Backend) {
-    let g = grant(1, &[("a1", TokenKind::Access, NOW + 60), ("r1", TokenKind::Refresh, NOW + 600)]);
+    let g = grant(
+        1,
+        &[
+            ("a1", TokenKind::Access, NOW + 60),
+            ("r1", TokenKind::Refresh, NOW + 600),
+        ],
+    );
     b.store.insert_grant(&g).await.unwrap();
-    let a = b.store.token_by_hash(&TokenHash::of("a1")).await.unwrap().unwrap();
-    assert_eq!((a.kind, a.family, a.expires_at, a.issued_at), (TokenKind::Access, FamilyId(1), NOW + 60, NOW));
+    let a = b
+        .store
+        .token_by_hash(&TokenHash::of("a1"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (a.kind, a.family, a.expires_at, a.issued_at),
+        (TokenKind::Access, FamilyId(1), NOW + 60, NOW)
+    );
     assert_eq!(a.subject, g.subject);
     assert!(a.is_live(NOW) && !a.is_live(NOW + 60));
-    assert_eq!(b.store.token_by_hash(&TokenHash::of("r1")).await.unwrap().unwrap().kind, TokenKind::Refresh);
-    assert!(b.store.token_by_hash(&TokenHash::of("zz")).await.unwrap().is_none());
+    assert_eq!(
+        b.store
+            .token_by_hash(&TokenHash::of("r1"))
+            .await
+            .unwrap()
+            .unwrap()
+            .kind,
+        TokenKind::Refresh
+    );
+    assert!(b
+        .store
+        .token_by_hash(&TokenHash::of("zz"))
+        .await
+        .unwrap()
+        .is_none());
 }
 
 async fn rotation_spends_once_and_reuse_revokes_the_family(b: &Backend) {
-    b.store.insert_grant(&grant(2, &[("a1", TokenKind::Access, NOW + 60), ("r1", TokenKind::Refresh, NOW + 600)])).await.unwrap();
-    let next = grant(2, &[("a2", TokenKind::Access, NOW + 60), ("r2", TokenKind::Refresh, NOW + 600)]);
-    assert_eq!(b.store.rotate_refresh(&TokenHash::of("r1"), NOW, &next).await.unwrap(), RotateOutcome::Rotated);
-    assert!(b.store.token_by_hash(&TokenHash::of("r1")).await.unwrap().unwrap().used_at.is_some());
-    assert!(b.store.token_by_hash(&TokenHash::of("r2")).await.unwrap().unwrap().is_live(NOW));
-    let again = grant(2, &[("a3", TokenKind::Access, NOW + 60), ("r3", TokenKind::Refresh, NOW + 600)]);
-    assert_eq!(b.store.rotate_refresh(&TokenHash::of("r1"), NOW + 1, &again).await.unwrap(), RotateOutcome::Reused);
+    b.store
+        .insert_grant(&grant(
+            2,
+            &[
+                ("a1", TokenKind::Access, NOW + 60),
+                ("r1", TokenKind::Refresh, NOW + 600),
+            ],
+        ))
+        .await
+        .unwrap();
+    let next = grant(
+        2,
+        &[
+            ("a2", TokenKind::Access, NOW + 60),
+            ("r2", TokenKind::Refresh, NOW + 600),
+        ],
+    );
+    assert_eq!(
+        b.store
+            .rotate_refresh(&TokenHash::of("r1"), NOW, &next)
+            .await
+            .unwrap(),
+        RotateOutcome::Rotated
+    );
+    assert!(b
+        .store
+        .token_by_hash(&TokenHash::of("r1"))
+        .await
+        .unwrap()
+        .unwrap()
+        .used_at
+        .is_some());
+    assert!(b
+        .store
+        .token_by_hash(&TokenHash::of("r2"))
+        .await
+        .unwrap()
+        .unwrap()
+        .is_live(NOW));
+    let again = grant(
+        2,
+        &[
+            ("a3", TokenKind::Access, NOW + 60),
+            ("r3", TokenKind::Refresh, NOW + 600),
+        ],
+    );
+    assert_eq!(
+        b.store
+            .rotate_refresh(&TokenHash::of("r1"), NOW + 1, &again)
+            .await
+            .unwrap(),
+        RotateOutcome::Reused
+    );
     for t in ["a1", "a2", "r2"] {
-        assert!(b.store.token_by_hash(&TokenHash::of(t)).await.unwrap().unwrap().revoked_at.is_some(), "{t} revoked with its family");
+        assert!(
+            b.store
+                .token_by_hash(&TokenHash::of(t))
+                .await
+                .unwrap()
+                .unwrap()
+                .revoked_at
+                .is_some(),
+            "{t} revoked with its family"
+        );
     }
-    assert!(b.store.token_by_hash(&TokenHash::of("r3")).await.unwrap().is_none(), "nothing issued on reuse");
+    assert!(
+        b.store
+            .token_by_hash(&TokenHash::of("r3"))
+            .await
+            .unwrap()
+            .is_none(),
+        "nothing issued on reuse"
+    );
 }
 
 async fn rotation_of_an_expired_or_unknown_token_changes_nothing(b: &Backend) {
-    b.store.insert_grant(&grant(3, &[("r1", TokenKind::Refresh, NOW + 10)])).await.unwrap();
+    b.store
+        .insert_grant(&grant(3, &[("r1", TokenKind::Refresh, NOW + 10)]))
+        .await
+        .unwrap();
     let next = grant(3, &[("a2", TokenKind::Access, NOW + 60)]);
-    assert_eq!(b.store.rotate_refresh(&TokenHash::of("r1"), NOW + 10, &next).await.unwrap(), RotateOutcome::NotLive);
-    assert_eq!(b.store.rotate_refresh(&TokenHash::of("zz"), NOW, &next).await.unwrap(), RotateOutcome::NotLive);
-    assert!(b.store.token_by_hash(&TokenHash::of("a2")).await.unwrap().is_none());
-    assert!(b.store.token_by_hash(&TokenHash::of("r1")).await.unwrap().unwrap().revoked_at.is_none());
+    assert_eq!(
+        b.store
+            .rotate_refresh(&TokenHash::of("r1"), NOW + 10, &next)
+            .await
+            .unwrap(),
+        RotateOutcome::NotLive
+    );
+    assert_eq!(
+        b.store
+            .rotate_refresh(&TokenHash::of("zz"), NOW, &next)
+            .await
+            .unwrap(),
+        RotateOutcome::NotLive
+    );
+    assert!(b
+        .store
+        .token_by_hash(&TokenHash::of("a2"))
+        .await
+        .unwrap()
+        .is_none());
+    assert!(b
+        .store
+        .token_by_hash(&TokenHash::of("r1"))
+        .await
+        .unwrap()
+        .unwrap()
+        .revoked_at
+        .is_none());
 }
 
 async fn revocation_and_purge(b: &Backend) {
-    b.store.insert_grant(&grant(4, &[("a1", TokenKind::Access, NOW + 60), ("r1", TokenKind::Refresh, NOW + 600)])).await.unwrap();
-    assert!(b.store.revoke_token(&TokenHash::of("a1"), NOW).await.unwrap());
-    assert!(!b.store.revoke_token(&TokenHash::of("a1"), NOW).await.unwrap(), "already revoked");
-    assert!(b.store.token_by_hash(&TokenHash::of("r1")).await.unwrap().unwrap().revoked_at.is_none(), "one token only");
+    b.store
+        .insert_grant(&grant(
+            4,
+            &[
+                ("a1", TokenKind::Access, NOW + 60),
+                ("r1", TokenKind::Refresh, NOW + 600),
+            ],
+        ))
+        .await
+        .unwrap();
+    assert!(b
+        .store
+        .revoke_token(&TokenHash::of("a1"), NOW)
+        .await
+        .unwrap());
+    assert!(
+        !b.store
+            .revoke_token(&TokenHash::of("a1"), NOW)
+            .await
+            .unwrap(),
+        "already revoked"
+    );
+    assert!(
+        b.store
+            .token_by_hash(&TokenHash::of("r1"))
+            .await
+            .unwrap()
+            .unwrap()
+            .revoked_at
+            .is_none(),
+        "one token only"
+    );
     assert_eq!(b.store.revoke_family(FamilyId(4), NOW).await.unwrap(), 1);
     assert_eq!(b.store.purge_expired_tokens(NOW + 61).await.unwrap(), 1);
-    assert!(b.store.token_by_hash(&TokenHash::of("a1")).await.unwrap().is_none());
-    assert!(b.store.token_by_hash(&TokenHash::of("r1")).await.unwrap().is_some());
+    assert!(b
+        .store
+        .token_by_hash(&TokenHash::of("a1"))
+        .await
+        .unwrap()
+        .is_none());
+    assert!(b
+        .store
+        .token_by_hash(&TokenHash::of("r1"))
+        .await
+        .unwrap()
+        .is_some());
 }
 
 async fn audit_events_are_kept_newest_first(b: &Backend) {
@@ -334,5 +594,8 @@ async fn audit_events_are_kept_newest_first(b: &Backend) {
             .unwrap();
     }
     let ev = b.store.recent_audit(10).await.unwrap();
-    assert_eq!(ev.iter().map(|e| e.outcome.as_str()).collect::<Vec<_>>(), vec!["password_wrong", "success"]);
+    assert_eq!(
+        ev.iter().map(|e| e.outcome.as_str()).collect::<Vec<_>>(),
+        vec!["password_wrong", "success"]
+    );
 }

@@ -65,12 +65,16 @@ impl TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut cfg = test_config(dir.path());
         tweak(&mut cfg);
-        let running = tessera_server::start(cfg, vec![("test bootstrap".into(), bootstrap.to_string())])
-            .await
-            .expect("tessera starts");
+        let running =
+            tessera_server::start(cfg, vec![("test bootstrap".into(), bootstrap.to_string())])
+                .await
+                .expect("tessera starts");
         TestApp {
             base: format!("http://{}", running.addr),
-            http: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("http client"),
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("http client"),
             engine: running.engine.clone(),
             dir,
             running: Some(running),
@@ -85,11 +89,20 @@ impl TestApp {
         let status = r.status();
         let headers = r.headers().clone();
         let text = r.text().await.expect("body");
-        Answer { status, headers, text }
+        Answer {
+            status,
+            headers,
+            text,
+        }
     }
 
     /// `POST path` with a form body, with HTTP Basic when `basic` is set.
-    pub async fn post_form(&self, path: &str, basic: Option<(&str, &str)>, form: &[(&str, &str)]) -> Answer {
+    pub async fn post_form(
+        &self,
+        path: &str,
+        basic: Option<(&str, &str)>,
+        form: &[(&str, &str)],
+    ) -> Answer {
         let mut rb = self.http.post(self.url(path)).form(form);
         if let Some((id, secret)) = basic {
             rb = rb.basic_auth(id, Some(secret));
@@ -98,8 +111,18 @@ impl TestApp {
     }
 
     /// `POST path` with raw bytes and a content type.
-    pub async fn post_raw(&self, path: &str, content_type: &str, body: Vec<u8>, basic: Option<(&str, &str)>) -> Answer {
-        let mut rb = self.http.post(self.url(path)).header("content-type", content_type).body(body);
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: Vec<u8>,
+        basic: Option<(&str, &str)>,
+    ) -> Answer {
+        let mut rb = self
+            .http
+            .post(self.url(path))
+            .header("content-type", content_type)
+            .body(body);
         if let Some((id, secret)) = basic {
             rb = rb.basic_auth(id, Some(secret));
         }
@@ -107,19 +130,33 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str) -> Answer {
-        Self::read(self.http.get(self.url(path)).send().await.expect("request sent")).await
+        Self::read(
+            self.http
+                .get(self.url(path))
+                .send()
+                .await
+                .expect("request sent"),
+        )
+        .await
     }
 
     /// A token grant that must succeed; answers the JSON body.
     pub async fn token(&self, basic: (&str, &str), form: &[(&str, &str)]) -> Value {
         let a = self.post_form("/oauth/token", Some(basic), form).await;
-        assert_eq!(a.status, StatusCode::OK, "token request {form:?} failed: {}", a.text);
+        assert_eq!(
+            a.status,
+            StatusCode::OK,
+            "token request {form:?} failed: {}",
+            a.text
+        );
         a.json()
     }
 
     /// Introspects with `caller`; answers the JSON body.
     pub async fn introspect(&self, caller: (&str, &str), token: &str) -> Value {
-        let a = self.post_form("/oauth/introspect", Some(caller), &[("token", token)]).await;
+        let a = self
+            .post_form("/oauth/introspect", Some(caller), &[("token", token)])
+            .await;
         assert_eq!(a.status, StatusCode::OK, "introspection failed: {}", a.text);
         a.json()
     }

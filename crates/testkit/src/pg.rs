@@ -33,23 +33,37 @@ pub async fn fresh_database() -> Option<FreshDb> {
             eprintln!("PostgreSQL at {admin_url} unavailable ({e}); skipping this PostgreSQL test");
             return None;
         }
-        Err(e) => panic!("TESSERA_REQUIRE_POSTGRES=1 but PostgreSQL at {admin_url} is unavailable: {e}"),
+        Err(e) => {
+            panic!("TESSERA_REQUIRE_POSTGRES=1 but PostgreSQL at {admin_url} is unavailable: {e}")
+        }
     };
     let name = format!("tessera_t_{:016x}", rand::thread_rng().gen::<u64>());
-    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.expect("create database");
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut conn)
+        .await
+        .expect("create database");
     let _ = conn.close().await;
     let url = match admin_url.rsplit_once('/') {
         Some((head, _)) => format!("{head}/{name}"),
         None => panic!("database url {admin_url} has no database name"),
     };
-    Some(FreshDb { url, name, admin_url })
+    Some(FreshDb {
+        url,
+        name,
+        admin_url,
+    })
 }
 
 impl FreshDb {
     /// Drops the database, closing whatever still connects to it.
     pub async fn drop_db(self) {
         if let Ok(mut c) = sqlx::PgConnection::connect(&self.admin_url).await {
-            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name)).execute(&mut c).await;
+            let _ = sqlx::query(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ))
+            .execute(&mut c)
+            .await;
             let _ = c.close().await;
         }
     }
@@ -57,8 +71,13 @@ impl FreshDb {
     /// Runs one statement on the admin connection (e.g. to make the database refuse
     /// connections).
     pub async fn admin(&self, sql: &str) {
-        let mut c = sqlx::PgConnection::connect(&self.admin_url).await.expect("admin connection");
-        sqlx::query(sql).execute(&mut c).await.expect("admin statement");
+        let mut c = sqlx::PgConnection::connect(&self.admin_url)
+            .await
+            .expect("admin connection");
+        sqlx::query(sql)
+            .execute(&mut c)
+            .await
+            .expect("admin statement");
         let _ = c.close().await;
     }
 }

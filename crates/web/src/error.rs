@@ -26,14 +26,24 @@ pub struct OAuthError {
 
 impl OAuthError {
     /// The message `code` of the catalogue in `lang`, as the description.
-    pub fn new(engine: &Engine, lang: Lang, error: &'static str, code: &str, arg: Option<&str>) -> Self {
+    pub fn new(
+        engine: &Engine,
+        lang: Lang,
+        error: &'static str,
+        code: &str,
+        arg: Option<&str>,
+    ) -> Self {
         let status = match error {
             "invalid_client" => StatusCode::UNAUTHORIZED,
             "server_error" => StatusCode::INTERNAL_SERVER_ERROR,
             "temporarily_unavailable" => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::BAD_REQUEST,
         };
-        Self { status, error, description: engine.catalogue().text(code, lang, arg) }
+        Self {
+            status,
+            error,
+            description: engine.catalogue().text(code, lang, arg),
+        }
     }
 
     pub fn with_status(mut self, status: StatusCode) -> Self {
@@ -47,7 +57,13 @@ impl OAuthError {
         match e {
             EngineError::Busy => {
                 tracing::warn!("password hashing saturated: 503");
-                Self::new(engine, lang, "temporarily_unavailable", "oauth.serverBusy", None)
+                Self::new(
+                    engine,
+                    lang,
+                    "temporarily_unavailable",
+                    "oauth.serverBusy",
+                    None,
+                )
             }
             other => {
                 tracing::error!(error = %other, "internal error");
@@ -59,14 +75,19 @@ impl OAuthError {
 
 impl IntoResponse for OAuthError {
     fn into_response(self) -> Response {
-        let body = serde_json::json!({ "error": self.error, "error_description": self.description });
+        let body =
+            serde_json::json!({ "error": self.error, "error_description": self.description });
         let mut r = (self.status, Json(body)).into_response();
         if self.status == StatusCode::UNAUTHORIZED {
             // RFC 6749 §5.2: a 401 for invalid_client names the scheme the client can use.
-            r.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"tessera\""));
+            r.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Basic realm=\"tessera\""),
+            );
         }
         if self.status == StatusCode::SERVICE_UNAVAILABLE {
-            r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            r.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
         }
         no_store(r)
     }
@@ -76,6 +97,7 @@ impl IntoResponse for OAuthError {
 /// panic hook with the request's span.
 pub fn panic_response(_err: Box<dyn std::any::Any + Send + 'static>) -> Response {
     tracing::error!("handler panicked");
-    let body = serde_json::json!({ "error": "server_error", "error_description": "internal error" });
+    let body =
+        serde_json::json!({ "error": "server_error", "error_description": "internal error" });
     no_store((StatusCode::INTERNAL_SERVER_ERROR, Json(body)).into_response())
 }

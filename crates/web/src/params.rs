@@ -52,7 +52,11 @@ impl FormRequest {
     }
     /// A query parameter read leniently, for choosing a dialect when the body is unreadable.
     pub fn raw_query_param(&self, name: &str) -> Option<String> {
-        decode_pairs(&self.raw_query).ok()?.into_iter().find(|(k, _)| k == name).map(|(_, v)| v)
+        decode_pairs(&self.raw_query)
+            .ok()?
+            .into_iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v)
     }
 }
 
@@ -65,7 +69,10 @@ impl<S: Send + Sync> FromRequest<S> for FormRequest {
         let (parts, body) = req.into_parts();
         let mut out = FormRequest {
             accept_language: header_str(&parts.headers, header::ACCEPT_LANGUAGE),
-            peer: parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0),
+            peer: parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0),
             raw_query: parts.uri.query().unwrap_or("").to_string(),
             ..Default::default()
         };
@@ -114,18 +121,26 @@ impl<S: Send + Sync> FromRequest<S> for FormRequest {
 }
 
 async fn read_body(body: Body) -> Result<Vec<u8>, BadInput> {
-    axum::body::to_bytes(body, crate::BODY_LIMIT).await.map(|b| b.to_vec()).map_err(|_| BadInput::TooLarge)
+    axum::body::to_bytes(body, crate::BODY_LIMIT)
+        .await
+        .map(|b| b.to_vec())
+        .map_err(|_| BadInput::TooLarge)
 }
 
 fn header_str(h: &HeaderMap, name: header::HeaderName) -> Option<String> {
-    h.get(name).and_then(|v| v.to_str().ok()).map(str::to_string)
+    h.get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
 }
 
 fn is_form(h: &HeaderMap) -> bool {
     h.get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(';').next())
-        .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"))
+        .is_some_and(|m| {
+            m.trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        })
 }
 
 enum Auth {
@@ -135,7 +150,9 @@ enum Auth {
 }
 
 fn authorization(h: &HeaderMap) -> Result<Auth, BadInput> {
-    let Some(v) = h.get(header::AUTHORIZATION) else { return Ok(Auth::None) };
+    let Some(v) = h.get(header::AUTHORIZATION) else {
+        return Ok(Auth::None);
+    };
     let v = v.to_str().map_err(|_| BadInput::BadBasic)?.trim();
     let (scheme, rest) = v.split_once(' ').unwrap_or((v, ""));
     if scheme.eq_ignore_ascii_case("bearer") {
@@ -144,7 +161,9 @@ fn authorization(h: &HeaderMap) -> Result<Auth, BadInput> {
     if !scheme.eq_ignore_ascii_case("basic") {
         return Ok(Auth::None);
     }
-    let raw = base64::engine::general_purpose::STANDARD.decode(rest.trim()).map_err(|_| BadInput::BadBasic)?;
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(rest.trim())
+        .map_err(|_| BadInput::BadBasic)?;
     let s = String::from_utf8(raw).map_err(|_| BadInput::BadBasic)?;
     let (id, secret) = s.split_once(':').ok_or(BadInput::BadBasic)?;
     // RFC 6749 §2.3.1: both parts are form-urlencoded before Base64.
@@ -154,7 +173,10 @@ fn authorization(h: &HeaderMap) -> Result<Auth, BadInput> {
 
 fn decode_component(s: &str) -> Result<String, BadInput> {
     let plus = s.replace('+', " ");
-    percent_encoding::percent_decode_str(&plus).decode_utf8().map(|c| c.into_owned()).map_err(|_| BadInput::Encoding)
+    percent_encoding::percent_decode_str(&plus)
+        .decode_utf8()
+        .map(|c| c.into_owned())
+        .map_err(|_| BadInput::Encoding)
 }
 
 /// `a=1&b=2` to pairs, failing on percent-escapes that are not UTF-8 (the `form_urlencoded`
@@ -177,7 +199,11 @@ mod tests {
     fn pairs_decode_strictly() {
         assert_eq!(
             decode_pairs("a=1+2&b=%E4%B8%AD&c").ok(),
-            Some(vec![("a".into(), "1 2".into()), ("b".into(), "中".into()), ("c".into(), "".into())])
+            Some(vec![
+                ("a".into(), "1 2".into()),
+                ("b".into(), "中".into()),
+                ("c".into(), "".into())
+            ])
         );
         assert_eq!(decode_pairs("a=%FF"), Err(BadInput::Encoding));
     }

@@ -9,26 +9,61 @@ use crate::secret::{Secret, TokenHash};
 use crate::store::{BootstrapError, BootstrapReport};
 
 impl Engine {
-    pub async fn prepare_bootstrap(&self, file: BootstrapFile) -> Result<PreparedBootstrap, BootstrapError> {
-        check(&file).map_err(|e| BootstrapError::Invalid { entry: e.entry, message: e.message })?;
+    pub async fn prepare_bootstrap(
+        &self,
+        file: BootstrapFile,
+    ) -> Result<PreparedBootstrap, BootstrapError> {
+        check(&file).map_err(|e| BootstrapError::Invalid {
+            entry: e.entry,
+            message: e.message,
+        })?;
         let mut users = Vec::with_capacity(file.users.len());
         for u in file.users {
             let password_hash = match (&u.password, &u.password_hash) {
                 (Some(clear), _) => {
                     let secret = Secret::new(clear.clone());
-                    let existing = self.store.user_by_login(LoginField::Username, &u.username).await?.and_then(|x| x.password_hash);
+                    let existing = self
+                        .store
+                        .user_by_login(LoginField::Username, &u.username)
+                        .await?
+                        .and_then(|x| x.password_hash);
                     let keep = match &existing {
-                        Some(h) => self.hasher.verify(secret.clone(), h.clone()).await.map_err(fault)?.ok,
+                        Some(h) => {
+                            self.hasher
+                                .verify(secret.clone(), h.clone())
+                                .await
+                                .map_err(fault)?
+                                .ok
+                        }
                         None => false,
                     };
-                    if keep { existing } else { Some(self.hasher.hash(secret).await.map_err(fault)?) }
+                    if keep {
+                        existing
+                    } else {
+                        Some(self.hasher.hash(secret).await.map_err(fault)?)
+                    }
                 }
                 (None, Some(h)) => Some(h.clone()),
                 (None, None) => None,
             };
-            let expires_at = u.expires_at.as_deref().map(parse_instant).transpose().map_err(|m| inv(&u.username, m))?;
-            let locked_until = u.locked_until.as_deref().map(parse_instant).transpose().map_err(|m| inv(&u.username, m))?;
-            users.push(PreparedUser { entry: u, password_hash, expires_at, locked_until });
+            let expires_at = u
+                .expires_at
+                .as_deref()
+                .map(parse_instant)
+                .transpose()
+                .map_err(|m| inv(&u.username, m))?;
+            let locked_until = u
+                .locked_until
+                .as_deref()
+                .map(parse_instant)
+                .transpose()
+                .map_err(|m| inv(&u.username, m))?;
+            users.push(PreparedUser {
+                entry: u,
+                password_hash,
+                expires_at,
+                locked_until,
+            });
         }
         let clients = file
             .clients
@@ -39,9 +74,24 @@ impl Engine {
                     (None, Some(h)) => TokenHash::from_hex(h),
                     (None, None) => None,
                 };
-                let access_ttl = c.access_ttl.as_deref().map(parse_duration).transpose().map_err(|m| inv(&c.client_id, m))?;
-                let refresh_ttl = c.refresh_ttl.as_deref().map(parse_duration).transpose().map_err(|m| inv(&c.client_id, m))?;
-                Ok(PreparedClient { entry: c, secret_hash, access_ttl, refresh_ttl })
+                let access_ttl = c
+                    .access_ttl
+                    .as_deref()
+                    .map(parse_duration)
+                    .transpose()
+                    .map_err(|m| inv(&c.client_id, m))?;
+                let refresh_ttl = c
+                    .refresh_ttl
+                    .as_deref()
+                    .map(parse_duration)
+                    .transpose()
+                    .map_err(|m| inv(&c.client_id, m))?;
+                Ok(PreparedClient {
+                    entry: c,
+                    secret_hash,
+                    access_ttl,
+                    refresh_ttl,
+                })
             })
             .collect::<Result<Vec<_>, BootstrapError>>()?;
         let app_keys = file
@@ -53,8 +103,12 @@ impl Engine {
                     (None, Some(h)) => TokenHash::from_hex(h),
                     (None, None) => None,
                 };
-                let secret_hash = secret_hash.ok_or_else(|| inv(&a.app_key, "app secret missing".into()))?;
-                Ok(PreparedAppKey { entry: a, secret_hash })
+                let secret_hash =
+                    secret_hash.ok_or_else(|| inv(&a.app_key, "app secret missing".into()))?;
+                Ok(PreparedAppKey {
+                    entry: a,
+                    secret_hash,
+                })
             })
             .collect::<Result<Vec<_>, BootstrapError>>()?;
         Ok(PreparedBootstrap {
@@ -71,17 +125,29 @@ impl Engine {
     }
 
     /// Parses, prepares and applies bootstrap text in one transaction.
-    pub async fn apply_bootstrap_text(&self, text: &str) -> Result<BootstrapReport, BootstrapError> {
-        let file = parse(text).map_err(|m| BootstrapError::Invalid { entry: "file".into(), message: m })?;
+    pub async fn apply_bootstrap_text(
+        &self,
+        text: &str,
+    ) -> Result<BootstrapReport, BootstrapError> {
+        let file = parse(text).map_err(|m| BootstrapError::Invalid {
+            entry: "file".into(),
+            message: m,
+        })?;
         let prepared = self.prepare_bootstrap(file).await?;
         self.store.apply_bootstrap(&prepared, self.now()).await
     }
 }
 
 fn fault(e: EngineError) -> BootstrapError {
-    BootstrapError::Invalid { entry: "passwords".into(), message: e.to_string() }
+    BootstrapError::Invalid {
+        entry: "passwords".into(),
+        message: e.to_string(),
+    }
 }
 
 fn inv(name: &str, message: String) -> BootstrapError {
-    BootstrapError::Invalid { entry: name.to_string(), message }
+    BootstrapError::Invalid {
+        entry: name.to_string(),
+        message,
+    }
 }

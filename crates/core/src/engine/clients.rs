@@ -67,8 +67,14 @@ mod tests {
     fn scope_defaults_to_registered_and_refuses_unregistered() {
         let allowed = vec!["read".to_string(), "write".to_string()];
         assert_eq!(resolve_scope(&allowed, None).as_deref(), Some("read write"));
-        assert_eq!(resolve_scope(&allowed, Some("")).as_deref(), Some("read write"));
-        assert_eq!(resolve_scope(&allowed, Some("write read write")).as_deref(), Some("write read"));
+        assert_eq!(
+            resolve_scope(&allowed, Some("")).as_deref(),
+            Some("read write")
+        );
+        assert_eq!(
+            resolve_scope(&allowed, Some("write read write")).as_deref(),
+            Some("write read")
+        );
         assert_eq!(resolve_scope(&allowed, Some("admin")), None);
     }
 }

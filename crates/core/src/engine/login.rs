@@ -36,7 +36,11 @@ pub struct SignedIn {
 }
 
 impl Engine {
-    async fn find_user(&self, name: &LoginName, user_type: Option<UserType>) -> Result<Option<User>, EngineError> {
+    async fn find_user(
+        &self,
+        name: &LoginName,
+        user_type: Option<UserType>,
+    ) -> Result<Option<User>, EngineError> {
         let fields: &[LoginField] = match name.field {
             Some(LoginField::Username) => &[LoginField::Username],
             Some(LoginField::Phone) => &[LoginField::Phone],
@@ -58,11 +62,16 @@ impl Engine {
 
     /// Checks a password sign-in against every policy. A wrong password counts toward the
     /// lock; a right one resets the count and re-hashes a bcrypt or outdated hash.
-    pub async fn password_login(&self, req: PasswordLogin) -> Result<Result<SignedIn, LoginFailure>, EngineError> {
+    pub async fn password_login(
+        &self,
+        req: PasswordLogin,
+    ) -> Result<Result<SignedIn, LoginFailure>, EngineError> {
         let now = self.now();
         let Some(user) = self.find_user(&req.name, req.user_type).await? else {
             // Spend the same time as for a known user, so that timing does not tell.
-            self.hasher.verify(req.password, self.dummy_hash.clone()).await?;
+            self.hasher
+                .verify(req.password, self.dummy_hash.clone())
+                .await?;
             return Ok(Err(LoginFailure::UnknownUser));
         };
         if user.source == UserSource::Ldap && !self.cfg.ldap_enabled {
@@ -71,28 +80,51 @@ impl Engine {
         if let Some(until) = user.locked_until.filter(|u| *u > now) {
             return Ok(Err(LoginFailure::AccountLocked { until }));
         }
-        let stored = user.password_hash.clone().unwrap_or_else(|| self.dummy_hash.clone());
+        let stored = user
+            .password_hash
+            .clone()
+            .unwrap_or_else(|| self.dummy_hash.clone());
         let verified = self.hasher.verify(req.password, stored).await?;
         if !verified.ok || user.password_hash.is_none() {
             let until = now + self.cfg.lock_duration;
-            let c = self.store.record_password_failure(user.id, self.cfg.max_password_failures, until).await?;
+            let c = self
+                .store
+                .record_password_failure(user.id, self.cfg.max_password_failures, until)
+                .await?;
             return Ok(Err(match c.locked_until {
                 Some(until) => LoginFailure::PasswordWrongNowLocked { until },
                 None => LoginFailure::PasswordWrong {
-                    attempts_left: u32::try_from((self.cfg.max_password_failures - c.failures).max(1)).unwrap_or(1),
+                    attempts_left: u32::try_from(
+                        (self.cfg.max_password_failures - c.failures).max(1),
+                    )
+                    .unwrap_or(1),
                 },
             }));
         }
-        self.store.record_login_success(user.id, verified.rehash.as_deref()).await?;
+        self.store
+            .record_login_success(user.id, verified.rehash.as_deref())
+            .await?;
         if !user.enabled {
             return Ok(Err(LoginFailure::AccountDisabled));
         }
         let all = self.store.memberships_of(user.id).await?;
-        let scoped: Vec<Membership> = all.into_iter().filter(|m| req.tenant.is_none_or(|t| m.tenant.id == t)).collect();
-        let Some(default) = scoped.iter().find(|m| m.is_default).or(scoped.first()).cloned() else {
+        let scoped: Vec<Membership> = all
+            .into_iter()
+            .filter(|m| req.tenant.is_none_or(|t| m.tenant.id == t))
+            .collect();
+        let Some(default) = scoped
+            .iter()
+            .find(|m| m.is_default)
+            .or(scoped.first())
+            .cloned()
+        else {
             return Ok(Err(LoginFailure::TenantInvalid));
         };
-        let usable: Vec<Membership> = scoped.iter().filter(|m| m.tenant.enabled).cloned().collect();
+        let usable: Vec<Membership> = scoped
+            .iter()
+            .filter(|m| m.tenant.enabled)
+            .cloned()
+            .collect();
         if !default.tenant.enabled {
             return Ok(Err(LoginFailure::TenantDisabled));
         }
@@ -108,6 +140,10 @@ impl Engine {
         if default.roles.is_empty() {
             return Ok(Err(LoginFailure::NoRoleInDefaultTenant));
         }
-        Ok(Ok(SignedIn { user, membership: default, memberships: usable }))
+        Ok(Ok(SignedIn {
+            user,
+            membership: default,
+            memberships: usable,
+        }))
     }
 }

@@ -68,9 +68,18 @@ impl Engine {
         cfg: EngineConfig,
         catalogue: Arc<Catalogue>,
     ) -> Result<Self, crate::EngineError> {
-        let dummy = crate::secret::Secret::new(crate::secret::new_token(crate::secret::TokenFormat::Opaque));
+        let dummy = crate::secret::Secret::new(crate::secret::new_token(
+            crate::secret::TokenFormat::Opaque,
+        ));
         let dummy_hash = hasher.hash_blocking(&dummy)?;
-        Ok(Self { store, clock, hasher, cfg, catalogue, dummy_hash })
+        Ok(Self {
+            store,
+            clock,
+            hasher,
+            cfg,
+            catalogue,
+            dummy_hash,
+        })
     }
 
     pub fn now(&self) -> UnixTime {

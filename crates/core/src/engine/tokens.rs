@@ -39,15 +39,30 @@ pub struct Introspection {
 }
 
 impl Engine {
-    fn build_grant(&self, client: &Client, family: FamilyId, subject: TokenSubject, refresh: bool, format: TokenFormat) -> (NewGrant, Issued) {
+    fn build_grant(
+        &self,
+        client: &Client,
+        family: FamilyId,
+        subject: TokenSubject,
+        refresh: bool,
+        format: TokenFormat,
+    ) -> (NewGrant, Issued) {
         let now = self.now();
         let access_ttl = client.access_ttl.unwrap_or(self.cfg.access_ttl);
         let refresh_ttl = client.refresh_ttl.unwrap_or(self.cfg.refresh_ttl);
         let access = new_token(format);
-        let mut tokens = vec![NewToken { hash: TokenHash::of(&access), kind: TokenKind::Access, expires_at: now + access_ttl }];
+        let mut tokens = vec![NewToken {
+            hash: TokenHash::of(&access),
+            kind: TokenKind::Access,
+            expires_at: now + access_ttl,
+        }];
         let refresh_token = refresh.then(|| {
             let r = new_token(format);
-            tokens.push(NewToken { hash: TokenHash::of(&r), kind: TokenKind::Refresh, expires_at: now + refresh_ttl });
+            tokens.push(NewToken {
+                hash: TokenHash::of(&r),
+                kind: TokenKind::Refresh,
+                expires_at: now + refresh_ttl,
+            });
             r
         });
         let issued = Issued {
@@ -59,13 +74,27 @@ impl Engine {
             family,
             subject: subject.clone(),
         };
-        (NewGrant { family, subject, issued_at: now, tokens }, issued)
+        (
+            NewGrant {
+                family,
+                subject,
+                issued_at: now,
+                tokens,
+            },
+            issued,
+        )
     }
 
     /// Issues a new grant: an access token and, if asked and allowed, a refresh token.
     pub async fn issue(&self, req: IssueRequest<'_>) -> Result<Issued, EngineError> {
         let refresh = req.refresh && req.client.allows(GrantType::RefreshToken);
-        let (grant, issued) = self.build_grant(req.client, FamilyId(new_id()), req.subject, refresh, req.format);
+        let (grant, issued) = self.build_grant(
+            req.client,
+            FamilyId(new_id()),
+            req.subject,
+            refresh,
+            req.format,
+        );
         self.store.insert_grant(&grant).await?;
         Ok(issued)
     }
@@ -109,7 +138,7 @@ impl Engine {
         if let Some(uid) = subject.user_id {
             // A user disabled or locked since the sign-in gets no new tokens.
             match self.store.user_by_id(uid).await? {
-                Some(u) if u.enabled && !u.locked_until.is_some_and(|l| l > now) => {}
+                Some(u) if u.enabled && u.locked_until.is_none_or(|l| l <= now) => {}
                 _ => return Ok(Err(RefreshFailure::Invalid)),
             }
         }
@@ -123,9 +152,15 @@ impl Engine {
 
     /// RFC 7662: the token if it is live and the caller may see it (issued to the caller, or
     /// the caller holds the scope `tessera:introspect`).
-    pub async fn introspect(&self, caller: &Client, token: &str) -> Result<Option<Introspection>, EngineError> {
+    pub async fn introspect(
+        &self,
+        caller: &Client,
+        token: &str,
+    ) -> Result<Option<Introspection>, EngineError> {
         let now = self.now();
-        let Some(record) = self.store.token_by_hash(&TokenHash::of(token)).await? else { return Ok(None) };
+        let Some(record) = self.store.token_by_hash(&TokenHash::of(token)).await? else {
+            return Ok(None);
+        };
         if !record.is_live(now) {
             return Ok(None);
         }
@@ -141,7 +176,10 @@ impl Engine {
     }
 
     /// The live access token's record, for resource endpoints (userinfo, `/me`).
-    pub async fn check_access_token(&self, token: &str) -> Result<Option<TokenRecord>, EngineError> {
+    pub async fn check_access_token(
+        &self,
+        token: &str,
+    ) -> Result<Option<TokenRecord>, EngineError> {
         let now = self.now();
         Ok(self
             .store
@@ -156,7 +194,9 @@ impl Engine {
     pub async fn revoke(&self, caller: &Client, token: &str) -> Result<(), EngineError> {
         let now = self.now();
         let hash = TokenHash::of(token);
-        let Some(rec) = self.store.token_by_hash(&hash).await? else { return Ok(()) };
+        let Some(rec) = self.store.token_by_hash(&hash).await? else {
+            return Ok(());
+        };
         if rec.subject.client_id != caller.client_id {
             return Ok(());
         }
@@ -172,7 +212,14 @@ impl Engine {
     }
 
     /// Records a sign-in (success or the failure's name) in the audit log.
-    pub async fn audit_login(&self, dialect: Dialect, outcome: &str, user: Option<crate::ids::UserId>, client: Option<&str>, ip: Option<String>) {
+    pub async fn audit_login(
+        &self,
+        dialect: Dialect,
+        outcome: &str,
+        user: Option<crate::ids::UserId>,
+        client: Option<&str>,
+        ip: Option<String>,
+    ) {
         self.audit(AuditEvent {
             at: self.now(),
             kind: "login".into(),

@@ -33,7 +33,19 @@ org = "HQ"
         }
         other => panic!("{other:?}"),
     }
-    assert!(app.engine.store().client_by_client_id("brand-new").await.unwrap().is_none());
-    let a = app.post_form("/oauth/token", Some(("brand-new", "x")), &[("grant_type", "client_credentials")]).await;
+    assert!(app
+        .engine
+        .store()
+        .client_by_client_id("brand-new")
+        .await
+        .unwrap()
+        .is_none());
+    let a = app
+        .post_form(
+            "/oauth/token",
+            Some(("brand-new", "x")),
+            &[("grant_type", "client_credentials")],
+        )
+        .await;
     assert_eq!(a.status, reqwest::StatusCode::UNAUTHORIZED);
 }

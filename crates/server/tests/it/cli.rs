@@ -26,7 +26,10 @@ fn assert_fails_with(out: &Output, needles: &[&str]) {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "stderr: {err}");
     assert_eq!(err.trim_end().lines().count(), 1, "one line, got: {err}");
-    assert!(!err.contains("panicked") && !err.contains("RUST_BACKTRACE"), "{err}");
+    assert!(
+        !err.contains("panicked") && !err.contains("RUST_BACKTRACE"),
+        "{err}"
+    );
     for n in needles {
         assert!(err.contains(n), "{n:?} not in {err:?}");
     }
@@ -34,64 +37,118 @@ fn assert_fails_with(out: &Output, needles: &[&str]) {
 
 #[test]
 fn an_unknown_key_exits_2_naming_file_key_and_line() {
-    let (_d, path) = config_file("[server]\nlisten = \"127.0.0.1:0\"\n\n[login]\nmax_pasword_failures = 3\n");
-    assert_fails_with(&tessera(&["check-config", "--config", &path], &[]), &["tessera.toml:5", "login.max_pasword_failures", "unknown field"]);
+    let (_d, path) =
+        config_file("[server]\nlisten = \"127.0.0.1:0\"\n\n[login]\nmax_pasword_failures = 3\n");
+    assert_fails_with(
+        &tessera(&["check-config", "--config", &path], &[]),
+        &[
+            "tessera.toml:5",
+            "login.max_pasword_failures",
+            "unknown field",
+        ],
+    );
 }
 
 #[test]
 fn an_unknown_section_exits_2() {
     let (_d, path) = config_file("[servr]\nlisten = \"x\"\n");
-    assert_fails_with(&tessera(&["serve", "--config", &path], &[]), &["tessera.toml:1", "servr"]);
+    assert_fails_with(
+        &tessera(&["serve", "--config", &path], &[]),
+        &["tessera.toml:1", "servr"],
+    );
 }
 
 #[test]
 fn a_wrong_type_exits_2_naming_the_line() {
     let (_d, path) = config_file("[database]\nmax_connections = \"many\"\n");
-    assert_fails_with(&tessera(&["check-config", "--config", &path], &[]), &["tessera.toml:2", "max_connections"]);
+    assert_fails_with(
+        &tessera(&["check-config", "--config", &path], &[]),
+        &["tessera.toml:2", "max_connections"],
+    );
 }
 
 #[test]
 fn malformed_toml_exits_2_naming_the_line() {
     let (_d, path) = config_file("[server]\nlisten = \"127.0.0.1:0\n");
-    assert_fails_with(&tessera(&["check-config", "--config", &path], &[]), &["tessera.toml:2"]);
+    assert_fails_with(
+        &tessera(&["check-config", "--config", &path], &[]),
+        &["tessera.toml:2"],
+    );
 }
 
 #[test]
 fn a_bad_duration_exits_2_naming_the_key_and_line() {
     let (_d, path) = config_file("[tokens]\naccess_ttl = \"2h\"\nrefresh_ttl = \"forever\"\n");
-    assert_fails_with(&tessera(&["check-config", "--config", &path], &[]), &["tessera.toml:3", "tokens.refresh_ttl", "forever"]);
+    assert_fails_with(
+        &tessera(&["check-config", "--config", &path], &[]),
+        &["tessera.toml:3", "tokens.refresh_ttl", "forever"],
+    );
 }
 
 #[test]
 fn a_bad_environment_override_names_the_variable() {
-    let out = tessera(&["check-config"], &[("TESSERA_LOGIN__LOCK_DURATION", "never")]);
-    assert_fails_with(&out, &["TESSERA_LOGIN__LOCK_DURATION", "login.lock_duration"]);
-    let out = tessera(&["check-config"], &[("TESSERA_DATABASE__MAX_CONNECTIONS", "lots")]);
+    let out = tessera(
+        &["check-config"],
+        &[("TESSERA_LOGIN__LOCK_DURATION", "never")],
+    );
+    assert_fails_with(
+        &out,
+        &["TESSERA_LOGIN__LOCK_DURATION", "login.lock_duration"],
+    );
+    let out = tessera(
+        &["check-config"],
+        &[("TESSERA_DATABASE__MAX_CONNECTIONS", "lots")],
+    );
     assert_fails_with(&out, &["TESSERA_DATABASE__MAX_CONNECTIONS"]);
 }
 
 #[test]
 fn a_missing_config_file_exits_2() {
-    assert_fails_with(&tessera(&["check-config", "--config", "/nonexistent/tessera.toml"], &[]), &["/nonexistent/tessera.toml"]);
+    assert_fails_with(
+        &tessera(
+            &["check-config", "--config", "/nonexistent/tessera.toml"],
+            &[],
+        ),
+        &["/nonexistent/tessera.toml"],
+    );
 }
 
 #[test]
 fn an_unreachable_database_exits_2_with_one_line() {
-    let out = tessera(&["migrate"], &[("TESSERA_DATABASE__URL", "postgres://postgres:hunter2@127.0.0.1:1/nope")]);
+    let out = tessera(
+        &["migrate"],
+        &[(
+            "TESSERA_DATABASE__URL",
+            "postgres://postgres:hunter2@127.0.0.1:1/nope",
+        )],
+    );
     assert_fails_with(&out, &["database", "127.0.0.1:1"]);
-    assert!(!String::from_utf8_lossy(&out.stderr).contains("hunter2"), "no secrets in messages");
+    assert!(
+        !String::from_utf8_lossy(&out.stderr).contains("hunter2"),
+        "no secrets in messages"
+    );
 }
 
 #[test]
 fn check_config_prints_effective_values_with_secrets_masked() {
     let (_d, path) = config_file("[tokens]\naccess_ttl = \"5m\"\n");
-    let out = tessera(&["check-config", "--config", &path], &[("TESSERA_DATABASE__URL", "postgres://u:hunter2@127.0.0.1/db")]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = tessera(
+        &["check-config", "--config", &path],
+        &[("TESSERA_DATABASE__URL", "postgres://u:hunter2@127.0.0.1/db")],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let s = String::from_utf8_lossy(&out.stdout);
     assert!(s.contains("access_ttl = \"5m\""), "{s}");
     assert!(s.contains("postgres://u:***@127.0.0.1/db"), "{s}");
     assert!(!s.contains("hunter2"));
-    assert!(s.contains("max_password_failures = 5"), "defaults are shown: {s}");
+    assert!(
+        s.contains("max_password_failures = 5"),
+        "defaults are shown: {s}"
+    );
 }
 
 #[test]
@@ -108,26 +165,64 @@ fn hash_password_prints_an_argon2id_hash_of_stdin() {
     assert!(out.status.success());
     let h = String::from_utf8(out.stdout).unwrap();
     assert!(h.starts_with("$argon2id$v=19$m=1024,t=2,p=1$"), "{h}");
-    let hasher = tessera_core::password::PasswordHasher::new(Default::default(), 1, std::time::Duration::from_secs(5)).unwrap();
-    assert!(hasher.verify_blocking(&tessera_core::secret::Secret::new("s3cret"), h.trim()).ok);
+    let hasher = tessera_core::password::PasswordHasher::new(
+        Default::default(),
+        1,
+        std::time::Duration::from_secs(5),
+    )
+    .unwrap();
+    assert!(
+        hasher
+            .verify_blocking(&tessera_core::secret::Secret::new("s3cret"), h.trim())
+            .ok
+    );
 }
 
 #[test]
 fn migrate_and_bootstrap_create_the_sqlite_file_and_apply_idempotently() {
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}/sub/dir/t.db", dir.path().display());
-    let env = [("TESSERA_DATABASE__URL", db.as_str()), ("TESSERA_PASSWORDS__ARGON2_M_KIB", "1024")];
+    let env = [
+        ("TESSERA_DATABASE__URL", db.as_str()),
+        ("TESSERA_PASSWORDS__ARGON2_M_KIB", "1024"),
+    ];
     let out = tessera(&["migrate"], &env);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(dir.path().join("sub/dir/t.db").exists(), "the file and its folders are created");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        dir.path().join("sub/dir/t.db").exists(),
+        "the file and its folders are created"
+    );
     let file = dir.path().join("boot.toml");
-    std::fs::write(&file, "[[tenants]]\ncode = \"A\"\nname = \"A\"\n[[users]]\nusername = \"u\"\npassword = \"pw\"\n").unwrap();
+    std::fs::write(
+        &file,
+        "[[tenants]]\ncode = \"A\"\nname = \"A\"\n[[users]]\nusername = \"u\"\npassword = \"pw\"\n",
+    )
+    .unwrap();
     let f = file.display().to_string();
     let first = tessera(&["bootstrap", &f], &env);
-    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
     assert!(String::from_utf8_lossy(&first.stdout).contains("2 changed, 0 unchanged"));
     let second = tessera(&["bootstrap", &f], &env);
-    assert!(String::from_utf8_lossy(&second.stdout).contains("0 changed, 2 unchanged"), "{}", String::from_utf8_lossy(&second.stdout));
-    std::fs::write(&file, "[[memberships]]\nuser = \"u\"\ntenant = \"A\"\norg = \"missing\"\n").unwrap();
-    assert_fails_with(&tessera(&["bootstrap", &f], &env), &["memberships[0]", "missing"]);
+    assert!(
+        String::from_utf8_lossy(&second.stdout).contains("0 changed, 2 unchanged"),
+        "{}",
+        String::from_utf8_lossy(&second.stdout)
+    );
+    std::fs::write(
+        &file,
+        "[[memberships]]\nuser = \"u\"\ntenant = \"A\"\norg = \"missing\"\n",
+    )
+    .unwrap();
+    assert_fails_with(
+        &tessera(&["bootstrap", &f], &env),
+        &["memberships[0]", "missing"],
+    );
 }

@@ -22,9 +22,17 @@ async fn run(st: &AppState, req: &FormRequest) -> Result<Response, OAuthError> {
     if let Some(bad) = &req.bad {
         return Err(bad_input(st, req, bad));
     }
-    let client = identify_client(st, req, false).await?.map_err(|_| invalid_client(st, req))?;
-    let token = req.non_empty("token").ok_or_else(|| missing(st, req, "token"))?;
-    let found = st.engine.introspect(&client, token).await.map_err(|e| OAuthError::fault(&st.engine, req.lang(), &e))?;
+    let client = identify_client(st, req, false)
+        .await?
+        .map_err(|_| invalid_client(st, req))?;
+    let token = req
+        .non_empty("token")
+        .ok_or_else(|| missing(st, req, "token"))?;
+    let found = st
+        .engine
+        .introspect(&client, token)
+        .await
+        .map_err(|e| OAuthError::fault(&st.engine, req.lang(), &e))?;
     let body = match found {
         None => json!({ "active": false }),
         Some(i) => {

@@ -33,21 +33,43 @@ pub async fn identify_client(
         (Some((id, s)), _) => (id.clone(), Some(s.clone())),
         (None, Some(id)) => (id.to_string(), req.get("client_secret").map(Secret::new)),
         (None, None) => {
-            let default = st.settings.cluster_default_client.as_deref().filter(|_| cluster_default && req.get("client") == Some("admin"));
+            let default = st
+                .settings
+                .cluster_default_client
+                .as_deref()
+                .filter(|_| cluster_default && req.get("client") == Some("admin"));
             if let Some(name) = default {
                 return match st.engine.client_named(name).await.map_err(fault)? {
                     Some(c) => Ok(Ok(c)),
                     None => {
-                        tracing::error!(client = name, "dialects.cluster.default_client names no registered client");
-                        Ok(Err(NotIdentified { failure: ClientAuthFailure::UnknownClient, dialect: Dialect::Cluster }))
+                        tracing::error!(
+                            client = name,
+                            "dialects.cluster.default_client names no registered client"
+                        );
+                        Ok(Err(NotIdentified {
+                            failure: ClientAuthFailure::UnknownClient,
+                            dialect: Dialect::Cluster,
+                        }))
                     }
                 };
             }
-            let dialect = if req.get("client") == Some("admin") { Dialect::Cluster } else { Dialect::Standard };
-            return Ok(Err(NotIdentified { failure: ClientAuthFailure::UnknownClient, dialect }));
+            let dialect = if req.get("client") == Some("admin") {
+                Dialect::Cluster
+            } else {
+                Dialect::Standard
+            };
+            return Ok(Err(NotIdentified {
+                failure: ClientAuthFailure::UnknownClient,
+                dialect,
+            }));
         }
     };
-    match st.engine.authenticate_client(&id, secret.as_ref()).await.map_err(fault)? {
+    match st
+        .engine
+        .authenticate_client(&id, secret.as_ref())
+        .await
+        .map_err(fault)?
+    {
         Ok(c) => Ok(Ok(c)),
         Err(failure) => {
             // A known client with a wrong secret is answered in its own dialect.
@@ -63,7 +85,13 @@ pub async fn identify_client(
 
 /// `invalid_client`, 401 with `WWW-Authenticate` (RFC 6749 §5.2).
 pub fn invalid_client(st: &AppState, req: &FormRequest) -> OAuthError {
-    OAuthError::new(&st.engine, req.lang(), "invalid_client", "oauth.invalidClient", None)
+    OAuthError::new(
+        &st.engine,
+        req.lang(),
+        "invalid_client",
+        "oauth.invalidClient",
+        None,
+    )
 }
 
 /// The standard answer to unreadable parameters.
@@ -71,15 +99,30 @@ pub fn bad_input(st: &AppState, req: &FormRequest, bad: &BadInput) -> OAuthError
     let e = &st.engine;
     let lang = req.lang();
     match bad {
-        BadInput::TooLarge => OAuthError::new(e, lang, "invalid_request", "oauth.bodyTooLarge", None).with_status(axum::http::StatusCode::PAYLOAD_TOO_LARGE),
-        BadInput::ContentType => OAuthError::new(e, lang, "invalid_request", "oauth.badContentType", None),
-        BadInput::Encoding => OAuthError::new(e, lang, "invalid_request", "oauth.badEncoding", None),
-        BadInput::Repeated(p) => OAuthError::new(e, lang, "invalid_request", "oauth.paramRepeated", Some(p)),
+        BadInput::TooLarge => {
+            OAuthError::new(e, lang, "invalid_request", "oauth.bodyTooLarge", None)
+                .with_status(axum::http::StatusCode::PAYLOAD_TOO_LARGE)
+        }
+        BadInput::ContentType => {
+            OAuthError::new(e, lang, "invalid_request", "oauth.badContentType", None)
+        }
+        BadInput::Encoding => {
+            OAuthError::new(e, lang, "invalid_request", "oauth.badEncoding", None)
+        }
+        BadInput::Repeated(p) => {
+            OAuthError::new(e, lang, "invalid_request", "oauth.paramRepeated", Some(p))
+        }
         BadInput::BadBasic => invalid_client(st, req),
     }
 }
 
 /// `invalid_request` for a missing parameter.
 pub fn missing(st: &AppState, req: &FormRequest, name: &str) -> OAuthError {
-    OAuthError::new(&st.engine, req.lang(), "invalid_request", "oauth.paramMissing", Some(name))
+    OAuthError::new(
+        &st.engine,
+        req.lang(),
+        "invalid_request",
+        "oauth.paramMissing",
+        Some(name),
+    )
 }

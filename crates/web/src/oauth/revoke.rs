@@ -19,7 +19,14 @@ async fn run(st: &AppState, req: &FormRequest) -> Result<(), OAuthError> {
     if let Some(bad) = &req.bad {
         return Err(bad_input(st, req, bad));
     }
-    let client = identify_client(st, req, false).await?.map_err(|_| invalid_client(st, req))?;
-    let token = req.non_empty("token").ok_or_else(|| missing(st, req, "token"))?;
-    st.engine.revoke(&client, token).await.map_err(|e| OAuthError::fault(&st.engine, req.lang(), &e))
+    let client = identify_client(st, req, false)
+        .await?
+        .map_err(|_| invalid_client(st, req))?;
+    let token = req
+        .non_empty("token")
+        .ok_or_else(|| missing(st, req, "token"))?;
+    st.engine
+        .revoke(&client, token)
+        .await
+        .map_err(|e| OAuthError::fault(&st.engine, req.lang(), &e))
 }

@@ -28,13 +28,15 @@ pub async fn token(State(st): State<AppState>, req: FormRequest) -> Response {
     };
     let answer = match client.dialect {
         Dialect::Standard => standard(&st, &req, &client).await,
-        other @ (Dialect::Cluster | Dialect::Hoth | Dialect::Appkey | Dialect::Maxkey) => Err(OAuthError::new(
-            &st.engine,
-            req.lang(),
-            "unauthorized_client",
-            "oauth.dialectNotServed",
-            Some(other.as_str()),
-        )),
+        other @ (Dialect::Cluster | Dialect::Hoth | Dialect::Appkey | Dialect::Maxkey) => {
+            Err(OAuthError::new(
+                &st.engine,
+                req.lang(),
+                "unauthorized_client",
+                "oauth.dialectNotServed",
+                Some(other.as_str()),
+            ))
+        }
     };
     match answer {
         Ok(r) => r,
@@ -66,20 +68,43 @@ fn respond(i: &Issued) -> Response {
     )
 }
 
-async fn standard(st: &AppState, req: &FormRequest, client: &Client) -> Result<Response, OAuthError> {
+async fn standard(
+    st: &AppState,
+    req: &FormRequest,
+    client: &Client,
+) -> Result<Response, OAuthError> {
     let e = &st.engine;
     let lang = req.lang();
     let fault = |err| OAuthError::fault(e, lang, &err);
-    let gt_name = req.non_empty("grant_type").ok_or_else(|| missing(st, req, "grant_type"))?;
+    let gt_name = req
+        .non_empty("grant_type")
+        .ok_or_else(|| missing(st, req, "grant_type"))?;
     let gt = match GrantType::parse(gt_name) {
-        Some(g @ (GrantType::ClientCredentials | GrantType::Password | GrantType::RefreshToken)) => g,
-        _ => return Err(OAuthError::new(e, lang, "unsupported_grant_type", "oauth.unsupportedGrantType", Some(gt_name))),
+        Some(
+            g @ (GrantType::ClientCredentials | GrantType::Password | GrantType::RefreshToken),
+        ) => g,
+        _ => {
+            return Err(OAuthError::new(
+                e,
+                lang,
+                "unsupported_grant_type",
+                "oauth.unsupportedGrantType",
+                Some(gt_name),
+            ))
+        }
     };
     if !client.allows(gt) {
-        return Err(OAuthError::new(e, lang, "unauthorized_client", "oauth.unauthorizedClient", Some(gt_name)));
+        return Err(OAuthError::new(
+            e,
+            lang,
+            "unauthorized_client",
+            "oauth.unauthorizedClient",
+            Some(gt_name),
+        ));
     }
     let scope = || {
-        resolve_scope(&client.scopes, req.get("scope")).ok_or_else(|| OAuthError::new(e, lang, "invalid_scope", "oauth.invalidScope", None))
+        resolve_scope(&client.scopes, req.get("scope"))
+            .ok_or_else(|| OAuthError::new(e, lang, "invalid_scope", "oauth.invalidScope", None))
     };
     let subject = |scope: String| TokenSubject {
         client_id: client.client_id.clone(),
@@ -95,20 +120,38 @@ async fn standard(st: &AppState, req: &FormRequest, client: &Client) -> Result<R
     match gt {
         GrantType::ClientCredentials => {
             if client.is_public() {
-                return Err(OAuthError::new(e, lang, "unauthorized_client", "oauth.clientNotConfidential", None));
+                return Err(OAuthError::new(
+                    e,
+                    lang,
+                    "unauthorized_client",
+                    "oauth.clientNotConfidential",
+                    None,
+                ));
             }
             let issued = e
-                .issue(IssueRequest { client, subject: subject(scope()?), refresh: false, format: TokenFormat::Opaque })
+                .issue(IssueRequest {
+                    client,
+                    subject: subject(scope()?),
+                    refresh: false,
+                    format: TokenFormat::Opaque,
+                })
                 .await
                 .map_err(fault)?;
             Ok(respond(&issued))
         }
         GrantType::Password => {
-            let username = req.non_empty("username").ok_or_else(|| missing(st, req, "username"))?;
-            let password = req.get("password").ok_or_else(|| missing(st, req, "password"))?;
+            let username = req
+                .non_empty("username")
+                .ok_or_else(|| missing(st, req, "username"))?;
+            let password = req
+                .get("password")
+                .ok_or_else(|| missing(st, req, "password"))?;
             let scope = scope()?;
             let login = PasswordLogin {
-                name: LoginName { value: username.to_string(), field: None },
+                name: LoginName {
+                    value: username.to_string(),
+                    field: None,
+                },
                 password: Secret::new(password),
                 user_type: None,
                 tenant: client.tenant_id,
@@ -116,34 +159,82 @@ async fn standard(st: &AppState, req: &FormRequest, client: &Client) -> Result<R
             let ip = req.peer.map(|p| p.ip().to_string());
             match e.password_login(login).await.map_err(fault)? {
                 Ok(signed) => {
-                    e.audit_login(Dialect::Standard, "success", Some(signed.user.id), Some(&client.client_id.0), ip).await;
+                    e.audit_login(
+                        Dialect::Standard,
+                        "success",
+                        Some(signed.user.id),
+                        Some(&client.client_id.0),
+                        ip,
+                    )
+                    .await;
                     let mut s = subject(scope);
                     s.user_id = Some(signed.user.id);
                     s.tenant_id = Some(signed.membership.tenant.id);
                     s.org_id = Some(signed.membership.org.id);
-                    let issued = e.issue(IssueRequest { client, subject: s, refresh: true, format: TokenFormat::Opaque }).await.map_err(fault)?;
+                    let issued = e
+                        .issue(IssueRequest {
+                            client,
+                            subject: s,
+                            refresh: true,
+                            format: TokenFormat::Opaque,
+                        })
+                        .await
+                        .map_err(fault)?;
                     Ok(respond(&issued))
                 }
                 Err(failure) => {
-                    e.audit_login(Dialect::Standard, failure.name(), None, Some(&client.client_id.0), ip).await;
+                    e.audit_login(
+                        Dialect::Standard,
+                        failure.name(),
+                        None,
+                        Some(&client.client_id.0),
+                        ip,
+                    )
+                    .await;
                     Err(login_failure(st, req, &failure))
                 }
             }
         }
         GrantType::RefreshToken => {
-            let rt = req.non_empty("refresh_token").ok_or_else(|| missing(st, req, "refresh_token"))?;
-            match e.refresh(client, rt, req.get("scope"), TokenFormat::Opaque).await.map_err(fault)? {
+            let rt = req
+                .non_empty("refresh_token")
+                .ok_or_else(|| missing(st, req, "refresh_token"))?;
+            match e
+                .refresh(client, rt, req.get("scope"), TokenFormat::Opaque)
+                .await
+                .map_err(fault)?
+            {
                 Ok(issued) => Ok(respond(&issued)),
-                Err(RefreshFailure::Invalid | RefreshFailure::Reused) => {
-                    Err(OAuthError::new(e, lang, "invalid_grant", "oauth.invalidRefreshToken", None))
-                }
-                Err(RefreshFailure::NotAllowed) => Err(OAuthError::new(e, lang, "unauthorized_client", "oauth.unauthorizedClient", Some(gt_name))),
-                Err(RefreshFailure::ScopeWidened) => Err(OAuthError::new(e, lang, "invalid_scope", "oauth.invalidScope", None)),
+                Err(RefreshFailure::Invalid | RefreshFailure::Reused) => Err(OAuthError::new(
+                    e,
+                    lang,
+                    "invalid_grant",
+                    "oauth.invalidRefreshToken",
+                    None,
+                )),
+                Err(RefreshFailure::NotAllowed) => Err(OAuthError::new(
+                    e,
+                    lang,
+                    "unauthorized_client",
+                    "oauth.unauthorizedClient",
+                    Some(gt_name),
+                )),
+                Err(RefreshFailure::ScopeWidened) => Err(OAuthError::new(
+                    e,
+                    lang,
+                    "invalid_scope",
+                    "oauth.invalidScope",
+                    None,
+                )),
             }
         }
-        GrantType::AuthorizationCode | GrantType::Implicit => {
-            Err(OAuthError::new(e, lang, "unsupported_grant_type", "oauth.unsupportedGrantType", Some(gt_name)))
-        }
+        GrantType::AuthorizationCode | GrantType::Implicit => Err(OAuthError::new(
+            e,
+            lang,
+            "unsupported_grant_type",
+            "oauth.unsupportedGrantType",
+            Some(gt_name),
+        )),
     }
 }
 
