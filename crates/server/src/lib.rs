@@ -69,6 +69,7 @@ pub fn build_engine(
         hide_unknown_user: cfg.login.hide_unknown_user,
         captcha_after_failures: cfg.login.captcha_after_failures,
         ldap_enabled: false,
+        ..EngineConfig::default()
     };
     Engine::new(store, clock, hasher, ec, Arc::new(catalogue))
         .map(Arc::new)

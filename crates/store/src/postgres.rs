@@ -8,6 +8,8 @@ use tessera_core::StoreError;
 #[derive(Clone, Debug)]
 pub struct PgStore {
     pub(crate) pool: PgPool,
+    /// The same pool: PostgreSQL takes concurrent writers.
+    pub(crate) writer: PgPool,
 }
 
 impl PgStore {
@@ -24,7 +26,10 @@ impl PgStore {
             .run(&pool)
             .await
             .map_err(|e| StoreError::Other(format!("migration: {e}")))?;
-        Ok(Self { pool })
+        Ok(Self {
+            writer: pool.clone(),
+            pool,
+        })
     }
 
     pub fn pool(&self) -> &PgPool {

@@ -42,30 +42,35 @@ macro_rules! impl_store {
                 BootstrapError::Invalid { entry, message }
             }
 
-            async fn insert_tokens(tx: &mut Tx<'_>, g: &NewGrant) -> Result<(), sqlx::Error> {
+            async fn insert_token<'e, E: sqlx::Executor<'e, Database = $db>>(ex: E, g: &NewGrant, t: &NewToken) -> Result<(), sqlx::Error> {
                 let s = &g.subject;
+                sqlx::query(
+                    "INSERT INTO tokens (hash, kind, family_id, client_id, user_id, tenant_id, org_id, app_key_id, scope, \
+                     device_id, source_type, session_id, issued_at, expires_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+                )
+                .bind(&t.hash.0[..])
+                .bind(t.kind.as_str())
+                .bind(g.family.0)
+                .bind(&s.client_id.0)
+                .bind(s.user_id.map(|x| x.0))
+                .bind(s.tenant_id.map(|x| x.0))
+                .bind(s.org_id.map(|x| x.0))
+                .bind(s.app_key_id.map(|x| x.0))
+                .bind(&s.scope)
+                .bind(&s.device_id)
+                .bind(&s.source_type)
+                .bind(&s.session_id)
+                .bind(g.issued_at)
+                .bind(t.expires_at)
+                .execute(ex)
+                .await?;
+                Ok(())
+            }
+
+            async fn insert_tokens(tx: &mut Tx<'_>, g: &NewGrant) -> Result<(), sqlx::Error> {
                 for t in &g.tokens {
-                    sqlx::query(
-                        "INSERT INTO tokens (hash, kind, family_id, client_id, user_id, tenant_id, org_id, app_key_id, scope, \
-                         device_id, source_type, session_id, issued_at, expires_at) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-                    )
-                    .bind(&t.hash.0[..])
-                    .bind(t.kind.as_str())
-                    .bind(g.family.0)
-                    .bind(&s.client_id.0)
-                    .bind(s.user_id.map(|x| x.0))
-                    .bind(s.tenant_id.map(|x| x.0))
-                    .bind(s.org_id.map(|x| x.0))
-                    .bind(s.app_key_id.map(|x| x.0))
-                    .bind(&s.scope)
-                    .bind(&s.device_id)
-                    .bind(&s.source_type)
-                    .bind(&s.session_id)
-                    .bind(g.issued_at)
-                    .bind(t.expires_at)
-                    .execute(&mut **tx)
-                    .await?;
+                    insert_token(&mut **tx, g, t).await?;
                 }
                 Ok(())
             }
@@ -471,7 +476,7 @@ macro_rules! impl_store {
                          WHERE id = $1 RETURNING failed_attempts, locked_until",
                     )
                     .bind(user.0).bind(max).bind(lock_until)
-                    .fetch_optional(&self.pool).await.map_err(map_err)?;
+                    .fetch_optional(&self.writer).await.map_err(map_err)?;
                     let Some(row) = row else { return Ok(FailureCount { failures: 0, locked_until: None }) };
                     let failures: i64 = row.try_get(0).map_err(map_err)?;
                     let locked: Option<i64> = row.try_get(1).map_err(map_err)?;
@@ -483,12 +488,17 @@ macro_rules! impl_store {
                         Some(h) => sqlx::query("UPDATE users SET failed_attempts = 0, password_hash = $2 WHERE id = $1").bind(user.0).bind(h),
                         None => sqlx::query("UPDATE users SET failed_attempts = 0 WHERE id = $1 AND failed_attempts <> 0").bind(user.0),
                     }
-                    .execute(&self.pool).await.map_err(map_err)?;
+                    .execute(&self.writer).await.map_err(map_err)?;
                     Ok(())
                 }
 
                 async fn insert_grant(&self, grant: &NewGrant) -> Result<(), StoreError> {
-                    let mut tx = self.pool.begin().await.map_err(map_err)?;
+                    // One token (client_credentials, the hot path): one statement, no
+                    // transaction round trips.
+                    if let [only] = grant.tokens.as_slice() {
+                        return insert_token(&self.writer, grant, only).await.map_err(map_err);
+                    }
+                    let mut tx = self.writer.begin().await.map_err(map_err)?;
                     insert_tokens(&mut tx, grant).await.map_err(map_err)?;
                     tx.commit().await.map_err(map_err)
                 }
@@ -500,7 +510,7 @@ macro_rules! impl_store {
                 }
 
                 async fn rotate_refresh(&self, old: &TokenHash, now: UnixTime, new: &NewGrant) -> Result<RotateOutcome, StoreError> {
-                    let mut tx = self.pool.begin().await.map_err(map_err)?;
+                    let mut tx = self.writer.begin().await.map_err(map_err)?;
                     let spent = sqlx::query(
                         "UPDATE tokens SET used_at = $1 WHERE hash = $2 AND kind = 'refresh' AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $1",
                     )
@@ -530,24 +540,24 @@ macro_rules! impl_store {
 
                 async fn revoke_token(&self, hash: &TokenHash, now: UnixTime) -> Result<bool, StoreError> {
                     let r = sqlx::query("UPDATE tokens SET revoked_at = $1 WHERE hash = $2 AND revoked_at IS NULL")
-                        .bind(now).bind(&hash.0[..]).execute(&self.pool).await.map_err(map_err)?;
+                        .bind(now).bind(&hash.0[..]).execute(&self.writer).await.map_err(map_err)?;
                     Ok(r.rows_affected() > 0)
                 }
 
                 async fn revoke_family(&self, family: FamilyId, now: UnixTime) -> Result<u64, StoreError> {
-                    let mut tx = self.pool.begin().await.map_err(map_err)?;
+                    let mut tx = self.writer.begin().await.map_err(map_err)?;
                     let n = revoke_family_in(&mut tx, family, now).await.map_err(map_err)?;
                     tx.commit().await.map_err(map_err)?;
                     Ok(n)
                 }
 
                 async fn purge_expired_tokens(&self, before: UnixTime) -> Result<u64, StoreError> {
-                    let r = sqlx::query("DELETE FROM tokens WHERE expires_at < $1").bind(before).execute(&self.pool).await.map_err(map_err)?;
+                    let r = sqlx::query("DELETE FROM tokens WHERE expires_at < $1").bind(before).execute(&self.writer).await.map_err(map_err)?;
                     Ok(r.rows_affected())
                 }
 
                 async fn apply_bootstrap(&self, b: &PreparedBootstrap, now: UnixTime) -> Result<BootstrapReport, BootstrapError> {
-                    let mut tx = self.pool.begin().await.map_err(map_err)?;
+                    let mut tx = self.writer.begin().await.map_err(map_err)?;
                     // On error `tx` is dropped and rolls back: nothing of the file is applied.
                     let rep = apply(&mut tx, b, now).await?;
                     tx.commit().await.map_err(map_err)?;
@@ -558,7 +568,7 @@ macro_rules! impl_store {
                     sqlx::query("INSERT INTO audit_events (id, at, kind, dialect, outcome, user_id, client_id, ip, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
                         .bind(new_id()).bind(ev.at).bind(&ev.kind).bind(&ev.dialect).bind(&ev.outcome).bind(ev.user_id.map(|u| u.0))
                         .bind(&ev.client_id).bind(&ev.ip).bind(&ev.detail)
-                        .execute(&self.pool).await.map_err(map_err)?;
+                        .execute(&self.writer).await.map_err(map_err)?;
                     Ok(())
                 }
 

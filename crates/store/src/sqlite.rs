@@ -8,7 +8,12 @@ use tessera_core::StoreError;
 /// The embedded default: one file, WAL mode, created (with its folder) on first start.
 #[derive(Clone, Debug)]
 pub struct SqliteStore {
+    /// Readers: WAL lets them run beside the writer.
     pub(crate) pool: SqlitePool,
+    /// The one writer. SQLite admits one writer at a time; queueing writes on one connection
+    /// in the async pool is fairer and faster than many connections sleeping in SQLite's busy
+    /// handler (sqlite.org/wal.html, "Concurrency").
+    pub(crate) writer: SqlitePool,
 }
 
 impl SqliteStore {
@@ -29,17 +34,23 @@ impl SqliteStore {
                 })?;
             }
         }
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(opts.clone())
+            .await
+            .map_err(map_err)?;
+        sqlx::migrate!("./migrations/sqlite")
+            .run(&writer)
+            .await
+            .map_err(|e| StoreError::Other(format!("migration: {e}")))?;
         let pool = SqlitePoolOptions::new()
             .max_connections(max_connections.max(1))
             .acquire_timeout(Duration::from_secs(5))
             .connect_with(opts)
             .await
             .map_err(map_err)?;
-        sqlx::migrate!("./migrations/sqlite")
-            .run(&pool)
-            .await
-            .map_err(|e| StoreError::Other(format!("migration: {e}")))?;
-        Ok(Self { pool })
+        Ok(Self { pool, writer })
     }
 }
 

@@ -134,7 +134,9 @@ impl Engine {
             message: m,
         })?;
         let prepared = self.prepare_bootstrap(file).await?;
-        self.store.apply_bootstrap(&prepared, self.now()).await
+        let report = self.store.apply_bootstrap(&prepared, self.now()).await;
+        self.forget_clients();
+        report
     }
 }
 

@@ -1,9 +1,54 @@
 //! Identifying the calling client, and the scope it may have.
 
 use super::Engine;
+use crate::clock::UnixTime;
 use crate::error::{ClientAuthFailure, EngineError};
 use crate::model::Client;
 use crate::secret::{Secret, TokenHash};
+use std::collections::HashMap;
+use std::sync::RwLock;
+
+/// Registered clients, kept a few seconds so that the hot paths (token, introspection) do not
+/// read the client row on every request. Only clients that exist are kept, so unknown
+/// `client_id`s cannot grow it. Another process's change to a client is seen within `ttl`.
+pub(crate) struct ClientCache {
+    ttl: i64,
+    map: RwLock<HashMap<String, (Client, UnixTime)>>,
+}
+
+/// Past this many entries the cache starts over (it only holds registered clients).
+const CLIENT_CACHE_MAX: usize = 10_000;
+
+impl ClientCache {
+    pub(crate) fn new(ttl: i64) -> Self {
+        Self {
+            ttl,
+            map: RwLock::new(HashMap::new()),
+        }
+    }
+
+    fn get(&self, id: &str, now: UnixTime) -> Option<Client> {
+        let map = self.map.read().unwrap_or_else(|e| e.into_inner());
+        map.get(id)
+            .filter(|(_, at)| now < at + self.ttl)
+            .map(|(c, _)| c.clone())
+    }
+
+    fn put(&self, c: &Client, now: UnixTime) {
+        if self.ttl <= 0 {
+            return;
+        }
+        let mut map = self.map.write().unwrap_or_else(|e| e.into_inner());
+        if map.len() >= CLIENT_CACHE_MAX {
+            map.clear();
+        }
+        map.insert(c.client_id.0.clone(), (c.clone(), now));
+    }
+
+    pub(crate) fn clear(&self) {
+        self.map.write().unwrap_or_else(|e| e.into_inner()).clear();
+    }
+}
 
 impl Engine {
     /// Identifies a client by `client_id` and, for a confidential client, its secret (compared
@@ -14,7 +59,7 @@ impl Engine {
         client_id: &str,
         secret: Option<&Secret>,
     ) -> Result<Result<Client, ClientAuthFailure>, EngineError> {
-        let Some(client) = self.store.client_by_client_id(client_id).await? else {
+        let Some(client) = self.client_named(client_id).await? else {
             return Ok(Err(ClientAuthFailure::UnknownClient));
         };
         match (&client.secret_hash, secret) {
@@ -32,10 +77,24 @@ impl Engine {
 }
 
 impl Engine {
-    /// A client by name without authentication: only for the configured
-    /// `dialects.cluster.default_client` (seed 000's requests carry no client credentials).
+    /// A client by name without authentication (for the configured
+    /// `dialects.cluster.default_client`, whose requests carry no credentials, and for choosing
+    /// the dialect that answers a refusal).
     pub async fn client_named(&self, client_id: &str) -> Result<Option<Client>, EngineError> {
-        Ok(self.store.client_by_client_id(client_id).await?)
+        let now = self.now();
+        if let Some(c) = self.clients.get(client_id, now) {
+            return Ok(Some(c));
+        }
+        let found = self.store.client_by_client_id(client_id).await?;
+        if let Some(c) = &found {
+            self.clients.put(c, now);
+        }
+        Ok(found)
+    }
+
+    /// Forgets cached clients, after a change made through this process.
+    pub fn forget_clients(&self) {
+        self.clients.clear();
     }
 }
 

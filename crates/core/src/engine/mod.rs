@@ -32,6 +32,8 @@ pub struct EngineConfig {
     pub captcha_after_failures: i64,
     /// LDAP is not wired in yet: an LDAP user is refused (`ldapIsDisable`).
     pub ldap_enabled: bool,
+    /// Seconds a client row is kept in memory; 0 reads it on every request.
+    pub client_cache_ttl: i64,
 }
 
 impl Default for EngineConfig {
@@ -45,6 +47,7 @@ impl Default for EngineConfig {
             hide_unknown_user: true,
             captcha_after_failures: 3,
             ldap_enabled: false,
+            client_cache_ttl: 5,
         }
     }
 }
@@ -58,6 +61,7 @@ pub struct Engine {
     /// An Argon2id hash of a random password with the configured parameters: unknown users are
     /// checked against it so that they cost the same time as known ones.
     dummy_hash: String,
+    clients: clients::ClientCache,
 }
 
 impl Engine {
@@ -72,6 +76,7 @@ impl Engine {
             crate::secret::TokenFormat::Opaque,
         ));
         let dummy_hash = hasher.hash_blocking(&dummy)?;
+        let clients = clients::ClientCache::new(cfg.client_cache_ttl);
         Ok(Self {
             store,
             clock,
@@ -79,6 +84,7 @@ impl Engine {
             cfg,
             catalogue,
             dummy_hash,
+            clients,
         })
     }
 

@@ -114,8 +114,8 @@ client_id = "short"
 client_secret = "short-secret"
 grant_types = ["client_credentials", "password", "refresh_token"]
 scopes = ["read"]
-access_ttl = "1s"
-refresh_ttl = "1s"
+access_ttl = "2s"
+refresh_ttl = "2s"
 [[clients]]
 client_id = "bound"
 client_secret = "bound-secret"

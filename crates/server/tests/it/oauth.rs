@@ -625,7 +625,8 @@ async fn introspection_answers_active_only_for_live_tokens() {
         app.introspect(STD, &s(&live, "access_token")).await["active"],
         false
     );
-    // Expired: the `short` client's tokens live one second.
+    // Expired: the `short` client's tokens live two seconds (times are whole seconds, so
+    // the check must fall in the same or the next second: it does, right after issue).
     let short = app
         .token(
             SHORT,
@@ -640,7 +641,7 @@ async fn introspection_answers_active_only_for_live_tokens() {
         app.introspect(SHORT, &s(&short, "access_token")).await["active"],
         true
     );
-    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    tokio::time::sleep(std::time::Duration::from_millis(3100)).await;
     assert_eq!(
         app.introspect(SHORT, &s(&short, "access_token")).await["active"],
         false
