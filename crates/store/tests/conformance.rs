@@ -599,3 +599,34 @@ async fn audit_events_are_kept_newest_first(b: &Backend) {
         vec!["password_wrong", "success"]
     );
 }
+
+/// Several Tessera processes starting at once on one PostgreSQL each run the migrations; the
+/// advisory lock makes that safe (the others wait, then find nothing to do).
+#[tokio::test]
+async fn postgres_migrations_are_safe_when_processes_start_together() {
+    let Some(db) = tessera_testkit::pg::fresh_database().await else {
+        return;
+    };
+    let starts = (0..4).map(|_| {
+        let url = db.url.clone();
+        async move { tessera_store::connect(&url, 2).await.map(|_| ()) }
+    });
+    for r in futures_join_all(starts).await {
+        r.expect("every process migrates or finds the schema up to date");
+    }
+    db.drop_db().await;
+}
+
+/// `join_all` without a dependency on `futures`: spawn each and await them in turn.
+async fn futures_join_all<F>(fs: impl Iterator<Item = F>) -> Vec<F::Output>
+where
+    F: std::future::Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let handles: Vec<_> = fs.map(tokio::spawn).collect();
+    let mut out = Vec::new();
+    for h in handles {
+        out.push(h.await.expect("task"));
+    }
+    out
+}
