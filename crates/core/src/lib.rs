@@ -5,6 +5,7 @@
 pub mod bootstrap;
 pub mod clock;
 pub mod engine;
+pub mod ephemeral;
 pub mod error;
 pub mod ids;
 pub mod lang;
