@@ -66,6 +66,8 @@ pub struct OrgEntry {
     pub org_type: OrgType,
     #[serde(default)]
     pub logo: String,
+    #[serde(default = "yes")]
+    pub enabled: bool,
 }
 
 fn saas() -> OrgType {

@@ -43,6 +43,23 @@ pub enum LoginFailure {
     TenantInvalid,
     /// The default tenant is disabled.
     TenantDisabled,
+    /// Several tenants and none chosen (seed 000's 1000): the enabled tenants the user belongs
+    /// to, each with the user's org codes there.
+    ChooseTenant {
+        options: Vec<TenantOption>,
+    },
+    /// The chosen org (seed 000's company code) is not one of the user's in that tenant.
+    OrgInvalid,
+    /// The tenant's SMS second factor applies and no code was given (seed 000's 2001).
+    SecondFactorRequired {
+        tenant_code: String,
+        org_code: String,
+    },
+    /// The SMS code was wrong, expired or used (seed 000's 2002).
+    SecondFactorWrong {
+        tenant_code: String,
+        org_code: String,
+    },
     /// No role in any membership.
     NoRole,
     /// Roles elsewhere, none in the default tenant.
@@ -63,10 +80,22 @@ impl LoginFailure {
             Self::AccountExpired => "account_expired",
             Self::TenantInvalid => "tenant_invalid",
             Self::TenantDisabled => "tenant_disabled",
+            Self::ChooseTenant { .. } => "choose_tenant",
+            Self::OrgInvalid => "org_invalid",
+            Self::SecondFactorRequired { .. } => "second_factor_required",
+            Self::SecondFactorWrong { .. } => "second_factor_wrong",
             Self::NoRole => "no_role",
             Self::NoRoleInDefaultTenant => "no_role_in_default_tenant",
         }
     }
+}
+
+/// A tenant to choose from, with the user's org codes in it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TenantOption {
+    pub code: String,
+    pub name: String,
+    pub org_codes: Vec<String>,
 }
 
 /// Why a client could not be identified.

@@ -12,6 +12,7 @@ pub mod lang;
 pub mod model;
 pub mod password;
 pub mod secret;
+pub mod sms;
 pub mod store;
 
 pub use clock::{Clock, SystemClock};

@@ -112,6 +112,7 @@ pub struct Org {
     pub name: String,
     pub org_type: OrgType,
     pub logo: String,
+    pub enabled: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -96,6 +96,30 @@ pub trait Store: Send + Sync + 'static {
     /// Deletes tokens expired before `before`; answers how many.
     async fn purge_expired_tokens(&self, before: UnixTime) -> Result<u64, StoreError>;
 
+    // --- devices (the `new_device` second-factor policy)
+    async fn is_known_device(&self, user: UserId, device_key: &str) -> Result<bool, StoreError>;
+    async fn remember_device(
+        &self,
+        user: UserId,
+        device_key: &str,
+        now: UnixTime,
+    ) -> Result<(), StoreError>;
+
+    // --- products (seed 002's `orgProduct`, `userProduct`)
+    /// The name of the org's link to the product.
+    async fn org_product_name(
+        &self,
+        org: OrgId,
+        product: ProductId,
+    ) -> Result<Option<String>, StoreError>;
+    /// The user's link to the product in that org: its id and `systemAdmin`.
+    async fn user_product(
+        &self,
+        user: UserId,
+        org: OrgId,
+        product: ProductId,
+    ) -> Result<Option<(UserProductId, bool)>, StoreError>;
+
     // --- bootstrap and audit
     /// Applies a prepared bootstrap file in one transaction: all or nothing.
     async fn apply_bootstrap(

@@ -43,7 +43,7 @@ impl Inner {
 
     fn wrote(&mut self, now: UnixTime) {
         self.writes += 1;
-        if self.writes % 1024 == 0 {
+        if self.writes.is_multiple_of(1024) {
             self.map.retain(|_, (_, exp)| *exp > now);
         }
     }

@@ -184,6 +184,12 @@ pub struct SmsConfig {
     pub code_ttl: String,
     pub resend_interval: String,
     pub max_verify_attempts: i64,
+    /// Codes one phone may be sent per day (ours).
+    pub daily_cap: i64,
+    /// Codes one client IP may ask for per hour (ours).
+    pub ip_per_hour: i64,
+    /// How long the webhook may take before the send counts as failed (ours).
+    pub webhook_timeout: String,
 }
 
 impl Default for SmsConfig {
@@ -194,6 +200,9 @@ impl Default for SmsConfig {
             code_ttl: "5m".into(),
             resend_interval: "60s".into(),
             max_verify_attempts: 5,
+            daily_cap: 10,
+            ip_per_hour: 30,
+            webhook_timeout: "5s".into(),
         }
     }
 }
@@ -230,6 +239,8 @@ pub struct Derived {
     pub auth_code_ttl: i64,
     pub lock_duration: i64,
     pub max_wait: std::time::Duration,
+    pub sms: tessera_core::sms::SmsPolicy,
+    pub sms_webhook_timeout: std::time::Duration,
 }
 
 impl Config {
@@ -288,9 +299,18 @@ impl Config {
                     })?
                     .as_secs_f64(),
             ),
+            sms: tessera_core::sms::SmsPolicy {
+                code_ttl: dur("sms.code_ttl", &self.sms.code_ttl)?.max(1) as u64,
+                resend_interval: dur("sms.resend_interval", &self.sms.resend_interval)?.max(1)
+                    as u64,
+                max_verify_attempts: self.sms.max_verify_attempts.max(1),
+                daily_cap: self.sms.daily_cap.max(1),
+                ip_per_hour: self.sms.ip_per_hour.max(1),
+            },
+            sms_webhook_timeout: std::time::Duration::from_secs(
+                dur("sms.webhook_timeout", &self.sms.webhook_timeout)?.max(1) as u64,
+            ),
         };
-        dur("sms.code_ttl", &self.sms.code_ttl)?;
-        dur("sms.resend_interval", &self.sms.resend_interval)?;
         let url = &self.database.url;
         if !(url.starts_with("sqlite:")
             || url.starts_with("postgres:")

@@ -3,6 +3,7 @@
 
 pub mod config;
 pub mod demo;
+pub mod sms;
 
 use config::{Config, Derived};
 use std::net::SocketAddr;
@@ -41,11 +42,12 @@ pub async fn open_store(cfg: &Config) -> Result<Arc<dyn Store>, StartError> {
         })
 }
 
-/// The engine over an open store.
+/// The engine over an open store and short-lived state.
 pub fn build_engine(
     cfg: &Config,
     d: &Derived,
     store: Arc<dyn Store>,
+    ephemeral: Arc<dyn tessera_core::ephemeral::Ephemeral>,
     clock: Arc<dyn Clock>,
 ) -> Result<Arc<Engine>, StartError> {
     let p = &cfg.passwords;
@@ -71,9 +73,43 @@ pub fn build_engine(
         ldap_enabled: false,
         ..EngineConfig::default()
     };
-    Engine::new(store, clock, hasher, ec, Arc::new(catalogue))
-        .map(Arc::new)
-        .map_err(|e| StartError::Config(e.to_string()))
+    let sms_sender: Arc<dyn tessera_core::sms::SmsSender> = match cfg.sms.sender.as_str() {
+        "webhook" => Arc::new(
+            sms::WebhookSender::new(&cfg.sms.webhook_url, d.sms_webhook_timeout)
+                .map_err(StartError::Config)?,
+        ),
+        _ => Arc::new(sms::LogSender),
+    };
+    Engine::new(tessera_core::engine::EngineDeps {
+        store,
+        ephemeral,
+        sms_sender,
+        sms_policy: d.sms.clone(),
+        clock,
+        hasher,
+        cfg: ec,
+        catalogue: Arc::new(catalogue),
+    })
+    .map(Arc::new)
+    .map_err(|e| StartError::Config(e.to_string()))
+}
+
+/// Opens Redis when `redis.url` is set, else keeps short-lived state in memory.
+pub async fn open_ephemeral(
+    cfg: &Config,
+    clock: Arc<dyn Clock>,
+) -> Result<Arc<dyn tessera_core::ephemeral::Ephemeral>, StartError> {
+    let e = tessera_ephemeral::connect(&cfg.redis.url, clock)
+        .await
+        .map_err(|e| StartError::Database {
+            url: config::mask_url(&cfg.redis.url),
+            message: e.to_string(),
+        })?;
+    e.ping().await.map_err(|e| StartError::Database {
+        url: config::mask_url(&cfg.redis.url),
+        message: e.to_string(),
+    })?;
+    Ok(e)
 }
 
 /// Applies bootstrap text; `source_name` names it in errors.
@@ -119,7 +155,9 @@ pub async fn start(cfg: Config, extra: Vec<(String, String)>) -> Result<Running,
         tracing::warn!("captcha.mode = \"test\": captcha answers are returned to clients; for automated tests only");
     }
     let store = open_store(&cfg).await?;
-    let engine = build_engine(&cfg, &d, store, Arc::new(SystemClock))?;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let ephemeral = open_ephemeral(&cfg, clock.clone()).await?;
+    let engine = build_engine(&cfg, &d, store, ephemeral, clock)?;
     if !cfg.bootstrap.file.is_empty() {
         let text =
             std::fs::read_to_string(&cfg.bootstrap.file).map_err(|e| StartError::Bootstrap {

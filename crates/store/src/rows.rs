@@ -60,6 +60,7 @@ pub(crate) struct OrgRow {
     pub name: String,
     pub org_type: String,
     pub logo: String,
+    pub enabled: bool,
 }
 
 impl TryFrom<OrgRow> for Org {
@@ -73,6 +74,7 @@ impl TryFrom<OrgRow> for Org {
             code: r.code,
             name: r.name,
             logo: r.logo,
+            enabled: r.enabled,
         })
     }
 }
@@ -293,6 +295,7 @@ pub(crate) struct MembershipRow {
     pub o_name: String,
     pub o_type: String,
     pub o_logo: String,
+    pub o_enabled: bool,
 }
 
 impl TryFrom<MembershipRow> for Membership {
@@ -319,6 +322,7 @@ impl TryFrom<MembershipRow> for Membership {
                 name: r.o_name,
                 org_type: r.o_type,
                 logo: r.o_logo,
+                enabled: r.o_enabled,
             }
             .try_into()?,
         })

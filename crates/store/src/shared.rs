@@ -16,7 +16,7 @@ pub(crate) const CLIENT_COLS: &str =
 pub(crate) const MEMBERSHIP_SELECT: &str = "SELECT m.user_id, m.roles, m.is_default, \
      t.id AS t_id, t.code AS t_code, t.name AS t_name, t.enabled AS t_enabled, t.sso_url AS t_sso_url, \
      t.server_url AS t_server_url, t.sms_second_factor AS t_sms, \
-     o.id AS o_id, o.code AS o_code, o.name AS o_name, o.org_type AS o_type, o.logo AS o_logo \
+     o.id AS o_id, o.code AS o_code, o.name AS o_name, o.org_type AS o_type, o.logo AS o_logo, o.enabled AS o_enabled \
      FROM memberships m JOIN tenants t ON t.id = m.tenant_id JOIN orgs o ON o.id = m.org_id";
 
 macro_rules! impl_store {
@@ -153,19 +153,19 @@ macro_rules! impl_store {
                 for (i, o) in b.orgs.iter().enumerate() {
                     let entry = format!("orgs[{i}] ({}/{})", o.tenant, o.code);
                     let tid = tenant_id_by_code(tx, &o.tenant).await.map_err(e)?.ok_or_else(|| inv(entry.clone(), format!("tenant {:?} not found", o.tenant)))?;
-                    let cur: Option<OrgRow> = sqlx::query_as("SELECT id, tenant_id, code, name, org_type, logo FROM orgs WHERE tenant_id = $1 AND code = $2")
+                    let cur: Option<OrgRow> = sqlx::query_as("SELECT id, tenant_id, code, name, org_type, logo, enabled FROM orgs WHERE tenant_id = $1 AND code = $2")
                         .bind(tid).bind(&o.code).fetch_optional(&mut **tx).await.map_err(e)?;
                     let ty = o.org_type.as_str();
                     match cur {
-                        Some(c) if c.name == o.name && c.org_type == ty && c.logo == o.logo => tally(&mut rep, false),
+                        Some(c) if c.name == o.name && c.org_type == ty && c.logo == o.logo && c.enabled == o.enabled => tally(&mut rep, false),
                         Some(c) => {
-                            sqlx::query("UPDATE orgs SET name = $1, org_type = $2, logo = $3 WHERE id = $4")
-                                .bind(&o.name).bind(ty).bind(&o.logo).bind(c.id).execute(&mut **tx).await.map_err(e)?;
+                            sqlx::query("UPDATE orgs SET name = $1, org_type = $2, logo = $3, enabled = $5 WHERE id = $4")
+                                .bind(&o.name).bind(ty).bind(&o.logo).bind(c.id).bind(o.enabled).execute(&mut **tx).await.map_err(e)?;
                             tally(&mut rep, true)
                         }
                         None => {
-                            sqlx::query("INSERT INTO orgs (id, tenant_id, code, name, org_type, logo) VALUES ($1, $2, $3, $4, $5, $6)")
-                                .bind(o.id.unwrap_or_else(new_id)).bind(tid).bind(&o.code).bind(&o.name).bind(ty).bind(&o.logo)
+                            sqlx::query("INSERT INTO orgs (id, tenant_id, code, name, org_type, logo, enabled) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+                                .bind(o.id.unwrap_or_else(new_id)).bind(tid).bind(&o.code).bind(&o.name).bind(ty).bind(&o.logo).bind(o.enabled)
                                 .execute(&mut **tx).await.map_err(|x| inv(entry.clone(), map_err(x).to_string()))?;
                             tally(&mut rep, true)
                         }
@@ -431,7 +431,7 @@ macro_rules! impl_store {
                 }
 
                 async fn org_by_id(&self, id: OrgId) -> Result<Option<Org>, StoreError> {
-                    let r: Option<OrgRow> = sqlx::query_as("SELECT id, tenant_id, code, name, org_type, logo FROM orgs WHERE id = $1")
+                    let r: Option<OrgRow> = sqlx::query_as("SELECT id, tenant_id, code, name, org_type, logo, enabled FROM orgs WHERE id = $1")
                         .bind(id.0).fetch_optional(&self.pool).await.map_err(map_err)?;
                     r.map(Org::try_from).transpose()
                 }
@@ -554,6 +554,32 @@ macro_rules! impl_store {
                 async fn purge_expired_tokens(&self, before: UnixTime) -> Result<u64, StoreError> {
                     let r = sqlx::query("DELETE FROM tokens WHERE expires_at < $1").bind(before).execute(&self.writer).await.map_err(map_err)?;
                     Ok(r.rows_affected())
+                }
+
+                async fn is_known_device(&self, user: UserId, device_key: &str) -> Result<bool, StoreError> {
+                    let r: Option<i64> = sqlx::query_scalar("SELECT first_seen FROM known_devices WHERE user_id = $1 AND device_key = $2")
+                        .bind(user.0).bind(device_key).fetch_optional(&self.pool).await.map_err(map_err)?;
+                    Ok(r.is_some())
+                }
+
+                async fn remember_device(&self, user: UserId, device_key: &str, now: UnixTime) -> Result<(), StoreError> {
+                    sqlx::query("INSERT INTO known_devices (user_id, device_key, first_seen) VALUES ($1, $2, $3) ON CONFLICT (user_id, device_key) DO NOTHING")
+                        .bind(user.0).bind(device_key).bind(now).execute(&self.writer).await.map_err(map_err)?;
+                    Ok(())
+                }
+
+                async fn org_product_name(&self, org: OrgId, product: ProductId) -> Result<Option<String>, StoreError> {
+                    sqlx::query_scalar("SELECT name FROM org_products WHERE org_id = $1 AND product_id = $2")
+                        .bind(org.0).bind(product.0).fetch_optional(&self.pool).await.map_err(map_err)
+                }
+
+                async fn user_product(&self, user: UserId, org: OrgId, product: ProductId) -> Result<Option<(UserProductId, bool)>, StoreError> {
+                    let r = sqlx::query("SELECT id, system_admin FROM user_products WHERE user_id = $1 AND org_id = $2 AND product_id = $3")
+                        .bind(user.0).bind(org.0).bind(product.0).fetch_optional(&self.pool).await.map_err(map_err)?;
+                    match r {
+                        Some(r) => Ok(Some((UserProductId(r.try_get(0).map_err(map_err)?), r.try_get(1).map_err(map_err)?))),
+                        None => Ok(None),
+                    }
                 }
 
                 async fn apply_bootstrap(&self, b: &PreparedBootstrap, now: UnixTime) -> Result<BootstrapReport, BootstrapError> {

@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 use tessera_core::clock::ManualClock;
+use tessera_core::engine::EngineDeps;
 use tessera_core::ids::*;
 use tessera_core::lang::Catalogue;
 use tessera_core::model::*;
@@ -111,13 +112,16 @@ async fn backend_on(url: &str) -> Backend {
         std::time::Duration::from_secs(10),
     )
     .unwrap();
-    let engine = Engine::new(
-        store.clone(),
-        clock.clone(),
+    let engine = Engine::new(EngineDeps {
+        store: store.clone(),
+        ephemeral: Arc::new(tessera_testkit::MemoryEphemeral::new(clock.clone())),
+        sms_sender: Arc::new(tessera_core::sms::NoSender),
+        sms_policy: Default::default(),
+        clock: clock.clone(),
         hasher,
-        EngineConfig::default(),
-        Arc::new(Catalogue::load().unwrap()),
-    )
+        cfg: EngineConfig::default(),
+        catalogue: Arc::new(Catalogue::load().unwrap()),
+    })
     .unwrap();
     Backend {
         store,

@@ -4,6 +4,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 pub mod pg;
+pub mod sms_inbox;
+
+pub use sms_inbox::SmsInbox;
+pub use tessera_ephemeral::MemoryEphemeral;
 
 use reqwest::header::HeaderMap;
 use reqwest::StatusCode;
@@ -108,6 +112,19 @@ impl TestApp {
             rb = rb.basic_auth(id, Some(secret));
         }
         Self::read(rb.send().await.expect("request sent")).await
+    }
+
+    /// `POST path` with a JSON body.
+    pub async fn post_json(&self, path: &str, body: &Value) -> Answer {
+        Self::read(
+            self.http
+                .post(self.url(path))
+                .json(body)
+                .send()
+                .await
+                .expect("request sent"),
+        )
+        .await
     }
 
     /// `POST path` with raw bytes and a content type.

@@ -2,6 +2,7 @@
 //! `POST /oauth/token`, and the operations endpoints. Handlers parse, make one engine call and
 //! render; every policy lives in `tessera-core`.
 
+pub mod dialects;
 pub mod error;
 pub mod oauth;
 pub mod ops;
@@ -43,6 +44,9 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/oauth/token", post(oauth::token::token))
         .route("/oauth/introspect", post(oauth::introspect::introspect))
+        .route("/oauth/sms/code", post(dialects::cluster::routes::sms_code))
+        .route("/api/base/token/login", post(dialects::appkey::routes::login))
+        .route("/api/base/token/refresh", post(dialects::appkey::routes::refresh))
         .route("/oauth/revoke", post(oauth::revoke::revoke))
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))

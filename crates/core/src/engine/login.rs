@@ -1,11 +1,12 @@
-//! Password sign-in and its policy: lockout, account state, tenant and roles. The order of the
-//! checks is seed 001's ("so that an account's state is told only to someone holding its
-//! password", `http-contract.md`), and every dialect shares it.
+//! Password sign-in and its policy: lockout, account state, tenant choice, roles and the SMS
+//! second factor. The order of the checks is seed 001's ("so that an account's state is told
+//! only to someone holding its password", `http-contract.md`), and every dialect shares it.
 
 use super::Engine;
-use crate::error::{EngineError, LoginFailure};
+use crate::error::{EngineError, LoginFailure, TenantOption};
 use crate::model::*;
 use crate::secret::Secret;
+use crate::sms::{CodeCheck, SmsPurpose};
 
 /// How a sign-in names the user.
 #[derive(Debug, Clone)]
@@ -13,6 +14,29 @@ pub struct LoginName {
     pub value: String,
     /// `None`: the username, else the phone, else the email.
     pub field: Option<LoginField>,
+}
+
+/// Which membership the tokens are bound to.
+#[derive(Debug, Clone, Default)]
+pub enum TenantChoice {
+    /// The user's default membership (standard, hoth).
+    #[default]
+    Default,
+    /// Seed 000: a tenant code (or, with one tenant only, none) and perhaps an org code; several
+    /// tenants and none named is [`LoginFailure::ChooseTenant`].
+    Pick {
+        tenant: Option<String>,
+        org: Option<String>,
+    },
+}
+
+/// Where the SMS second factor applies (cluster, login page): the device the sign-in comes
+/// from, and the code if the client sent one.
+#[derive(Debug, Clone)]
+pub struct SecondFactorInput {
+    /// Names the device for the `new_device` policy (cluster: its `type`).
+    pub device_key: String,
+    pub code: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -23,13 +47,30 @@ pub struct PasswordLogin {
     pub user_type: Option<UserType>,
     /// Only memberships of this tenant count (a client bound to a tenant).
     pub tenant: Option<crate::ids::TenantId>,
+    pub tenant_choice: TenantChoice,
+    /// `None`: no second factor asked (standard and hoth password grants).
+    pub second_factor: Option<SecondFactorInput>,
+}
+
+impl PasswordLogin {
+    /// A sign-in with the default membership and no second factor.
+    pub fn simple(name: LoginName, password: Secret, tenant: Option<crate::ids::TenantId>) -> Self {
+        Self {
+            name,
+            password,
+            user_type: None,
+            tenant,
+            tenant_choice: TenantChoice::Default,
+            second_factor: None,
+        }
+    }
 }
 
 /// A successful sign-in.
 #[derive(Debug, Clone)]
 pub struct SignedIn {
     pub user: User,
-    /// The membership the tokens are bound to: the default one among the usable ones.
+    /// The membership the tokens are bound to.
     pub membership: Membership,
     /// Every membership in an enabled tenant (restricted to the requested tenant).
     pub memberships: Vec<Membership>,
@@ -112,22 +153,33 @@ impl Engine {
             .into_iter()
             .filter(|m| req.tenant.is_none_or(|t| m.tenant.id == t))
             .collect();
-        let Some(default) = scoped
-            .iter()
-            .find(|m| m.is_default)
-            .or(scoped.first())
-            .cloned()
-        else {
-            return Ok(Err(LoginFailure::TenantInvalid));
-        };
         let usable: Vec<Membership> = scoped
             .iter()
             .filter(|m| m.tenant.enabled)
             .cloned()
             .collect();
-        if !default.tenant.enabled {
-            return Ok(Err(LoginFailure::TenantDisabled));
-        }
+        let chosen = match &req.tenant_choice {
+            TenantChoice::Default => {
+                let Some(default) = scoped
+                    .iter()
+                    .find(|m| m.is_default)
+                    .or(scoped.first())
+                    .cloned()
+                else {
+                    return Ok(Err(LoginFailure::TenantInvalid));
+                };
+                if !default.tenant.enabled {
+                    return Ok(Err(LoginFailure::TenantDisabled));
+                }
+                default
+            }
+            TenantChoice::Pick { tenant, org } => {
+                match pick(&usable, tenant.as_deref(), org.as_deref()) {
+                    Ok(m) => m,
+                    Err(f) => return Ok(Err(f)),
+                }
+            }
+        };
         if !user.active {
             return Ok(Err(LoginFailure::NotActivated));
         }
@@ -137,13 +189,111 @@ impl Engine {
         if usable.iter().all(|m| m.roles.is_empty()) {
             return Ok(Err(LoginFailure::NoRole));
         }
-        if default.roles.is_empty() {
+        if chosen.roles.is_empty() {
             return Ok(Err(LoginFailure::NoRoleInDefaultTenant));
+        }
+        if let Some(sf) = &req.second_factor {
+            if let Err(f) = self.second_factor(&user, &chosen, sf).await? {
+                return Ok(Err(f));
+            }
         }
         Ok(Ok(SignedIn {
             user,
-            membership: default,
+            membership: chosen,
             memberships: usable,
         }))
     }
+
+    /// The tenant's SMS policy (`always`, `new_device`, `never`) for a sign-in whose password was
+    /// right. A device passes `new_device` once it has signed in with a code.
+    async fn second_factor(
+        &self,
+        user: &User,
+        m: &Membership,
+        sf: &SecondFactorInput,
+    ) -> Result<Result<(), LoginFailure>, EngineError> {
+        let needed = match m.tenant.sms_second_factor {
+            SmsSecondFactor::Never => false,
+            SmsSecondFactor::Always => true,
+            SmsSecondFactor::NewDevice => {
+                !self.store.is_known_device(user.id, &sf.device_key).await?
+            }
+        };
+        let (tenant_code, org_code) = (m.tenant.code.clone(), m.org.code.clone());
+        if needed {
+            let Some(code) = sf.code.as_deref().filter(|c| !c.is_empty()) else {
+                return Ok(Err(LoginFailure::SecondFactorRequired {
+                    tenant_code,
+                    org_code,
+                }));
+            };
+            let phone = user.phone.as_deref().unwrap_or("");
+            if phone.is_empty()
+                || self
+                    .verify_sms_code(phone, SmsPurpose::Login2fa, code)
+                    .await?
+                    != CodeCheck::Valid
+            {
+                return Ok(Err(LoginFailure::SecondFactorWrong {
+                    tenant_code,
+                    org_code,
+                }));
+            }
+        }
+        self.store
+            .remember_device(user.id, &sf.device_key, self.now())
+            .await?;
+        Ok(Ok(()))
+    }
+}
+
+/// Seed 000's choice of tenant and company among the usable memberships.
+fn pick(
+    usable: &[Membership],
+    tenant: Option<&str>,
+    org: Option<&str>,
+) -> Result<Membership, LoginFailure> {
+    let mut codes: Vec<&str> = Vec::new();
+    for m in usable {
+        if !codes.contains(&m.tenant.code.as_str()) {
+            codes.push(&m.tenant.code);
+        }
+    }
+    let tenant = match tenant.filter(|t| !t.is_empty()) {
+        Some(t) => t,
+        None => match codes.as_slice() {
+            [] => return Err(LoginFailure::TenantInvalid),
+            [one] => one,
+            _ => {
+                let options = codes
+                    .iter()
+                    .map(|c| {
+                        let ms: Vec<&Membership> =
+                            usable.iter().filter(|m| m.tenant.code == *c).collect();
+                        TenantOption {
+                            code: c.to_string(),
+                            name: ms[0].tenant.name.clone(),
+                            org_codes: ms.iter().map(|m| m.org.code.clone()).collect(),
+                        }
+                    })
+                    .collect();
+                return Err(LoginFailure::ChooseTenant { options });
+            }
+        },
+    };
+    let in_tenant: Vec<&Membership> = usable.iter().filter(|m| m.tenant.code == tenant).collect();
+    if in_tenant.is_empty() {
+        return Err(LoginFailure::TenantInvalid);
+    }
+    let chosen = match org.filter(|o| !o.is_empty()) {
+        Some(o) => in_tenant
+            .iter()
+            .find(|m| m.org.code == o)
+            .ok_or(LoginFailure::OrgInvalid)?,
+        None => in_tenant
+            .iter()
+            .find(|m| m.is_default)
+            .unwrap_or(&in_tenant[0]),
+    };
+    Ok((*chosen).clone())
 }

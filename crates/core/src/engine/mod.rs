@@ -2,19 +2,24 @@
 //! refresh, check or revoke tokens. Written once; every dialect calls it and renders its typed
 //! outcomes. Expected refusals come back as `Ok(Err(failure))`; `Err(EngineError)` is a fault.
 
+mod appkey;
 mod bootstrap;
 mod clients;
 mod login;
+mod sms;
 mod tokens;
 
+pub use appkey::{AppKeyFailure, AppKeyGrant};
 pub use clients::resolve_scope;
-pub use login::{LoginName, PasswordLogin, SignedIn};
+pub use login::{LoginName, PasswordLogin, SecondFactorInput, SignedIn, TenantChoice};
 pub use tokens::{Introspection, IssueRequest, Issued};
 
 use crate::clock::{Clock, UnixTime};
+use crate::ephemeral::Ephemeral;
 use crate::lang::Catalogue;
 use crate::model::AuditEvent;
 use crate::password::PasswordHasher;
+use crate::sms::{SmsPolicy, SmsSender};
 use crate::store::Store;
 use std::sync::Arc;
 
@@ -54,6 +59,9 @@ impl Default for EngineConfig {
 
 pub struct Engine {
     store: Arc<dyn Store>,
+    ephemeral: Arc<dyn Ephemeral>,
+    sms_sender: Arc<dyn SmsSender>,
+    sms_policy: SmsPolicy,
     clock: Arc<dyn Clock>,
     hasher: PasswordHasher,
     cfg: EngineConfig,
@@ -64,25 +72,34 @@ pub struct Engine {
     clients: clients::ClientCache,
 }
 
+/// What an engine is made of.
+pub struct EngineDeps {
+    pub store: Arc<dyn Store>,
+    pub ephemeral: Arc<dyn Ephemeral>,
+    pub sms_sender: Arc<dyn SmsSender>,
+    pub sms_policy: SmsPolicy,
+    pub clock: Arc<dyn Clock>,
+    pub hasher: PasswordHasher,
+    pub cfg: EngineConfig,
+    pub catalogue: Arc<Catalogue>,
+}
+
 impl Engine {
-    pub fn new(
-        store: Arc<dyn Store>,
-        clock: Arc<dyn Clock>,
-        hasher: PasswordHasher,
-        cfg: EngineConfig,
-        catalogue: Arc<Catalogue>,
-    ) -> Result<Self, crate::EngineError> {
+    pub fn new(d: EngineDeps) -> Result<Self, crate::EngineError> {
         let dummy = crate::secret::Secret::new(crate::secret::new_token(
             crate::secret::TokenFormat::Opaque,
         ));
-        let dummy_hash = hasher.hash_blocking(&dummy)?;
-        let clients = clients::ClientCache::new(cfg.client_cache_ttl);
+        let dummy_hash = d.hasher.hash_blocking(&dummy)?;
+        let clients = clients::ClientCache::new(d.cfg.client_cache_ttl);
         Ok(Self {
-            store,
-            clock,
-            hasher,
-            cfg,
-            catalogue,
+            store: d.store,
+            ephemeral: d.ephemeral,
+            sms_sender: d.sms_sender,
+            sms_policy: d.sms_policy,
+            clock: d.clock,
+            hasher: d.hasher,
+            cfg: d.cfg,
+            catalogue: d.catalogue,
             dummy_hash,
             clients,
         })
@@ -104,9 +121,13 @@ impl Engine {
         &self.hasher
     }
 
-    /// Whether storage answers (for `/readyz`).
+    pub fn ephemeral(&self) -> &Arc<dyn Ephemeral> {
+        &self.ephemeral
+    }
+
+    /// Whether the database and the short-lived store answer (for `/readyz`).
     pub async fn ready(&self) -> bool {
-        self.store.ping().await.is_ok()
+        self.store.ping().await.is_ok() && self.ephemeral.ping().await.is_ok()
     }
 
     /// Writes an audit event; a failure to write is logged, never shown to the caller.

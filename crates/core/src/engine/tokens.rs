@@ -39,17 +39,28 @@ pub struct Introspection {
 }
 
 impl Engine {
-    fn build_grant(
+    /// A client's token lifetimes: its own, else `[tokens]`.
+    pub(crate) fn ttls(&self, client: Option<&Client>) -> (i64, i64) {
+        (
+            client
+                .and_then(|c| c.access_ttl)
+                .unwrap_or(self.cfg.access_ttl),
+            client
+                .and_then(|c| c.refresh_ttl)
+                .unwrap_or(self.cfg.refresh_ttl),
+        )
+    }
+
+    pub(crate) fn build_grant(
         &self,
-        client: &Client,
+        ttls: (i64, i64),
         family: FamilyId,
         subject: TokenSubject,
         refresh: bool,
         format: TokenFormat,
     ) -> (NewGrant, Issued) {
         let now = self.now();
-        let access_ttl = client.access_ttl.unwrap_or(self.cfg.access_ttl);
-        let refresh_ttl = client.refresh_ttl.unwrap_or(self.cfg.refresh_ttl);
+        let (access_ttl, refresh_ttl) = ttls;
         let access = new_token(format);
         let mut tokens = vec![NewToken {
             hash: TokenHash::of(&access),
@@ -89,7 +100,7 @@ impl Engine {
     pub async fn issue(&self, req: IssueRequest<'_>) -> Result<Issued, EngineError> {
         let refresh = req.refresh && req.client.allows(GrantType::RefreshToken);
         let (grant, issued) = self.build_grant(
-            req.client,
+            self.ttls(Some(req.client)),
             FamilyId(new_id()),
             req.subject,
             refresh,
@@ -111,17 +122,34 @@ impl Engine {
         if !client.allows(GrantType::RefreshToken) {
             return Ok(Err(RefreshFailure::NotAllowed));
         }
-        let now = self.now();
         let hash = TokenHash::of(refresh_token);
         let Some(rec) = self.store.token_by_hash(&hash).await? else {
             return Ok(Err(RefreshFailure::Invalid));
         };
-        if rec.kind != TokenKind::Refresh || rec.subject.client_id != client.client_id {
+        if rec.subject.client_id != client.client_id {
+            return Ok(Err(RefreshFailure::Invalid));
+        }
+        self.rotate(&hash, rec, scope, self.ttls(Some(client)), format)
+            .await
+    }
+
+    /// Rotates the refresh token `hash` (found as `rec`): spent once; a spent one presented
+    /// again revokes its family.
+    pub(crate) async fn rotate(
+        &self,
+        hash: &TokenHash,
+        rec: TokenRecord,
+        scope: Option<&str>,
+        ttls: (i64, i64),
+        format: TokenFormat,
+    ) -> Result<Result<Issued, RefreshFailure>, EngineError> {
+        let now = self.now();
+        if rec.kind != TokenKind::Refresh {
             return Ok(Err(RefreshFailure::Invalid));
         }
         if rec.used_at.is_some() {
             let n = self.store.revoke_family(rec.family, now).await?;
-            tracing::warn!(client = %client.client_id, family = %rec.family, revoked = n, "refresh token reused: family revoked");
+            tracing::warn!(client = %rec.subject.client_id, family = %rec.family, revoked = n, "refresh token reused: family revoked");
             return Ok(Err(RefreshFailure::Reused));
         }
         if !rec.is_live(now) {
@@ -142,8 +170,8 @@ impl Engine {
                 _ => return Ok(Err(RefreshFailure::Invalid)),
             }
         }
-        let (grant, issued) = self.build_grant(client, rec.family, subject, true, format);
-        match self.store.rotate_refresh(&hash, now, &grant).await? {
+        let (grant, issued) = self.build_grant(ttls, rec.family, subject, true, format);
+        match self.store.rotate_refresh(hash, now, &grant).await? {
             RotateOutcome::Rotated => Ok(Ok(issued)),
             RotateOutcome::Reused => Ok(Err(RefreshFailure::Reused)),
             RotateOutcome::NotLive => Ok(Err(RefreshFailure::Invalid)),
@@ -209,6 +237,17 @@ impl Engine {
             }
         }
         Ok(())
+    }
+
+    /// The tenant a token subject is bound to.
+    pub async fn tenant_of(
+        &self,
+        subject: &TokenSubject,
+    ) -> Result<Option<crate::model::Tenant>, EngineError> {
+        match subject.tenant_id {
+            Some(id) => Ok(self.store.tenant_by_id(id).await?),
+            None => Ok(None),
+        }
     }
 
     /// Records a sign-in (success or the failure's name) in the audit log.

@@ -9,6 +9,7 @@ pub const SHORT: (&str, &str) = ("short", "short-secret");
 pub const BOUND: (&str, &str) = ("bound", "bound-secret");
 pub const NOPASS: (&str, &str) = ("nopass", "nopass-secret");
 pub const CLUSTER: (&str, &str) = ("clu", "clu-secret");
+pub const HOTH: (&str, &str) = ("hoth", "hoth-secret");
 
 /// Users sign in with `<name>-pw`.
 pub fn bootstrap() -> String {
@@ -126,6 +127,12 @@ tenant = "BETA"
 client_id = "clu"
 client_secret = "clu-secret"
 dialect = "cluster"
+grant_types = ["password"]
+scopes = ["all"]
+[[clients]]
+client_id = "hoth"
+client_secret = "hoth-secret"
+dialect = "hoth"
 grant_types = ["password"]
 scopes = ["all"]
 "#,

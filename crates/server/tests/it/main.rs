@@ -2,8 +2,10 @@
 //! for the command line. Each test is named for the promise it checks.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod appkey;
 mod bootstrap;
 mod cli;
+mod cluster;
 mod fixtures;
 mod garbage;
 mod oauth;

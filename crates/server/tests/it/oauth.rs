@@ -761,17 +761,19 @@ async fn revocation_answers_200_always_and_a_refresh_token_takes_its_family() {
 #[tokio::test]
 async fn the_token_endpoint_dispatches_on_the_clients_dialect() {
     let app = app().await;
-    let (status, v) = error_of(
-        &app,
-        Some(CLUSTER),
-        &[
-            ("grant_type", "password"),
-            ("mobile", "1"),
-            ("password", "x"),
-        ],
-    )
-    .await;
-    // The cluster dialect arrives with issue 3; until then the seam answers in RFC 6749.
+    let form = [
+        ("grant_type", "password"),
+        ("mobile", "19999999999"),
+        ("password", "x"),
+    ];
+    let (status, v) = error_of(&app, Some(CLUSTER), &form).await;
+    assert_eq!(
+        (status, v["code"].as_i64()),
+        (StatusCode::UNAUTHORIZED, Some(1004)),
+        "cluster answers in seed 000's shape: {v}"
+    );
+    // The hoth dialect arrives with issue 4; until then the seam answers in RFC 6749.
+    let (status, v) = error_of(&app, Some(HOTH), &form).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(v["error"], "unauthorized_client");
 }

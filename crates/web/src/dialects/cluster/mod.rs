@@ -1,0 +1,5 @@
+//! Dialect `cluster`: seed `000_f4d01fbcacf7a954.txt` (`http-contract.md`, "Dialect `cluster`").
+
+pub mod render;
+pub mod routes;
+pub mod wire;

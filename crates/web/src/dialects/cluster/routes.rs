@@ -1,0 +1,202 @@
+//! `POST /oauth/token` for `cluster` clients, and `POST /oauth/sms/code`: parse, one engine
+//! call, render.
+
+use super::render;
+use crate::params::FormRequest;
+use crate::AppState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use tessera_core::engine::{LoginName, PasswordLogin, SecondFactorInput, TenantChoice};
+use tessera_core::model::{Client, Dialect, LoginField, TokenSubject};
+use tessera_core::secret::{Secret, TokenFormat};
+use tessera_core::sms::{SmsFailure, SmsPurpose};
+
+/// The token endpoint for a `cluster` client (already identified).
+pub async fn token(st: &AppState, req: &FormRequest, client: &Client) -> Response {
+    let e = &st.engine;
+    let lang = req.lang();
+    match req.non_empty("grant_type") {
+        Some("password") => password(st, req, client).await,
+        Some("refresh_token") => {
+            let Some(rt) = req.non_empty("refresh_token") else {
+                return render::missing(e, lang, "refresh_token");
+            };
+            match e.refresh(client, rt, None, TokenFormat::Uuid).await {
+                Ok(Ok(issued)) => match e.tenant_of(&issued.subject).await {
+                    Ok(Some(t)) => render::success(&issued, &t),
+                    Ok(None) => render::failure(
+                        e,
+                        lang,
+                        StatusCode::UNAUTHORIZED,
+                        1001,
+                        "cluster.1001",
+                        None,
+                    ),
+                    Err(err) => render::fault(e, lang, &err),
+                },
+                Ok(Err(_)) => render::failure(
+                    e,
+                    lang,
+                    StatusCode::UNAUTHORIZED,
+                    1002,
+                    "oauth.invalidRefreshToken",
+                    None,
+                ),
+                Err(err) => render::fault(e, lang, &err),
+            }
+        }
+        Some(other) => render::failure(
+            e,
+            lang,
+            StatusCode::BAD_REQUEST,
+            1002,
+            "oauth.unsupportedGrantType",
+            Some(other),
+        ),
+        None => render::missing(e, lang, "grant_type"),
+    }
+}
+
+async fn password(st: &AppState, req: &FormRequest, client: &Client) -> Response {
+    let e = &st.engine;
+    let lang = req.lang();
+    if !client.allows(tessera_core::model::GrantType::Password) {
+        return render::failure(
+            e,
+            lang,
+            StatusCode::BAD_REQUEST,
+            1002,
+            "oauth.unauthorizedClient",
+            Some("password"),
+        );
+    }
+    let Some(mobile) = req.non_empty("mobile") else {
+        return render::missing(e, lang, "mobile");
+    };
+    let Some(password) = req.get("password") else {
+        return render::missing(e, lang, "password");
+    };
+    let login = PasswordLogin {
+        name: LoginName {
+            value: mobile.to_string(),
+            field: Some(LoginField::Phone),
+        },
+        password: Secret::new(password),
+        user_type: None,
+        tenant: client.tenant_id,
+        tenant_choice: TenantChoice::Pick {
+            tenant: req
+                .non_empty("clusterCode")
+                .or(req.non_empty("cluster_code"))
+                .map(str::to_string),
+            org: req.non_empty("username").map(str::to_string),
+        },
+        second_factor: Some(SecondFactorInput {
+            device_key: format!("cluster:{}", req.get("type").unwrap_or("")),
+            code: req.non_empty("code").map(str::to_string),
+        }),
+    };
+    let ip = req.peer.map(|p| p.ip().to_string());
+    match e.password_login(login).await {
+        Ok(Ok(signed)) => {
+            e.audit_login(
+                Dialect::Cluster,
+                "success",
+                Some(signed.user.id),
+                Some(&client.client_id.0),
+                ip,
+            )
+            .await;
+            let subject = TokenSubject {
+                client_id: client.client_id.clone(),
+                user_id: Some(signed.user.id),
+                tenant_id: Some(signed.membership.tenant.id),
+                org_id: Some(signed.membership.org.id),
+                app_key_id: None,
+                scope: client.scopes.join(" "),
+                device_id: None,
+                source_type: None,
+                session_id: None,
+            };
+            let req = tessera_core::engine::IssueRequest {
+                client,
+                subject,
+                refresh: true,
+                format: TokenFormat::Uuid,
+            };
+            match e.issue(req).await {
+                Ok(issued) => render::success(&issued, &signed.membership.tenant),
+                Err(err) => render::fault(e, lang, &err),
+            }
+        }
+        Ok(Err(f)) => {
+            e.audit_login(
+                Dialect::Cluster,
+                f.name(),
+                None,
+                Some(&client.client_id.0),
+                ip,
+            )
+            .await;
+            render::login_failure(e, lang, &f)
+        }
+        Err(err) => render::fault(e, lang, &err),
+    }
+}
+
+/// `POST /oauth/sms/code` (`mobile`, optional `clusterCode`): sends the second-factor code.
+pub async fn sms_code(State(st): State<AppState>, req: FormRequest) -> Response {
+    let e = &st.engine;
+    let lang = req.lang();
+    if let Some(bad) = &req.bad {
+        return render::bad_input(e, lang, bad);
+    }
+    let Some(mobile) = req.non_empty("mobile").or(req.non_empty("phone")) else {
+        return render::missing(e, lang, "mobile");
+    };
+    match e.phone_registered(mobile).await {
+        Ok(true) => {}
+        Ok(false) => {
+            return render::failure(
+                e,
+                lang,
+                StatusCode::UNAUTHORIZED,
+                1004,
+                "cluster.1004",
+                None,
+            )
+        }
+        Err(err) => return render::fault(e, lang, &err),
+    }
+    let tenant = req
+        .non_empty("clusterCode")
+        .or(req.non_empty("cluster_code"))
+        .unwrap_or("");
+    let ip = req.peer.map(|p| p.ip().to_string());
+    match e
+        .send_sms_code(mobile, SmsPurpose::Login2fa, tenant, ip.as_deref())
+        .await
+    {
+        Ok(Ok(sent)) => render::sms_sent(e, lang, sent.interval),
+        Ok(Err(
+            SmsFailure::TooSoon { .. } | SmsFailure::DailyCapReached | SmsFailure::IpRateLimited,
+        )) => render::failure(
+            e,
+            lang,
+            StatusCode::TOO_MANY_REQUESTS,
+            1002,
+            "hoth.warn.tooManyRequests",
+            None,
+        ),
+        Ok(Err(SmsFailure::SendFailed)) => render::failure(
+            e,
+            lang,
+            StatusCode::BAD_GATEWAY,
+            1002,
+            "hoth.warn.captcha.sendPhoneCaptchaError",
+            None,
+        ),
+        Err(err) => render::fault(e, lang, &err),
+    }
+}
