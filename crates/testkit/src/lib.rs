@@ -38,6 +38,25 @@ pub struct TestApp {
     pub engine: Arc<Engine>,
     pub dir: tempfile::TempDir,
     running: Option<Running>,
+    pg_db: Option<pg::FreshDb>,
+}
+
+impl Drop for TestApp {
+    /// Drops the test's PostgreSQL database, if it made one (on a thread of its own: `Drop`
+    /// cannot await).
+    fn drop(&mut self) {
+        if let Some(db) = self.pg_db.take() {
+            let _ = std::thread::spawn(move || {
+                if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    rt.block_on(db.drop_db());
+                }
+            })
+            .join();
+        }
+    }
 }
 
 /// One HTTP answer, read whole.
@@ -64,11 +83,23 @@ impl TestApp {
         Self::spawn_with(bootstrap, |_| {}).await
     }
 
-    /// Tessera with a configuration adjusted by `tweak`.
+    /// Tessera with a configuration adjusted by `tweak`. With `TESSERA_TEST_BACKEND=postgres`
+    /// (the second pass of `scripts/test`), a test that did not choose a database gets a fresh
+    /// PostgreSQL database instead of SQLite, so the whole suite runs on both.
     pub async fn spawn_with(bootstrap: &str, tweak: impl FnOnce(&mut Config)) -> TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut cfg = test_config(dir.path());
         tweak(&mut cfg);
+        let mut pg_db = None;
+        if std::env::var("TESSERA_TEST_BACKEND").is_ok_and(|b| b == "postgres")
+            && cfg.database.url.starts_with("sqlite:")
+        {
+            let db = pg::fresh_database()
+                .await
+                .expect("TESSERA_TEST_BACKEND=postgres needs PostgreSQL");
+            cfg.database.url = db.url.clone();
+            pg_db = Some(db);
+        }
         let running =
             tessera_server::start(cfg, vec![("test bootstrap".into(), bootstrap.to_string())])
                 .await
@@ -82,6 +113,7 @@ impl TestApp {
             engine: running.engine.clone(),
             dir,
             running: Some(running),
+            pg_db,
         }
     }
 

@@ -509,3 +509,28 @@ async fn the_sms_second_factor_works_on_postgresql() {
     c.app.stop().await;
     db.drop_db().await;
 }
+
+#[tokio::test]
+async fn the_daily_cap_per_phone_and_the_hourly_limit_per_ip_answer_429() {
+    let c = cluster_with(None, |cfg| {
+        cfg.sms.resend_interval = "1s".into();
+        cfg.sms.daily_cap = 1;
+    })
+    .await;
+    assert_eq!(c.send_code("13800000002").await.0, StatusCode::OK);
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    assert_eq!(
+        c.send_code("13800000002").await.0,
+        StatusCode::TOO_MANY_REQUESTS,
+        "daily cap"
+    );
+    let c = cluster_with(None, |cfg| cfg.sms.ip_per_hour = 2).await;
+    assert_eq!(c.send_code("13800000001").await.0, StatusCode::OK);
+    assert_eq!(c.send_code("13800000002").await.0, StatusCode::OK);
+    assert_eq!(
+        c.send_code("13800000003").await.0,
+        StatusCode::TOO_MANY_REQUESTS,
+        "third from one IP within the hour"
+    );
+    assert_eq!(c.inbox.all().len(), 2);
+}
