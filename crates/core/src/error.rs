@@ -60,6 +60,14 @@ pub enum LoginFailure {
         tenant_code: String,
         org_code: String,
     },
+    /// Signed in by phone, the phone not verified (the email is).
+    PhoneNotVerified,
+    /// Signed in by email, the email not verified (the phone is).
+    EmailNotVerified,
+    /// Signed in by phone or email, neither verified.
+    PhoneAndEmailNotVerified,
+    /// Sign-in by SMS code refused (seed 001's SMS login).
+    Sms(SmsLoginFailure),
     /// No role in any membership.
     NoRole,
     /// Roles elsewhere, none in the default tenant.
@@ -84,8 +92,37 @@ impl LoginFailure {
             Self::OrgInvalid => "org_invalid",
             Self::SecondFactorRequired { .. } => "second_factor_required",
             Self::SecondFactorWrong { .. } => "second_factor_wrong",
+            Self::PhoneNotVerified => "phone_not_verified",
+            Self::EmailNotVerified => "email_not_verified",
+            Self::PhoneAndEmailNotVerified => "phone_and_email_not_verified",
+            Self::Sms(f) => f.name(),
             Self::NoRole => "no_role",
             Self::NoRoleInDefaultTenant => "no_role_in_default_tenant",
+        }
+    }
+}
+
+/// Why a sign-in by SMS code was refused, in the order of the checks (`http-contract.md`,
+/// "`hoth` SMS login order").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmsLoginFailure {
+    CodeMissing,
+    /// No live code under that key.
+    KeyUnknown,
+    /// The key was issued for another phone.
+    KeyOtherPhone,
+    PhoneNotRegistered,
+    CodeWrong,
+}
+
+impl SmsLoginFailure {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::CodeMissing => "sms_code_missing",
+            Self::KeyUnknown => "sms_key_unknown",
+            Self::KeyOtherPhone => "sms_key_other_phone",
+            Self::PhoneNotRegistered => "phone_not_registered",
+            Self::CodeWrong => "sms_code_wrong",
         }
     }
 }

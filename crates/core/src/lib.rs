@@ -14,6 +14,7 @@ pub mod password;
 pub mod secret;
 pub mod sms;
 pub mod store;
+pub mod transport;
 
 pub use clock::{Clock, SystemClock};
 pub use engine::{Engine, EngineConfig};

@@ -90,12 +90,21 @@ pub struct RedisConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct KeysConfig {
     pub dir: String,
+    /// Size of the RSA transport key (seed 001); 2048 at least (ours).
+    pub rsa_bits: usize,
+    /// Age after which the transport key is replaced (ours).
+    pub transport_rotate: String,
+    /// How long the previous transport key keeps decrypting (ours).
+    pub transport_grace: String,
 }
 
 impl Default for KeysConfig {
     fn default() -> Self {
         Self {
             dir: "tessera-data/keys".into(),
+            rsa_bits: 2048,
+            transport_rotate: "24h".into(),
+            transport_grace: "10m".into(),
         }
     }
 }
@@ -241,6 +250,8 @@ pub struct Derived {
     pub max_wait: std::time::Duration,
     pub sms: tessera_core::sms::SmsPolicy,
     pub sms_webhook_timeout: std::time::Duration,
+    pub transport_rotate: i64,
+    pub transport_grace: i64,
 }
 
 impl Config {
@@ -310,6 +321,8 @@ impl Config {
             sms_webhook_timeout: std::time::Duration::from_secs(
                 dur("sms.webhook_timeout", &self.sms.webhook_timeout)?.max(1) as u64,
             ),
+            transport_rotate: dur("keys.transport_rotate", &self.keys.transport_rotate)?.max(60),
+            transport_grace: dur("keys.transport_grace", &self.keys.transport_grace)?,
         };
         let url = &self.database.url;
         if !(url.starts_with("sqlite:")
@@ -344,6 +357,9 @@ impl Config {
                 "sms.webhook_url".into(),
                 "required when sms.sender = \"webhook\"".into(),
             ));
+        }
+        if self.keys.rsa_bits < 2048 {
+            return Err(("keys.rsa_bits".into(), format!("{}: 2048 at least", self.keys.rsa_bits)));
         }
         if self.login.max_password_failures < 1 {
             return Err((

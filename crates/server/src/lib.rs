@@ -3,6 +3,7 @@
 
 pub mod config;
 pub mod demo;
+pub mod keys;
 pub mod sms;
 
 use config::{Config, Derived};
@@ -48,6 +49,7 @@ pub fn build_engine(
     d: &Derived,
     store: Arc<dyn Store>,
     ephemeral: Arc<dyn tessera_core::ephemeral::Ephemeral>,
+    transport: Arc<dyn tessera_core::transport::PasswordTransport>,
     clock: Arc<dyn Clock>,
 ) -> Result<Arc<Engine>, StartError> {
     let p = &cfg.passwords;
@@ -71,6 +73,7 @@ pub fn build_engine(
         hide_unknown_user: cfg.login.hide_unknown_user,
         captcha_after_failures: cfg.login.captcha_after_failures,
         ldap_enabled: false,
+        replay_window: u64::try_from(d.transport_rotate + d.transport_grace).unwrap_or(86_400),
         ..EngineConfig::default()
     };
     let sms_sender: Arc<dyn tessera_core::sms::SmsSender> = match cfg.sms.sender.as_str() {
@@ -85,6 +88,7 @@ pub fn build_engine(
         ephemeral,
         sms_sender,
         sms_policy: d.sms.clone(),
+        transport,
         clock,
         hasher,
         cfg: ec,
@@ -157,7 +161,16 @@ pub async fn start(cfg: Config, extra: Vec<(String, String)>) -> Result<Running,
     let store = open_store(&cfg).await?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let ephemeral = open_ephemeral(&cfg, clock.clone()).await?;
-    let engine = build_engine(&cfg, &d, store, ephemeral, clock)?;
+    let transport = Arc::new(
+        keys::RsaTransport::open(
+            std::path::Path::new(&cfg.keys.dir),
+            cfg.keys.rsa_bits,
+            std::time::Duration::from_secs(u64::try_from(d.transport_rotate).unwrap_or(86_400)),
+            std::time::Duration::from_secs(u64::try_from(d.transport_grace).unwrap_or(600)),
+        )
+        .map_err(StartError::Config)?,
+    );
+    let engine = build_engine(&cfg, &d, store, ephemeral, transport.clone(), clock)?;
     if !cfg.bootstrap.file.is_empty() {
         let text =
             std::fs::read_to_string(&cfg.bootstrap.file).map_err(|e| StartError::Bootstrap {
@@ -193,6 +206,18 @@ pub async fn start(cfg: Config, extra: Vec<(String, String)>) -> Result<Running,
     })?;
     let (tx, rx) = oneshot::channel::<()>();
     let purge = spawn_purge(engine.clone());
+    let rotation = tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            let t = transport.clone();
+            match tokio::task::spawn_blocking(move || t.rotate_if_due()).await {
+                Ok(Err(e)) => tracing::error!(error = %e, "RSA transport key rotation failed"),
+                Err(e) => tracing::error!(error = %e, "RSA transport key rotation task failed"),
+                Ok(Ok(_)) => {}
+            }
+        }
+    });
     let join = tokio::spawn(async move {
         let served = axum::serve(
             listener,
@@ -206,6 +231,7 @@ pub async fn start(cfg: Config, extra: Vec<(String, String)>) -> Result<Running,
             tracing::error!(error = %e, "server stopped with an error");
         }
         purge.abort();
+        rotation.abort();
     });
     tracing::info!(%addr, "tessera listening");
     Ok(Running {

@@ -551,6 +551,12 @@ macro_rules! impl_store {
                     Ok(n)
                 }
 
+                async fn revoke_device_tokens(&self, user: UserId, client: &ClientId, device: &str, now: UnixTime) -> Result<u64, StoreError> {
+                    let r = sqlx::query("UPDATE tokens SET revoked_at = $1 WHERE user_id = $2 AND client_id = $3 AND device_id = $4 AND revoked_at IS NULL")
+                        .bind(now).bind(user.0).bind(&client.0).bind(device).execute(&self.writer).await.map_err(map_err)?;
+                    Ok(r.rows_affected())
+                }
+
                 async fn purge_expired_tokens(&self, before: UnixTime) -> Result<u64, StoreError> {
                     let r = sqlx::query("DELETE FROM tokens WHERE expires_at < $1").bind(before).execute(&self.writer).await.map_err(map_err)?;
                     Ok(r.rows_affected())

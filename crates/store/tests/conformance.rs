@@ -117,6 +117,7 @@ async fn backend_on(url: &str) -> Backend {
         ephemeral: Arc::new(tessera_testkit::MemoryEphemeral::new(clock.clone())),
         sms_sender: Arc::new(tessera_core::sms::NoSender),
         sms_policy: Default::default(),
+        transport: Arc::new(tessera_core::transport::NoTransport),
         clock: clock.clone(),
         hasher,
         cfg: EngineConfig::default(),

@@ -25,6 +25,11 @@ pub fn test_config(dir: &std::path::Path) -> Config {
     c.database.url = format!("sqlite://{}/tessera.db", dir.display());
     c.database.max_connections = 4;
     c.keys.dir = format!("{}/keys", dir.display());
+    // One RSA transport key per test run, not one per test: key generation is slow.
+    static KEY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let pem = KEY.get_or_init(|| tessera_server::keys::generate_pem(2048).expect("RSA key"));
+    std::fs::create_dir_all(dir.join("keys")).expect("keys dir");
+    std::fs::write(dir.join("keys/transport.pem"), pem).expect("transport key");
     c.passwords.argon2_m_kib = 1024;
     c.passwords.argon2_t = 1;
     c.passwords.max_wait = "10s".into();

@@ -50,6 +50,9 @@ pub struct PasswordLogin {
     pub tenant_choice: TenantChoice,
     /// `None`: no second factor asked (standard and hoth password grants).
     pub second_factor: Option<SecondFactorInput>,
+    /// Refuse a sign-in by phone or email that is not verified (seed 001's `phoneNotCheck`,
+    /// `emailNotCheck`, `phoneAndEmailNotCheck`).
+    pub check_verified_field: bool,
 }
 
 impl PasswordLogin {
@@ -62,6 +65,7 @@ impl PasswordLogin {
             tenant,
             tenant_choice: TenantChoice::Default,
             second_factor: None,
+            check_verified_field: false,
         }
     }
 }
@@ -77,11 +81,11 @@ pub struct SignedIn {
 }
 
 impl Engine {
-    async fn find_user(
+    pub(crate) async fn find_user(
         &self,
         name: &LoginName,
         user_type: Option<UserType>,
-    ) -> Result<Option<User>, EngineError> {
+    ) -> Result<Option<(User, LoginField)>, EngineError> {
         let fields: &[LoginField] = match name.field {
             Some(LoginField::Username) => &[LoginField::Username],
             Some(LoginField::Phone) => &[LoginField::Phone],
@@ -94,7 +98,7 @@ impl Engine {
         for f in fields {
             if let Some(u) = self.store.user_by_login(*f, &name.value).await? {
                 if user_type.is_none_or(|t| t == u.user_type) {
-                    return Ok(Some(u));
+                    return Ok(Some((u, *f)));
                 }
             }
         }
@@ -103,16 +107,11 @@ impl Engine {
 
     /// Checks a password sign-in against every policy. A wrong password counts toward the
     /// lock; a right one resets the count and re-hashes a bcrypt or outdated hash.
-    pub async fn password_login(
-        &self,
-        req: PasswordLogin,
-    ) -> Result<Result<SignedIn, LoginFailure>, EngineError> {
+    pub async fn password_login(&self, req: PasswordLogin) -> Result<Result<SignedIn, LoginFailure>, EngineError> {
         let now = self.now();
-        let Some(user) = self.find_user(&req.name, req.user_type).await? else {
+        let Some((user, field)) = self.find_user(&req.name, req.user_type).await? else {
             // Spend the same time as for a known user, so that timing does not tell.
-            self.hasher
-                .verify(req.password, self.dummy_hash.clone())
-                .await?;
+            self.hasher.verify(req.password, self.dummy_hash.clone()).await?;
             return Ok(Err(LoginFailure::UnknownUser));
         };
         if user.source == UserSource::Ldap && !self.cfg.ldap_enabled {
@@ -121,51 +120,51 @@ impl Engine {
         if let Some(until) = user.locked_until.filter(|u| *u > now) {
             return Ok(Err(LoginFailure::AccountLocked { until }));
         }
-        let stored = user
-            .password_hash
-            .clone()
-            .unwrap_or_else(|| self.dummy_hash.clone());
+        let stored = user.password_hash.clone().unwrap_or_else(|| self.dummy_hash.clone());
         let verified = self.hasher.verify(req.password, stored).await?;
         if !verified.ok || user.password_hash.is_none() {
             let until = now + self.cfg.lock_duration;
-            let c = self
-                .store
-                .record_password_failure(user.id, self.cfg.max_password_failures, until)
-                .await?;
+            let c = self.store.record_password_failure(user.id, self.cfg.max_password_failures, until).await?;
             return Ok(Err(match c.locked_until {
                 Some(until) => LoginFailure::PasswordWrongNowLocked { until },
                 None => LoginFailure::PasswordWrong {
-                    attempts_left: u32::try_from(
-                        (self.cfg.max_password_failures - c.failures).max(1),
-                    )
-                    .unwrap_or(1),
+                    attempts_left: u32::try_from((self.cfg.max_password_failures - c.failures).max(1)).unwrap_or(1),
                 },
             }));
         }
-        self.store
-            .record_login_success(user.id, verified.rehash.as_deref())
-            .await?;
+        self.store.record_login_success(user.id, verified.rehash.as_deref()).await?;
+        let verify = req.check_verified_field.then_some(field);
+        let (chosen, usable) = match self.admit(&user, req.tenant, &req.tenant_choice, verify).await? {
+            Ok(x) => x,
+            Err(f) => return Ok(Err(f)),
+        };
+        if let Some(sf) = &req.second_factor {
+            if let Err(f) = self.second_factor(&user, &chosen, sf).await? {
+                return Ok(Err(f));
+            }
+        }
+        Ok(Ok(SignedIn { user, membership: chosen, memberships: usable }))
+    }
+
+    /// The checks after the credentials, shared by every way of signing in: enabled, tenant
+    /// (and its choice), activated, expiry, the field used verified, roles.
+    pub(crate) async fn admit(
+        &self,
+        user: &User,
+        tenant_filter: Option<crate::ids::TenantId>,
+        choice: &TenantChoice,
+        verify: Option<LoginField>,
+    ) -> Result<Result<(Membership, Vec<Membership>), LoginFailure>, EngineError> {
+        let now = self.now();
         if !user.enabled {
             return Ok(Err(LoginFailure::AccountDisabled));
         }
         let all = self.store.memberships_of(user.id).await?;
-        let scoped: Vec<Membership> = all
-            .into_iter()
-            .filter(|m| req.tenant.is_none_or(|t| m.tenant.id == t))
-            .collect();
-        let usable: Vec<Membership> = scoped
-            .iter()
-            .filter(|m| m.tenant.enabled)
-            .cloned()
-            .collect();
-        let chosen = match &req.tenant_choice {
+        let scoped: Vec<Membership> = all.into_iter().filter(|m| tenant_filter.is_none_or(|t| m.tenant.id == t)).collect();
+        let usable: Vec<Membership> = scoped.iter().filter(|m| m.tenant.enabled).cloned().collect();
+        let chosen = match choice {
             TenantChoice::Default => {
-                let Some(default) = scoped
-                    .iter()
-                    .find(|m| m.is_default)
-                    .or(scoped.first())
-                    .cloned()
-                else {
+                let Some(default) = scoped.iter().find(|m| m.is_default).or(scoped.first()).cloned() else {
                     return Ok(Err(LoginFailure::TenantInvalid));
                 };
                 if !default.tenant.enabled {
@@ -173,12 +172,10 @@ impl Engine {
                 }
                 default
             }
-            TenantChoice::Pick { tenant, org } => {
-                match pick(&usable, tenant.as_deref(), org.as_deref()) {
-                    Ok(m) => m,
-                    Err(f) => return Ok(Err(f)),
-                }
-            }
+            TenantChoice::Pick { tenant, org } => match pick(&usable, tenant.as_deref(), org.as_deref()) {
+                Ok(m) => m,
+                Err(f) => return Ok(Err(f)),
+            },
         };
         if !user.active {
             return Ok(Err(LoginFailure::NotActivated));
@@ -186,22 +183,22 @@ impl Engine {
         if user.expires_at.is_some_and(|e| e <= now) {
             return Ok(Err(LoginFailure::AccountExpired));
         }
+        match verify {
+            Some(LoginField::Phone) if !user.phone_verified => {
+                return Ok(Err(if user.email_verified { LoginFailure::PhoneNotVerified } else { LoginFailure::PhoneAndEmailNotVerified }));
+            }
+            Some(LoginField::Email) if !user.email_verified => {
+                return Ok(Err(if user.phone_verified { LoginFailure::EmailNotVerified } else { LoginFailure::PhoneAndEmailNotVerified }));
+            }
+            _ => {}
+        }
         if usable.iter().all(|m| m.roles.is_empty()) {
             return Ok(Err(LoginFailure::NoRole));
         }
         if chosen.roles.is_empty() {
             return Ok(Err(LoginFailure::NoRoleInDefaultTenant));
         }
-        if let Some(sf) = &req.second_factor {
-            if let Err(f) = self.second_factor(&user, &chosen, sf).await? {
-                return Ok(Err(f));
-            }
-        }
-        Ok(Ok(SignedIn {
-            user,
-            membership: chosen,
-            memberships: usable,
-        }))
+        Ok(Ok((chosen, usable)))
     }
 
     /// The tenant's SMS policy (`always`, `new_device`, `never`) for a sign-in whose password was

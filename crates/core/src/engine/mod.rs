@@ -5,12 +5,14 @@
 mod appkey;
 mod bootstrap;
 mod clients;
+mod hoth;
 mod login;
 mod sms;
 mod tokens;
 
 pub use appkey::{AppKeyFailure, AppKeyGrant};
 pub use clients::resolve_scope;
+pub use hoth::SmsLogin;
 pub use login::{LoginName, PasswordLogin, SecondFactorInput, SignedIn, TenantChoice};
 pub use tokens::{Introspection, IssueRequest, Issued};
 
@@ -21,6 +23,7 @@ use crate::model::AuditEvent;
 use crate::password::PasswordHasher;
 use crate::sms::{SmsPolicy, SmsSender};
 use crate::store::Store;
+use crate::transport::PasswordTransport;
 use std::sync::Arc;
 
 /// The policies the engine applies, from `[tokens]` and `[login]`.
@@ -39,6 +42,11 @@ pub struct EngineConfig {
     pub ldap_enabled: bool,
     /// Seconds a client row is kept in memory; 0 reads it on every request.
     pub client_cache_ttl: i64,
+    /// Seconds a password ciphertext is remembered, so that a replay is refused: the transport
+    /// key's lifetime plus its grace period.
+    pub replay_window: u64,
+    /// Seconds a captcha lives.
+    pub captcha_ttl: u64,
 }
 
 impl Default for EngineConfig {
@@ -53,6 +61,8 @@ impl Default for EngineConfig {
             captcha_after_failures: 3,
             ldap_enabled: false,
             client_cache_ttl: 5,
+            replay_window: 86_400 + 600,
+            captcha_ttl: 300,
         }
     }
 }
@@ -62,6 +72,7 @@ pub struct Engine {
     ephemeral: Arc<dyn Ephemeral>,
     sms_sender: Arc<dyn SmsSender>,
     sms_policy: SmsPolicy,
+    transport: Arc<dyn PasswordTransport>,
     clock: Arc<dyn Clock>,
     hasher: PasswordHasher,
     cfg: EngineConfig,
@@ -78,6 +89,7 @@ pub struct EngineDeps {
     pub ephemeral: Arc<dyn Ephemeral>,
     pub sms_sender: Arc<dyn SmsSender>,
     pub sms_policy: SmsPolicy,
+    pub transport: Arc<dyn PasswordTransport>,
     pub clock: Arc<dyn Clock>,
     pub hasher: PasswordHasher,
     pub cfg: EngineConfig,
@@ -96,6 +108,7 @@ impl Engine {
             ephemeral: d.ephemeral,
             sms_sender: d.sms_sender,
             sms_policy: d.sms_policy,
+            transport: d.transport,
             clock: d.clock,
             hasher: d.hasher,
             cfg: d.cfg,

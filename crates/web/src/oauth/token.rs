@@ -287,6 +287,10 @@ fn login_failure(st: &AppState, req: &FormRequest, f: &LoginFailure) -> OAuthErr
         LoginFailure::TenantInvalid => ("oauth.tenantInvalid", None),
         LoginFailure::TenantDisabled => ("oauth.tenantDisabled", None),
         LoginFailure::NoRole => ("oauth.roleNone", None),
+        LoginFailure::PhoneNotVerified => ("hoth.warn.phoneNotCheck", None),
+        LoginFailure::EmailNotVerified => ("hoth.warn.emailNotCheck", None),
+        LoginFailure::PhoneAndEmailNotVerified => ("hoth.warn.phoneAndEmailNotCheck", None),
+        LoginFailure::Sms(_) => ("hoth.warn.captchaWrong", None),
         // The standard grant neither picks a tenant nor asks for a second factor; should a
         // future path do so, these are its words.
         LoginFailure::ChooseTenant { .. } | LoginFailure::OrgInvalid => {

@@ -92,6 +92,7 @@ async fn password(st: &AppState, req: &FormRequest, client: &Client) -> Response
                 .map(str::to_string),
             org: req.non_empty("username").map(str::to_string),
         },
+        check_verified_field: false,
         second_factor: Some(SecondFactorInput {
             device_key: format!("cluster:{}", req.get("type").unwrap_or("")),
             code: req.non_empty("code").map(str::to_string),
