@@ -94,7 +94,13 @@ pub trait Store: Send + Sync + 'static {
     /// Revokes every token of a family; answers how many were live.
     async fn revoke_family(&self, family: FamilyId, now: UnixTime) -> Result<u64, StoreError>;
     /// Revokes the live tokens of a user at a client on one device (device-unique tokens).
-    async fn revoke_device_tokens(&self, user: UserId, client: &ClientId, device: &str, now: UnixTime) -> Result<u64, StoreError>;
+    async fn revoke_device_tokens(
+        &self,
+        user: UserId,
+        client: &ClientId,
+        device: &str,
+        now: UnixTime,
+    ) -> Result<u64, StoreError>;
     /// Deletes tokens expired before `before`; answers how many.
     async fn purge_expired_tokens(&self, before: UnixTime) -> Result<u64, StoreError>;
 

@@ -358,8 +358,17 @@ impl Config {
                 "required when sms.sender = \"webhook\"".into(),
             ));
         }
+        if let Err(e) = regex::Regex::new(&self.login.phone_pattern) {
+            return Err((
+                "login.phone_pattern".into(),
+                format!("not a regular expression: {e}"),
+            ));
+        }
         if self.keys.rsa_bits < 2048 {
-            return Err(("keys.rsa_bits".into(), format!("{}: 2048 at least", self.keys.rsa_bits)));
+            return Err((
+                "keys.rsa_bits".into(),
+                format!("{}: 2048 at least", self.keys.rsa_bits),
+            ));
         }
         if self.login.max_password_failures < 1 {
             return Err((

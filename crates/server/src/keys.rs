@@ -43,8 +43,11 @@ pub struct RsaTransport {
 
 /// A new private key as PKCS#8 PEM.
 pub fn generate_pem(bits: usize) -> Result<String, String> {
-    let key = RsaPrivateKey::new(&mut rand::rngs::OsRng, bits).map_err(|e| format!("RSA key generation: {e}"))?;
-    key.to_pkcs8_pem(LineEnding::LF).map(|p| p.to_string()).map_err(|e| format!("RSA key encoding: {e}"))
+    let key = RsaPrivateKey::new(&mut rand::rngs::OsRng, bits)
+        .map_err(|e| format!("RSA key generation: {e}"))?;
+    key.to_pkcs8_pem(LineEnding::LF)
+        .map(|p| p.to_string())
+        .map_err(|e| format!("RSA key encoding: {e}"))
 }
 
 fn write_private(path: &Path, pem: &str) -> Result<(), String> {
@@ -56,8 +59,11 @@ fn write_private(path: &Path, pem: &str) -> Result<(), String> {
         use std::os::unix::fs::OpenOptionsExt;
         opts.mode(0o600);
     }
-    let mut f = opts.open(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    f.write_all(pem.as_bytes()).map_err(|e| format!("{}: {e}", path.display()))
+    let mut f = opts
+        .open(path)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    f.write_all(pem.as_bytes())
+        .map_err(|e| format!("{}: {e}", path.display()))
 }
 
 fn load(path: &Path, min_bits: usize) -> Result<Option<Key>, String> {
@@ -65,23 +71,42 @@ fn load(path: &Path, min_bits: usize) -> Result<Option<Key>, String> {
         return Ok(None);
     }
     let pem = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let key = RsaPrivateKey::from_pkcs8_pem(&pem).map_err(|e| format!("{}: not a PKCS#8 RSA key: {e}", path.display()))?;
+    let key = RsaPrivateKey::from_pkcs8_pem(&pem)
+        .map_err(|e| format!("{}: not a PKCS#8 RSA key: {e}", path.display()))?;
     if key.size() * 8 < min_bits.max(2048) {
-        return Err(format!("{}: a {}-bit key is too short: 2048 bits at least", path.display(), key.size() * 8));
+        return Err(format!(
+            "{}: a {}-bit key is too short: 2048 bits at least",
+            path.display(),
+            key.size() * 8
+        ));
     }
-    let since = std::fs::metadata(path).and_then(|m| m.modified()).unwrap_or_else(|_| SystemTime::now());
-    Ok(Some(Key { public_b64: public_b64(&key)?, key, since }))
+    let since = std::fs::metadata(path)
+        .and_then(|m| m.modified())
+        .unwrap_or_else(|_| SystemTime::now());
+    Ok(Some(Key {
+        public_b64: public_b64(&key)?,
+        key,
+        since,
+    }))
 }
 
 fn public_b64(key: &RsaPrivateKey) -> Result<String, String> {
-    let der = key.to_public_key().to_public_key_der().map_err(|e| format!("RSA public key: {e}"))?;
+    let der = key
+        .to_public_key()
+        .to_public_key_der()
+        .map_err(|e| format!("RSA public key: {e}"))?;
     Ok(base64::engine::general_purpose::STANDARD.encode(der.as_bytes()))
 }
 
 impl RsaTransport {
     /// Loads the keys of `dir`, making the folder and a key on first start. A key shorter than
     /// 2048 bits (or than `bits`) is refused.
-    pub fn open(dir: &Path, bits: usize, rotate_after: Duration, grace: Duration) -> Result<Self, String> {
+    pub fn open(
+        dir: &Path,
+        bits: usize,
+        rotate_after: Duration,
+        grace: Duration,
+    ) -> Result<Self, String> {
         if bits < 2048 {
             return Err(format!("keys.rsa_bits = {bits}: 2048 at least"));
         }
@@ -94,7 +119,13 @@ impl RsaTransport {
             }
         };
         let previous = load(&dir.join(PREVIOUS), 2048)?;
-        Ok(Self { dir: dir.to_path_buf(), bits, rotate_after, grace, keys: RwLock::new(Keys { current, previous }) })
+        Ok(Self {
+            dir: dir.to_path_buf(),
+            bits,
+            rotate_after,
+            grace,
+            keys: RwLock::new(Keys { current, previous }),
+        })
     }
 
     /// Makes a new current key once the current one is older than `rotate_after`.
@@ -127,17 +158,30 @@ impl RsaTransport {
 
 impl PasswordTransport for RsaTransport {
     fn public_key(&self) -> String {
-        self.keys.read().unwrap_or_else(|e| e.into_inner()).current.public_b64.clone()
+        self.keys
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .current
+            .public_b64
+            .clone()
     }
 
     fn decrypt(&self, ciphertext_b64: &str) -> Option<Secret> {
-        let bytes = base64::engine::general_purpose::STANDARD.decode(ciphertext_b64.trim()).ok()?;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(ciphertext_b64.trim())
+            .ok()?;
         let k = self.keys.read().unwrap_or_else(|e| e.into_inner());
-        let try_key = |key: &RsaPrivateKey| key.decrypt(Pkcs1v15Encrypt, &bytes).ok().and_then(|b| String::from_utf8(b).ok());
+        let try_key = |key: &RsaPrivateKey| {
+            key.decrypt(Pkcs1v15Encrypt, &bytes)
+                .ok()
+                .and_then(|b| String::from_utf8(b).ok())
+        };
         let clear = try_key(&k.current.key).or_else(|| {
             let prev = k.previous.as_ref()?;
             // `since` of the previous key is when it was retired.
-            (prev.since.elapsed().unwrap_or_default() < self.grace).then(|| try_key(&prev.key)).flatten()
+            (prev.since.elapsed().unwrap_or_default() < self.grace)
+                .then(|| try_key(&prev.key))
+                .flatten()
         })?;
         Some(Secret::new(clear))
     }
@@ -150,28 +194,47 @@ mod tests {
     use rsa::pkcs8::DecodePublicKey;
 
     fn encrypt(public_b64: &str, msg: &str) -> String {
-        let der = base64::engine::general_purpose::STANDARD.decode(public_b64).unwrap();
+        let der = base64::engine::general_purpose::STANDARD
+            .decode(public_b64)
+            .unwrap();
         let public = rsa::RsaPublicKey::from_public_key_der(&der).unwrap();
-        let c = public.encrypt(&mut rand::rngs::OsRng, Pkcs1v15Encrypt, msg.as_bytes()).unwrap();
+        let c = public
+            .encrypt(&mut rand::rngs::OsRng, Pkcs1v15Encrypt, msg.as_bytes())
+            .unwrap();
         base64::engine::general_purpose::STANDARD.encode(c)
     }
 
     #[test]
     fn a_rotated_key_keeps_decrypting_within_the_grace_period_only() {
         let dir = tempfile::tempdir().unwrap();
-        let t = RsaTransport::open(dir.path(), 2048, Duration::from_secs(3600), Duration::from_secs(3600)).unwrap();
+        let t = RsaTransport::open(
+            dir.path(),
+            2048,
+            Duration::from_secs(3600),
+            Duration::from_secs(3600),
+        )
+        .unwrap();
         let old = encrypt(&t.public_key(), "pw");
         assert_eq!(t.decrypt(&old).unwrap().expose(), "pw");
         t.rotate().unwrap();
         assert_ne!(encrypt(&t.public_key(), "x"), old);
-        assert_eq!(t.decrypt(&old).unwrap().expose(), "pw", "in flight across the rotation");
-        let strict = RsaTransport::open(dir.path(), 2048, Duration::from_secs(3600), Duration::ZERO).unwrap();
+        assert_eq!(
+            t.decrypt(&old).unwrap().expose(),
+            "pw",
+            "in flight across the rotation"
+        );
+        let strict =
+            RsaTransport::open(dir.path(), 2048, Duration::from_secs(3600), Duration::ZERO)
+                .unwrap();
         assert!(strict.decrypt(&old).is_none(), "after the grace period");
         assert!(t.decrypt("not base64!").is_none());
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(dir.path().join(CURRENT)).unwrap().permissions().mode();
+            let mode = std::fs::metadata(dir.path().join(CURRENT))
+                .unwrap()
+                .permissions()
+                .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
     }
@@ -179,10 +242,26 @@ mod tests {
     #[test]
     fn short_keys_are_refused() {
         let dir = tempfile::tempdir().unwrap();
-        assert!(RsaTransport::open(dir.path(), 1024, Duration::from_secs(1), Duration::from_secs(1)).is_err());
-        let pem = RsaPrivateKey::new(&mut rand::rngs::OsRng, 1024).unwrap().to_pkcs8_pem(LineEnding::LF).unwrap();
+        assert!(RsaTransport::open(
+            dir.path(),
+            1024,
+            Duration::from_secs(1),
+            Duration::from_secs(1)
+        )
+        .is_err());
+        let pem = RsaPrivateKey::new(&mut rand::rngs::OsRng, 1024)
+            .unwrap()
+            .to_pkcs8_pem(LineEnding::LF)
+            .unwrap();
         std::fs::write(dir.path().join(CURRENT), pem.as_bytes()).unwrap();
-        let e = RsaTransport::open(dir.path(), 2048, Duration::from_secs(1), Duration::from_secs(1)).err().unwrap();
+        let e = RsaTransport::open(
+            dir.path(),
+            2048,
+            Duration::from_secs(1),
+            Duration::from_secs(1),
+        )
+        .err()
+        .unwrap();
         assert!(e.contains("too short"), "{e}");
     }
 }

@@ -188,6 +188,11 @@ pub async fn start(cfg: Config, extra: Vec<(String, String)>) -> Result<Running,
         issuer: cfg.server.issuer.trim_end_matches('/').to_string(),
         cluster_default_client: Some(cfg.dialects.cluster.default_client.clone())
             .filter(|s| !s.is_empty()),
+        captcha_test_mode: cfg.captcha.mode == "test",
+        phone_pattern: Some(
+            regex::Regex::new(&cfg.login.phone_pattern)
+                .map_err(|e| StartError::Config(format!("key login.phone_pattern: {e}")))?,
+        ),
     };
     let app = tessera_web::router(tessera_web::AppState {
         engine: engine.clone(),

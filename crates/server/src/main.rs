@@ -136,8 +136,15 @@ async fn run(cmd: Command) -> Result<(), String> {
             let clock: Arc<dyn tessera_core::Clock> = Arc::new(tessera_core::SystemClock);
             // The one-shot command needs no shared short-lived state.
             let eph = Arc::new(tessera_ephemeral::MemoryEphemeral::new(clock.clone()));
-            let engine = tessera_server::build_engine(&cfg, &d, store, eph, Arc::new(tessera_core::transport::NoTransport), clock)
-                .map_err(|e| e.to_string())?;
+            let engine = tessera_server::build_engine(
+                &cfg,
+                &d,
+                store,
+                eph,
+                Arc::new(tessera_core::transport::NoTransport),
+                clock,
+            )
+            .map_err(|e| e.to_string())?;
             let r = tessera_server::apply_bootstrap(&engine, &file.display().to_string(), &text)
                 .await
                 .map_err(|e: StartError| e.to_string())?;

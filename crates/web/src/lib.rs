@@ -29,6 +29,10 @@ pub struct WebSettings {
     /// `dialects.cluster.default_client`: the client used when a request says `client=admin`
     /// and carries no client credentials.
     pub cluster_default_client: Option<String>,
+    /// `captcha.mode = "test"`: captcha answers are returned to clients (automated tests only).
+    pub captcha_test_mode: bool,
+    /// `login.phone_pattern`: phones that SMS codes may be sent to.
+    pub phone_pattern: Option<regex::Regex>,
 }
 
 /// What every handler sees.
@@ -45,6 +49,10 @@ pub fn router(state: AppState) -> Router {
         .route("/oauth/token", post(oauth::token::token))
         .route("/oauth/introspect", post(oauth::introspect::introspect))
         .route("/oauth/sms/code", post(dialects::cluster::routes::sms_code))
+        .route("/oauth/public/login/init-params", get(dialects::hoth::routes::init_params))
+        .route("/oauth/public/key", get(dialects::hoth::routes::public_key))
+        .route("/oauth/public/captcha", get(dialects::hoth::routes::captcha))
+        .route("/oauth/public/captcha/sms", post(dialects::hoth::routes::sms))
         .route("/api/base/token/login", post(dialects::appkey::routes::login))
         .route("/api/base/token/refresh", post(dialects::appkey::routes::refresh))
         .route("/oauth/revoke", post(oauth::revoke::revoke))

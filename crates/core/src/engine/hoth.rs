@@ -37,10 +37,19 @@ impl Engine {
 
     /// Decrypts a transported password; a ciphertext seen before within its lifetime is refused
     /// as if it did not decrypt (a replay).
-    pub async fn decrypt_password(&self, ciphertext_b64: &str) -> Result<Option<Secret>, EngineError> {
-        let Some(clear) = self.transport.decrypt(ciphertext_b64.trim()) else { return Ok(None) };
+    pub async fn decrypt_password(
+        &self,
+        ciphertext_b64: &str,
+    ) -> Result<Option<Secret>, EngineError> {
+        let Some(clear) = self.transport.decrypt(ciphertext_b64.trim()) else {
+            return Ok(None);
+        };
         let seen = format!("rsa:seen:{}", TokenHash::of(ciphertext_b64.trim()).to_hex());
-        if !self.ephemeral.put_new(&seen, "1", self.cfg.replay_window).await? {
+        if !self
+            .ephemeral
+            .put_new(&seen, "1", self.cfg.replay_window)
+            .await?
+        {
             tracing::warn!("password ciphertext replayed: refused");
             return Ok(None);
         }
@@ -51,20 +60,28 @@ impl Engine {
     pub async fn store_captcha(&self, answer: &str) -> Result<String, EngineError> {
         let key = uuid::Uuid::new_v4().simple().to_string();
         let hash = TokenHash::of(&answer.trim().to_lowercase()).to_hex();
-        self.ephemeral.put(&format!("captcha:{key}"), &hash, self.cfg.captcha_ttl).await?;
+        self.ephemeral
+            .put(&format!("captcha:{key}"), &hash, self.cfg.captcha_ttl)
+            .await?;
         Ok(key)
     }
 
     /// Checks a captcha answer; the captcha is spent whatever the answer.
     pub async fn check_captcha(&self, key: &str, answer: &str) -> Result<bool, EngineError> {
-        let Some(stored) = self.ephemeral.take(&format!("captcha:{key}")).await? else { return Ok(false) };
+        let Some(stored) = self.ephemeral.take(&format!("captcha:{key}")).await? else {
+            return Ok(false);
+        };
         let given = TokenHash::of(&answer.trim().to_lowercase());
         Ok(TokenHash::from_hex(&stored).is_some_and(|h| h.ct_eq(&given)))
     }
 
     /// Whether a sign-in for `username` from `ip` must solve a captcha: either has reached
     /// `login.captcha_after_failures` recent failures.
-    pub async fn captcha_required(&self, username: Option<&str>, ip: Option<&str>) -> Result<bool, EngineError> {
+    pub async fn captcha_required(
+        &self,
+        username: Option<&str>,
+        ip: Option<&str>,
+    ) -> Result<bool, EngineError> {
         let limit = self.cfg.captcha_after_failures;
         let count = |v: Option<String>| v.and_then(|s| s.parse::<i64>().ok()).unwrap_or(0);
         if let Some(u) = username.filter(|u| !u.is_empty()) {
@@ -82,10 +99,16 @@ impl Engine {
 
     /// Counts a failed sign-in toward the captcha, for the username and the IP, for
     /// `login.lock_duration`.
-    pub async fn note_failure_for_captcha(&self, username: &str, ip: Option<&str>) -> Result<(), EngineError> {
+    pub async fn note_failure_for_captcha(
+        &self,
+        username: &str,
+        ip: Option<&str>,
+    ) -> Result<(), EngineError> {
         let window = u64::try_from(self.cfg.lock_duration).unwrap_or(1800).max(1);
         if !username.is_empty() {
-            self.ephemeral.incr(&fail_user_key(username), window).await?;
+            self.ephemeral
+                .incr(&fail_user_key(username), window)
+                .await?;
         }
         if let Some(ip) = ip {
             self.ephemeral.incr(&fail_ip_key(ip), window).await?;
@@ -99,23 +122,49 @@ impl Engine {
     }
 
     /// Device-unique tokens: revokes the live tokens of `user` at `client` on `device`.
-    pub async fn revoke_device_tokens(&self, user: UserId, client: &ClientId, device: &str) -> Result<u64, EngineError> {
-        Ok(self.store.revoke_device_tokens(user, client, device, self.now()).await?)
+    pub async fn revoke_device_tokens(
+        &self,
+        user: UserId,
+        client: &ClientId,
+        device: &str,
+    ) -> Result<u64, EngineError> {
+        Ok(self
+            .store
+            .revoke_device_tokens(user, client, device, self.now())
+            .await?)
     }
 
     /// Sign-in by SMS code, in seed 001's order: missing code, unknown key, key of another
     /// phone, unregistered phone, wrong code; then the account checks every sign-in shares.
-    pub async fn sms_login(&self, req: SmsLogin) -> Result<Result<SignedIn, LoginFailure>, EngineError> {
+    pub async fn sms_login(
+        &self,
+        req: SmsLogin,
+    ) -> Result<Result<SignedIn, LoginFailure>, EngineError> {
         let fail = |f| Ok(Err(LoginFailure::Sms(f)));
-        let Some(code) = req.code.as_deref().filter(|c| !c.is_empty()) else { return fail(SmsLoginFailure::CodeMissing) };
-        let Some(key) = req.key.as_deref().filter(|k| !k.is_empty()) else { return fail(SmsLoginFailure::KeyUnknown) };
-        let Some(phone) = self.sms_key_phone(key, SmsPurpose::Login).await? else { return fail(SmsLoginFailure::KeyUnknown) };
+        let Some(code) = req.code.as_deref().filter(|c| !c.is_empty()) else {
+            return fail(SmsLoginFailure::CodeMissing);
+        };
+        let Some(key) = req.key.as_deref().filter(|k| !k.is_empty()) else {
+            return fail(SmsLoginFailure::KeyUnknown);
+        };
+        let Some(phone) = self.sms_key_phone(key, SmsPurpose::Login).await? else {
+            return fail(SmsLoginFailure::KeyUnknown);
+        };
         if phone != req.phone {
             return fail(SmsLoginFailure::KeyOtherPhone);
         }
-        let name = super::LoginName { value: phone.clone(), field: Some(LoginField::Phone) };
-        let Some((user, _)) = self.find_user(&name, req.user_type).await? else { return fail(SmsLoginFailure::PhoneNotRegistered) };
-        if self.verify_sms_code(&phone, SmsPurpose::Login, code).await? != CodeCheck::Valid {
+        let name = super::LoginName {
+            value: phone.clone(),
+            field: Some(LoginField::Phone),
+        };
+        let Some((user, _)) = self.find_user(&name, req.user_type).await? else {
+            return fail(SmsLoginFailure::PhoneNotRegistered);
+        };
+        if self
+            .verify_sms_code(&phone, SmsPurpose::Login, code)
+            .await?
+            != CodeCheck::Valid
+        {
             return fail(SmsLoginFailure::CodeWrong);
         }
         if user.source == crate::model::UserSource::Ldap && !self.cfg.ldap_enabled {
@@ -124,8 +173,15 @@ impl Engine {
         if let Some(until) = user.locked_until.filter(|u| *u > self.now()) {
             return Ok(Err(LoginFailure::AccountLocked { until }));
         }
-        match self.admit(&user, req.tenant, &TenantChoice::Default, None).await? {
-            Ok((membership, memberships)) => Ok(Ok(SignedIn { user, membership, memberships })),
+        match self
+            .admit(&user, req.tenant, &TenantChoice::Default, None)
+            .await?
+        {
+            Ok((membership, memberships)) => Ok(Ok(SignedIn {
+                user,
+                membership,
+                memberships,
+            })),
             Err(f) => Ok(Err(f)),
         }
     }

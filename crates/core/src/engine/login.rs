@@ -107,11 +107,16 @@ impl Engine {
 
     /// Checks a password sign-in against every policy. A wrong password counts toward the
     /// lock; a right one resets the count and re-hashes a bcrypt or outdated hash.
-    pub async fn password_login(&self, req: PasswordLogin) -> Result<Result<SignedIn, LoginFailure>, EngineError> {
+    pub async fn password_login(
+        &self,
+        req: PasswordLogin,
+    ) -> Result<Result<SignedIn, LoginFailure>, EngineError> {
         let now = self.now();
         let Some((user, field)) = self.find_user(&req.name, req.user_type).await? else {
             // Spend the same time as for a known user, so that timing does not tell.
-            self.hasher.verify(req.password, self.dummy_hash.clone()).await?;
+            self.hasher
+                .verify(req.password, self.dummy_hash.clone())
+                .await?;
             return Ok(Err(LoginFailure::UnknownUser));
         };
         if user.source == UserSource::Ldap && !self.cfg.ldap_enabled {
@@ -120,21 +125,35 @@ impl Engine {
         if let Some(until) = user.locked_until.filter(|u| *u > now) {
             return Ok(Err(LoginFailure::AccountLocked { until }));
         }
-        let stored = user.password_hash.clone().unwrap_or_else(|| self.dummy_hash.clone());
+        let stored = user
+            .password_hash
+            .clone()
+            .unwrap_or_else(|| self.dummy_hash.clone());
         let verified = self.hasher.verify(req.password, stored).await?;
         if !verified.ok || user.password_hash.is_none() {
             let until = now + self.cfg.lock_duration;
-            let c = self.store.record_password_failure(user.id, self.cfg.max_password_failures, until).await?;
+            let c = self
+                .store
+                .record_password_failure(user.id, self.cfg.max_password_failures, until)
+                .await?;
             return Ok(Err(match c.locked_until {
                 Some(until) => LoginFailure::PasswordWrongNowLocked { until },
                 None => LoginFailure::PasswordWrong {
-                    attempts_left: u32::try_from((self.cfg.max_password_failures - c.failures).max(1)).unwrap_or(1),
+                    attempts_left: u32::try_from(
+                        (self.cfg.max_password_failures - c.failures).max(1),
+                    )
+                    .unwrap_or(1),
                 },
             }));
         }
-        self.store.record_login_success(user.id, verified.rehash.as_deref()).await?;
+        self.store
+            .record_login_success(user.id, verified.rehash.as_deref())
+            .await?;
         let verify = req.check_verified_field.then_some(field);
-        let (chosen, usable) = match self.admit(&user, req.tenant, &req.tenant_choice, verify).await? {
+        let (chosen, usable) = match self
+            .admit(&user, req.tenant, &req.tenant_choice, verify)
+            .await?
+        {
             Ok(x) => x,
             Err(f) => return Ok(Err(f)),
         };
@@ -143,7 +162,11 @@ impl Engine {
                 return Ok(Err(f));
             }
         }
-        Ok(Ok(SignedIn { user, membership: chosen, memberships: usable }))
+        Ok(Ok(SignedIn {
+            user,
+            membership: chosen,
+            memberships: usable,
+        }))
     }
 
     /// The checks after the credentials, shared by every way of signing in: enabled, tenant
@@ -160,11 +183,23 @@ impl Engine {
             return Ok(Err(LoginFailure::AccountDisabled));
         }
         let all = self.store.memberships_of(user.id).await?;
-        let scoped: Vec<Membership> = all.into_iter().filter(|m| tenant_filter.is_none_or(|t| m.tenant.id == t)).collect();
-        let usable: Vec<Membership> = scoped.iter().filter(|m| m.tenant.enabled).cloned().collect();
+        let scoped: Vec<Membership> = all
+            .into_iter()
+            .filter(|m| tenant_filter.is_none_or(|t| m.tenant.id == t))
+            .collect();
+        let usable: Vec<Membership> = scoped
+            .iter()
+            .filter(|m| m.tenant.enabled)
+            .cloned()
+            .collect();
         let chosen = match choice {
             TenantChoice::Default => {
-                let Some(default) = scoped.iter().find(|m| m.is_default).or(scoped.first()).cloned() else {
+                let Some(default) = scoped
+                    .iter()
+                    .find(|m| m.is_default)
+                    .or(scoped.first())
+                    .cloned()
+                else {
                     return Ok(Err(LoginFailure::TenantInvalid));
                 };
                 if !default.tenant.enabled {
@@ -172,10 +207,12 @@ impl Engine {
                 }
                 default
             }
-            TenantChoice::Pick { tenant, org } => match pick(&usable, tenant.as_deref(), org.as_deref()) {
-                Ok(m) => m,
-                Err(f) => return Ok(Err(f)),
-            },
+            TenantChoice::Pick { tenant, org } => {
+                match pick(&usable, tenant.as_deref(), org.as_deref()) {
+                    Ok(m) => m,
+                    Err(f) => return Ok(Err(f)),
+                }
+            }
         };
         if !user.active {
             return Ok(Err(LoginFailure::NotActivated));
@@ -185,10 +222,18 @@ impl Engine {
         }
         match verify {
             Some(LoginField::Phone) if !user.phone_verified => {
-                return Ok(Err(if user.email_verified { LoginFailure::PhoneNotVerified } else { LoginFailure::PhoneAndEmailNotVerified }));
+                return Ok(Err(if user.email_verified {
+                    LoginFailure::PhoneNotVerified
+                } else {
+                    LoginFailure::PhoneAndEmailNotVerified
+                }));
             }
             Some(LoginField::Email) if !user.email_verified => {
-                return Ok(Err(if user.phone_verified { LoginFailure::EmailNotVerified } else { LoginFailure::PhoneAndEmailNotVerified }));
+                return Ok(Err(if user.phone_verified {
+                    LoginFailure::EmailNotVerified
+                } else {
+                    LoginFailure::PhoneAndEmailNotVerified
+                }));
             }
             _ => {}
         }

@@ -250,6 +250,36 @@ impl Engine {
         }
     }
 
+    /// Records an audit event with a free-form detail (never a password or a token).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn audit_event(
+        &self,
+        kind: &str,
+        dialect: Dialect,
+        outcome: &str,
+        user: Option<crate::ids::UserId>,
+        client: Option<&str>,
+        ip: Option<String>,
+        detail: String,
+    ) {
+        self.audit(AuditEvent {
+            at: self.now(),
+            kind: kind.into(),
+            dialect: dialect.as_str().into(),
+            outcome: outcome.into(),
+            user_id: user,
+            client_id: client.map(str::to_string),
+            ip,
+            detail,
+        })
+        .await
+    }
+
+    /// Third-party sign-ins listed by seed 001's init parameters.
+    pub async fn open_login_ways(&self) -> Result<Vec<crate::model::OpenLoginWay>, EngineError> {
+        Ok(self.store.open_login_ways().await?)
+    }
+
     /// Records a sign-in (success or the failure's name) in the audit log.
     pub async fn audit_login(
         &self,

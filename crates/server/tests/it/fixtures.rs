@@ -10,6 +10,7 @@ pub const BOUND: (&str, &str) = ("bound", "bound-secret");
 pub const NOPASS: (&str, &str) = ("nopass", "nopass-secret");
 pub const CLUSTER: (&str, &str) = ("clu", "clu-secret");
 pub const HOTH: (&str, &str) = ("hoth", "hoth-secret");
+pub const MAXKEY: (&str, &str) = ("mk", "mk-secret");
 
 /// Users sign in with `<name>-pw`.
 pub fn bootstrap() -> String {
@@ -134,6 +135,12 @@ client_id = "hoth"
 client_secret = "hoth-secret"
 dialect = "hoth"
 grant_types = ["password"]
+scopes = ["all"]
+[[clients]]
+client_id = "mk"
+client_secret = "mk-secret"
+dialect = "maxkey"
+grant_types = ["authorization_code"]
 scopes = ["all"]
 "#,
         users = ["alice", "bob", "mia"]

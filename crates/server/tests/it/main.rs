@@ -8,5 +8,6 @@ mod cli;
 mod cluster;
 mod fixtures;
 mod garbage;
+mod hoth;
 mod oauth;
 mod ops;

@@ -772,8 +772,15 @@ async fn the_token_endpoint_dispatches_on_the_clients_dialect() {
         (StatusCode::UNAUTHORIZED, Some(1004)),
         "cluster answers in seed 000's shape: {v}"
     );
-    // The hoth dialect arrives with issue 4; until then the seam answers in RFC 6749.
     let (status, v) = error_of(&app, Some(HOTH), &form).await;
+    assert_eq!(
+        (status, v["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("hoth.warn.paramMissing")),
+        "hoth in seed 001's: {v}"
+    );
+    // The maxkey dialect's token endpoint is its own path (issue 5); at /oauth/token the seam
+    // answers in RFC 6749.
+    let (status, v) = error_of(&app, Some(MAXKEY), &form).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(v["error"], "unauthorized_client");
 }

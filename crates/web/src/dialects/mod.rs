@@ -4,3 +4,4 @@
 
 pub mod appkey;
 pub mod cluster;
+pub mod hoth;

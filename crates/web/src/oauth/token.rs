@@ -16,10 +16,12 @@ use tessera_core::model::{Client, Dialect, GrantType, TokenSubject};
 use tessera_core::secret::{Secret, TokenFormat};
 
 pub async fn token(State(st): State<AppState>, req: FormRequest) -> Response {
+    let (e, lang) = (&st.engine, req.lang());
     if let Some(bad) = &req.bad {
         return match answering_dialect(&st, &req).await {
-            Dialect::Cluster => {
-                crate::dialects::cluster::render::bad_input(&st.engine, req.lang(), bad)
+            Dialect::Cluster => crate::dialects::cluster::render::bad_input(e, lang, bad),
+            Dialect::Hoth => {
+                crate::dialects::hoth::render::failure(e, lang, "hoth.warn.badRequest", None)
             }
             _ => bad_input(&st, &req, bad).into_response(),
         };
@@ -28,22 +30,24 @@ pub async fn token(State(st): State<AppState>, req: FormRequest) -> Response {
         Ok(Ok(c)) => c,
         Ok(Err(n)) => {
             return match n.dialect {
-                Dialect::Cluster => {
-                    crate::dialects::cluster::render::invalid_client(&st.engine, req.lang())
+                Dialect::Cluster => crate::dialects::cluster::render::invalid_client(e, lang),
+                Dialect::Hoth => {
+                    crate::dialects::hoth::render::failure(e, lang, "hoth.warn.clientInvalid", None)
                 }
                 _ => invalid_client(&st, &req).into_response(),
             }
         }
-        Err(e) => return e.into_response(),
+        Err(err) => return err.into_response(),
     };
     let answer = match client.dialect {
         Dialect::Standard => standard(&st, &req, &client).await,
         Dialect::Cluster => {
             return crate::dialects::cluster::routes::token(&st, &req, &client).await
         }
-        other @ (Dialect::Hoth | Dialect::Appkey | Dialect::Maxkey) => Err(OAuthError::new(
-            &st.engine,
-            req.lang(),
+        Dialect::Hoth => return crate::dialects::hoth::routes::token(&st, &req, &client).await,
+        other @ (Dialect::Appkey | Dialect::Maxkey) => Err(OAuthError::new(
+            e,
+            lang,
             "unauthorized_client",
             "oauth.dialectNotServed",
             Some(other.as_str()),
@@ -51,7 +55,7 @@ pub async fn token(State(st): State<AppState>, req: FormRequest) -> Response {
     };
     match answer {
         Ok(r) => r,
-        Err(e) => e.into_response(),
+        Err(err) => err.into_response(),
     }
 }
 

@@ -150,9 +150,20 @@ pub fn login_failure(e: &Engine, lang: Lang, f: &LoginFailure) -> Response {
             failure(e, lang, unauthorized, 1002, "oauth.accountExpire", None)
         }
         LoginFailure::NoRole => failure(e, lang, unauthorized, 1002, "oauth.roleNone", None),
-        LoginFailure::PhoneNotVerified => failure(e, lang, unauthorized, 1002, "hoth.warn.phoneNotCheck", None),
-        LoginFailure::EmailNotVerified => failure(e, lang, unauthorized, 1002, "hoth.warn.emailNotCheck", None),
-        LoginFailure::PhoneAndEmailNotVerified => failure(e, lang, unauthorized, 1002, "hoth.warn.phoneAndEmailNotCheck", None),
+        LoginFailure::PhoneNotVerified => {
+            failure(e, lang, unauthorized, 1002, "hoth.warn.phoneNotCheck", None)
+        }
+        LoginFailure::EmailNotVerified => {
+            failure(e, lang, unauthorized, 1002, "hoth.warn.emailNotCheck", None)
+        }
+        LoginFailure::PhoneAndEmailNotVerified => failure(
+            e,
+            lang,
+            unauthorized,
+            1002,
+            "hoth.warn.phoneAndEmailNotCheck",
+            None,
+        ),
         LoginFailure::Sms(_) => failure(e, lang, unauthorized, 1002, "cluster.1002.2002", None),
         LoginFailure::NoRoleInDefaultTenant => failure(
             e,

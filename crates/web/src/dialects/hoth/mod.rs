@@ -1,0 +1,5 @@
+//! Dialect `hoth`: seed `001_3f992f3849804658.txt` (`http-contract.md`, "Dialect `hoth`").
+
+pub mod render;
+pub mod routes;
+pub mod wire;

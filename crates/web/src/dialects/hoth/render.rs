@@ -1,0 +1,112 @@
+//! Engine outcomes in seed 001's shape: `{"success": false, "code": "hoth.…", "message"}` with
+//! the status of `errors.md`. One exhaustive `match` over `LoginFailure`.
+
+use super::wire;
+use crate::error::no_store;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use tessera_core::error::{LoginFailure, SmsLoginFailure};
+use tessera_core::lang::Lang;
+use tessera_core::model::LoginField;
+use tessera_core::Engine;
+
+/// A failure with the code's own status from the catalogue.
+pub fn failure(e: &Engine, lang: Lang, code: &'static str, arg: Option<&str>) -> Response {
+    let c = e.catalogue();
+    let status = c
+        .status(code)
+        .and_then(|s| StatusCode::from_u16(s).ok())
+        .unwrap_or(StatusCode::BAD_REQUEST);
+    no_store(
+        (
+            status,
+            Json(wire::Failure {
+                success: false,
+                code,
+                message: c.text(code, lang, arg),
+            }),
+        )
+            .into_response(),
+    )
+}
+
+pub fn missing(e: &Engine, lang: Lang, name: &str) -> Response {
+    failure(e, lang, "hoth.warn.paramMissing", Some(name))
+}
+
+pub fn fault(e: &Engine, lang: Lang, err: &tessera_core::EngineError) -> Response {
+    match err {
+        tessera_core::EngineError::Busy => failure(e, lang, "hoth.warn.tooManyRequests", None),
+        other => {
+            tracing::error!(error = %other, "internal error");
+            failure(e, lang, "hoth.warn.createClientError", None)
+        }
+    }
+}
+
+/// `field` is the `login_field` the client named, for `usernameNotFound` / `phoneNotFound`.
+pub fn login_failure(
+    e: &Engine,
+    lang: Lang,
+    f: &LoginFailure,
+    field: Option<LoginField>,
+) -> Response {
+    let hide = e.config().hide_unknown_user;
+    let left;
+    let (code, arg): (&'static str, Option<&str>) = match f {
+        LoginFailure::UnknownUser if hide => ("hoth.warn.usernameNotFoundOrPasswordIsWrong", None),
+        LoginFailure::UnknownUser if field == Some(LoginField::Phone) => {
+            ("hoth.warn.phoneNotFound", None)
+        }
+        LoginFailure::UnknownUser => ("hoth.warn.usernameNotFound", None),
+        LoginFailure::PasswordWrong { .. } if hide => {
+            ("hoth.warn.usernameNotFoundOrPasswordIsWrong", None)
+        }
+        LoginFailure::PasswordWrong { attempts_left } => {
+            left = attempts_left.to_string();
+            ("hoth.warn.passwordError", Some(left.as_str()))
+        }
+        LoginFailure::PasswordWrongNowLocked { .. } => ("hoth.warn.loginErrorMaxTimes", None),
+        LoginFailure::AccountLocked { .. } => ("hoth.warn.accountLocked", None),
+        LoginFailure::LdapDisabled => ("hoth.warn.ldapIsDisable", None),
+        // The seed has no code for a disabled account: "not activated" is the nearest.
+        LoginFailure::AccountDisabled | LoginFailure::NotActivated => {
+            ("hoth.warn.userNotActive", None)
+        }
+        LoginFailure::AccountExpired => ("hoth.warn.accountExpire", None),
+        LoginFailure::TenantInvalid
+        | LoginFailure::OrgInvalid
+        | LoginFailure::ChooseTenant { .. } => ("hoth.warn.tenantInvalid", None),
+        LoginFailure::TenantDisabled => ("hoth.warn.tenantDisabled", None),
+        LoginFailure::PhoneNotVerified => ("hoth.warn.phoneNotCheck", None),
+        LoginFailure::EmailNotVerified => ("hoth.warn.emailNotCheck", None),
+        LoginFailure::PhoneAndEmailNotVerified => ("hoth.warn.phoneAndEmailNotCheck", None),
+        LoginFailure::NoRole => ("hoth.warn.roleNone", None),
+        LoginFailure::NoRoleInDefaultTenant => ("hoth.warn.defaultTenantRoleNull", None),
+        LoginFailure::SecondFactorRequired { .. } | LoginFailure::SecondFactorWrong { .. } => {
+            ("hoth.warn.captchaWrong", None)
+        }
+        LoginFailure::Sms(s) => match s {
+            SmsLoginFailure::CodeMissing => ("hoth.warn.loginMobileCaptchaNull", None),
+            SmsLoginFailure::KeyUnknown => ("hoth.warn.validCaptchaFirst", None),
+            SmsLoginFailure::KeyOtherPhone => ("hoth.warn.accountNotEquals", None),
+            SmsLoginFailure::PhoneNotRegistered => ("hoth.user.phone.not-register", None),
+            SmsLoginFailure::CodeWrong => ("hoth.warn.captchaWrong", None),
+        },
+    };
+    failure(e, lang, code, arg)
+}
+
+pub fn token(i: &tessera_core::engine::Issued) -> Response {
+    no_store(
+        Json(wire::Token {
+            access_token: &i.access_token,
+            token_type: "bearer",
+            refresh_token: i.refresh_token.as_deref(),
+            expires_in: i.expires_in,
+            scope: &i.scope,
+        })
+        .into_response(),
+    )
+}

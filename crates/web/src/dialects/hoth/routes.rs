@@ -1,0 +1,355 @@
+//! Seed 001's endpoints: init parameters, public key, image captcha, SMS code, and the token
+//! endpoint for `hoth` clients (password and SMS login). Parse, one engine call, render.
+
+use super::{render, wire};
+use crate::params::FormRequest;
+use crate::AppState;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use tessera_core::engine::{
+    IssueRequest, LoginName, PasswordLogin, SignedIn, SmsLogin, TenantChoice,
+};
+use tessera_core::error::LoginFailure;
+use tessera_core::model::{Client, Dialect, GrantType, LoginField, TokenSubject, UserType};
+use tessera_core::secret::TokenFormat;
+use tessera_core::sms::{SmsFailure, SmsPurpose};
+
+fn ip(req: &FormRequest) -> Option<String> {
+    req.peer.map(|p| p.ip().to_string())
+}
+
+fn user_type(req: &FormRequest) -> Result<UserType, ()> {
+    match req.non_empty("user_type") {
+        None | Some("P") => Ok(UserType::P),
+        Some("C") => Ok(UserType::C),
+        Some(_) => Err(()),
+    }
+}
+
+/// `GET /oauth/public/login/init-params?channel=&clientId=&username=`.
+pub async fn init_params(State(st): State<AppState>, req: FormRequest) -> Response {
+    let e = &st.engine;
+    let lang = req.lang();
+    let ip = ip(&req);
+    let need = match e
+        .captcha_required(req.non_empty("username"), ip.as_deref())
+        .await
+    {
+        Ok(n) => n,
+        Err(err) => return render::fault(e, lang, &err),
+    };
+    let ways = match e.open_login_ways().await {
+        Ok(w) => w,
+        Err(err) => return render::fault(e, lang, &err),
+    };
+    Json(wire::InitParams {
+        open_login_ways: ways
+            .into_iter()
+            .map(|w| wire::OpenLoginWay {
+                code: w.code,
+                name: w.name,
+                url: w.url,
+            })
+            .collect(),
+        is_need_captcha: need,
+        public_key: e.transport_public_key(),
+    })
+    .into_response()
+}
+
+/// `GET /oauth/public/key`.
+pub async fn public_key(State(st): State<AppState>) -> Response {
+    Json(wire::PublicKey {
+        public_key: st.engine.transport_public_key(),
+    })
+    .into_response()
+}
+
+/// `GET /oauth/public/captcha`: a PNG of 5 characters, single use, `captcha_ttl`.
+pub async fn captcha(State(st): State<AppState>, req: FormRequest) -> Response {
+    let e = &st.engine;
+    let lang = req.lang();
+    // Drawing is CPU work: off the async threads.
+    let drawn = tokio::task::spawn_blocking(|| {
+        use captcha::filters::{Dots, Noise, Wave};
+        let mut c = captcha::Captcha::new();
+        c.add_chars(5)
+            .apply_filter(Noise::new(0.2))
+            .apply_filter(Wave::new(2.0, 18.0))
+            .view(200, 70)
+            .apply_filter(Dots::new(8));
+        c.as_base64().map(|png| (c.chars_as_string(), png))
+    })
+    .await;
+    let Ok(Some((answer, png))) = drawn else {
+        return render::fault(
+            e,
+            lang,
+            &tessera_core::EngineError::Internal("captcha drawing failed".into()),
+        );
+    };
+    match e.store_captcha(&answer).await {
+        Ok(key) => crate::error::no_store(
+            Json(wire::Captcha {
+                captcha_key: key,
+                image: format!("data:image/png;base64,{png}"),
+                answer: st.settings.captcha_test_mode.then_some(answer),
+            })
+            .into_response(),
+        ),
+        Err(err) => render::fault(e, lang, &err),
+    }
+}
+
+/// `POST /oauth/public/captcha/sms` (`phone`, `user_type`): sends a sign-in code.
+pub async fn sms(State(st): State<AppState>, req: FormRequest) -> Response {
+    let e = &st.engine;
+    let lang = req.lang();
+    if req.bad.is_some() {
+        return render::failure(e, lang, "hoth.warn.badRequest", None);
+    }
+    let Some(phone) = req.non_empty("phone") else {
+        return render::failure(e, lang, "hoth.warn.phoneOrEmailNotnull", None);
+    };
+    if st
+        .settings
+        .phone_pattern
+        .as_ref()
+        .is_some_and(|p| !p.is_match(phone))
+    {
+        return render::failure(e, lang, "hoth.warn.phoneOrEmailNotInvalid", None);
+    }
+    let ip = ip(&req);
+    match e.captcha_required(None, ip.as_deref()).await {
+        Ok(false) => {}
+        Ok(true) => {
+            let (Some(answer), Some(key)) = (req.non_empty("captcha"), req.non_empty("captchaKey"))
+            else {
+                return render::failure(e, lang, "hoth.warn.captchaNotnull", None);
+            };
+            match e.check_captcha(key, answer).await {
+                Ok(true) => {}
+                Ok(false) => return render::failure(e, lang, "hoth.warn.captchaWrong", None),
+                Err(err) => return render::fault(e, lang, &err),
+            }
+        }
+        Err(err) => return render::fault(e, lang, &err),
+    }
+    match e.phone_registered(phone).await {
+        Ok(true) => {}
+        Ok(false) => return render::failure(e, lang, "hoth.user.phone.not-register", None),
+        Err(err) => return render::fault(e, lang, &err),
+    }
+    match e
+        .send_sms_code(phone, SmsPurpose::Login, "", ip.as_deref())
+        .await
+    {
+        Ok(Ok(sent)) => Json(wire::SmsSent {
+            success: true,
+            captcha_key: sent.key,
+            interval: sent.interval,
+        })
+        .into_response(),
+        Ok(Err(
+            SmsFailure::TooSoon { .. } | SmsFailure::DailyCapReached | SmsFailure::IpRateLimited,
+        )) => render::failure(e, lang, "hoth.warn.tooManyRequests", None),
+        Ok(Err(SmsFailure::SendFailed)) => {
+            render::failure(e, lang, "hoth.warn.captcha.sendPhoneCaptchaError", None)
+        }
+        Err(err) => render::fault(e, lang, &err),
+    }
+}
+
+/// The token endpoint for a `hoth` client (already identified).
+pub async fn token(st: &AppState, req: &FormRequest, client: &Client) -> Response {
+    let e = &st.engine;
+    let lang = req.lang();
+    match req.non_empty("grant_type") {
+        Some("password") if client.allows(GrantType::Password) => password(st, req, client).await,
+        Some("implicit") if client.allows(GrantType::Implicit) => sms_login(st, req, client).await,
+        Some("refresh_token") => {
+            let Some(rt) = req.non_empty("refresh_token") else {
+                return render::missing(e, lang, "refresh_token");
+            };
+            match e.refresh(client, rt, None, TokenFormat::Uuid).await {
+                Ok(Ok(issued)) => render::token(&issued),
+                Ok(Err(_)) => render::failure(e, lang, "hoth.warn.refreshTokenInvalid", None),
+                Err(err) => render::fault(e, lang, &err),
+            }
+        }
+        Some(other) => render::failure(e, lang, "hoth.warn.grantTypeUnsupported", Some(other)),
+        None => render::missing(e, lang, "grant_type"),
+    }
+}
+
+async fn password(st: &AppState, req: &FormRequest, client: &Client) -> Response {
+    let e = &st.engine;
+    let lang = req.lang();
+    let Some(username) = req.non_empty("username") else {
+        return render::missing(e, lang, "username");
+    };
+    let Some(ciphertext) = req.non_empty("password") else {
+        return render::missing(e, lang, "password");
+    };
+    let Ok(user_type) = user_type(req) else {
+        return render::missing(e, lang, "user_type");
+    };
+    let field = match req.non_empty("login_field") {
+        None => None,
+        Some("username") => Some(LoginField::Username),
+        Some("phone") => Some(LoginField::Phone),
+        Some("email") => Some(LoginField::Email),
+        Some(_) => return render::missing(e, lang, "login_field"),
+    };
+    let ip = ip(req);
+    // The captcha, when this username or IP has failed too often; spent by any attempt.
+    match e.captcha_required(Some(username), ip.as_deref()).await {
+        Ok(false) => {}
+        Ok(true) => {
+            let Some(answer) = req.non_empty("captcha") else {
+                return render::failure(e, lang, "hoth.warn.captchaNull", None);
+            };
+            match e
+                .check_captcha(req.non_empty("captchaKey").unwrap_or(""), answer)
+                .await
+            {
+                Ok(true) => {}
+                Ok(false) => return render::failure(e, lang, "hoth.warn.captchaWrong", None),
+                Err(err) => return render::fault(e, lang, &err),
+            }
+        }
+        Err(err) => return render::fault(e, lang, &err),
+    }
+    let password = match e.decrypt_password(ciphertext).await {
+        Ok(Some(p)) => p,
+        Ok(None) => return render::failure(e, lang, "hoth.warn.decodePasswordError", None),
+        Err(err) => return render::fault(e, lang, &err),
+    };
+    let login = PasswordLogin {
+        name: LoginName {
+            value: username.to_string(),
+            field,
+        },
+        password,
+        user_type: Some(user_type),
+        tenant: client.tenant_id,
+        tenant_choice: TenantChoice::Default,
+        second_factor: None,
+        check_verified_field: true,
+    };
+    let outcome = e.password_login(login).await;
+    finish(st, req, client, outcome, username, field).await
+}
+
+async fn sms_login(st: &AppState, req: &FormRequest, client: &Client) -> Response {
+    let e = &st.engine;
+    let lang = req.lang();
+    let Some(phone) = req.non_empty("phone") else {
+        return render::missing(e, lang, "phone");
+    };
+    let Ok(user_type) = user_type(req) else {
+        return render::missing(e, lang, "user_type");
+    };
+    let login = SmsLogin {
+        phone: phone.to_string(),
+        code: req.non_empty("captcha").map(str::to_string),
+        key: req.non_empty("captchaKey").map(str::to_string),
+        user_type: Some(user_type),
+        tenant: client.tenant_id,
+    };
+    let outcome = e.sms_login(login).await;
+    finish(st, req, client, outcome, phone, Some(LoginField::Phone)).await
+}
+
+/// Audits, counts failures toward the captcha, and on success revokes the tokens of the
+/// previous sign-in on this device (device-unique tokens) and issues new ones.
+async fn finish(
+    st: &AppState,
+    req: &FormRequest,
+    client: &Client,
+    outcome: Result<Result<SignedIn, LoginFailure>, tessera_core::EngineError>,
+    name: &str,
+    field: Option<LoginField>,
+) -> Response {
+    let e = &st.engine;
+    let lang = req.lang();
+    let ip = ip(req);
+    let device = req.non_empty("device_id").map(str::to_string);
+    let source_type = req.non_empty("source_type").map(str::to_string);
+    let detail = format!(
+        "device={} source_type={}",
+        device.as_deref().unwrap_or("-"),
+        source_type.as_deref().unwrap_or("-")
+    );
+    match outcome {
+        Err(err) => render::fault(e, lang, &err),
+        Ok(Err(f)) => {
+            if matches!(
+                f,
+                LoginFailure::UnknownUser
+                    | LoginFailure::PasswordWrong { .. }
+                    | LoginFailure::PasswordWrongNowLocked { .. }
+            ) {
+                if let Err(err) = e.note_failure_for_captcha(name, ip.as_deref()).await {
+                    return render::fault(e, lang, &err);
+                }
+            }
+            e.audit_event(
+                "login",
+                Dialect::Hoth,
+                f.name(),
+                None,
+                Some(&client.client_id.0),
+                ip,
+                detail,
+            )
+            .await;
+            render::login_failure(e, lang, &f, field)
+        }
+        Ok(Ok(signed)) => {
+            let uid = signed.user.id;
+            let result = async {
+                e.clear_failures_for_captcha(name).await?;
+                if let Some(d) = &device {
+                    e.revoke_device_tokens(uid, &client.client_id, d).await?;
+                }
+                let subject = TokenSubject {
+                    client_id: client.client_id.clone(),
+                    user_id: Some(uid),
+                    tenant_id: Some(signed.membership.tenant.id),
+                    org_id: Some(signed.membership.org.id),
+                    app_key_id: None,
+                    scope: client.scopes.join(" "),
+                    device_id: device.clone(),
+                    source_type: source_type.clone(),
+                    session_id: None,
+                };
+                e.issue(IssueRequest {
+                    client,
+                    subject,
+                    refresh: true,
+                    format: TokenFormat::Uuid,
+                })
+                .await
+            }
+            .await;
+            match result {
+                Ok(issued) => {
+                    e.audit_event(
+                        "login",
+                        Dialect::Hoth,
+                        "success",
+                        Some(uid),
+                        Some(&client.client_id.0),
+                        ip,
+                        detail,
+                    )
+                    .await;
+                    render::token(&issued)
+                }
+                Err(err) => render::fault(e, lang, &err),
+            }
+        }
+    }
+}

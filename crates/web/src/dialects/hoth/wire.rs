@@ -1,0 +1,58 @@
+//! Seed 001's bodies.
+
+use serde::Serialize;
+
+#[derive(Serialize)]
+pub struct Token<'a> {
+    pub access_token: &'a str,
+    pub token_type: &'static str,
+    pub refresh_token: Option<&'a str>,
+    pub expires_in: i64,
+    pub scope: &'a str,
+}
+
+#[derive(Serialize)]
+pub struct Failure {
+    pub success: bool,
+    pub code: &'static str,
+    pub message: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InitParams {
+    pub open_login_ways: Vec<OpenLoginWay>,
+    pub is_need_captcha: bool,
+    pub public_key: String,
+}
+
+#[derive(Serialize)]
+pub struct OpenLoginWay {
+    pub code: String,
+    pub name: String,
+    pub url: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PublicKey {
+    pub public_key: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Captcha {
+    pub captcha_key: String,
+    pub image: String,
+    /// Only with `captcha.mode = "test"`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub answer: Option<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SmsSent {
+    pub success: bool,
+    pub captcha_key: String,
+    pub interval: u64,
+}
