@@ -358,6 +358,8 @@ impl Config {
                 "required when sms.sender = \"webhook\"".into(),
             ));
         }
+        self.trusted_proxies()
+            .map_err(|m| ("server.trusted_proxies".to_string(), m))?;
         if let Err(e) = regex::Regex::new(&self.login.phone_pattern) {
             return Err((
                 "login.phone_pattern".into(),
@@ -401,6 +403,19 @@ impl Config {
             )
         })?;
         Ok(d)
+    }
+
+    /// `server.trusted_proxies` as networks; a bare address is a /32 or /128.
+    pub fn trusted_proxies(&self) -> Result<Vec<ipnet::IpNet>, String> {
+        self.server
+            .trusted_proxies
+            .iter()
+            .map(|s| {
+                s.parse::<ipnet::IpNet>()
+                    .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                    .map_err(|_| format!("{s:?} is not a CIDR or an IP address"))
+            })
+            .collect()
     }
 
     /// The effective configuration as TOML, with passwords in URLs masked.

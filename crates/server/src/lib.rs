@@ -189,6 +189,9 @@ pub async fn start(cfg: Config, extra: Vec<(String, String)>) -> Result<Running,
         cluster_default_client: Some(cfg.dialects.cluster.default_client.clone())
             .filter(|s| !s.is_empty()),
         captcha_test_mode: cfg.captcha.mode == "test",
+        trusted_proxies: cfg
+            .trusted_proxies()
+            .map_err(|m| StartError::Config(format!("key server.trusted_proxies: {m}")))?,
         phone_pattern: Some(
             regex::Regex::new(&cfg.login.phone_pattern)
                 .map_err(|e| StartError::Config(format!("key login.phone_pattern: {e}")))?,

@@ -33,6 +33,8 @@ pub struct WebSettings {
     pub captcha_test_mode: bool,
     /// `login.phone_pattern`: phones that SMS codes may be sent to.
     pub phone_pattern: Option<regex::Regex>,
+    /// `server.trusted_proxies`: peers whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 /// What every handler sees.

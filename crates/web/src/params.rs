@@ -33,6 +33,8 @@ pub struct FormRequest {
     pub accept_language: Option<String>,
     pub bearer: Option<String>,
     pub peer: Option<SocketAddr>,
+    /// The `X-Forwarded-For` header, believed only from `server.trusted_proxies`.
+    pub forwarded_for: Option<String>,
     /// Set when the parameters could not be read; the raw query is still looked at to pick the
     /// dialect that answers.
     pub bad: Option<BadInput>,
@@ -50,6 +52,17 @@ impl FormRequest {
     pub fn lang(&self) -> Lang {
         Lang::negotiate(self.get("lang"), self.accept_language.as_deref())
     }
+    /// The client's IP (`http-contract.md`): the peer address, or, when the peer is a trusted
+    /// proxy, the rightmost `X-Forwarded-For` entry that is not itself a trusted proxy.
+    pub fn client_ip(&self, trusted: &[ipnet::IpNet]) -> Option<String> {
+        client_ip(
+            self.peer.map(|p| p.ip()),
+            self.forwarded_for.as_deref(),
+            trusted,
+        )
+        .map(|ip| ip.to_string())
+    }
+
     /// A query parameter read leniently, for choosing a dialect when the body is unreadable.
     pub fn raw_query_param(&self, name: &str) -> Option<String> {
         decode_pairs(&self.raw_query)
@@ -69,6 +82,10 @@ impl<S: Send + Sync> FromRequest<S> for FormRequest {
         let (parts, body) = req.into_parts();
         let mut out = FormRequest {
             accept_language: header_str(&parts.headers, header::ACCEPT_LANGUAGE),
+            forwarded_for: header_str(
+                &parts.headers,
+                header::HeaderName::from_static("x-forwarded-for"),
+            ),
             peer: parts
                 .extensions
                 .get::<ConnectInfo<SocketAddr>>()
@@ -118,6 +135,31 @@ impl<S: Send + Sync> FromRequest<S> for FormRequest {
         }
         Ok(out)
     }
+}
+
+fn client_ip(
+    peer: Option<std::net::IpAddr>,
+    xff: Option<&str>,
+    trusted: &[ipnet::IpNet],
+) -> Option<std::net::IpAddr> {
+    let is_trusted = |ip: &std::net::IpAddr| trusted.iter().any(|n| n.contains(ip));
+    let mut ip = peer?;
+    if !is_trusted(&ip) {
+        return Some(ip);
+    }
+    for hop in xff.unwrap_or("").rsplit(',') {
+        match hop.trim().parse::<std::net::IpAddr>() {
+            Ok(h) => {
+                ip = h;
+                if !is_trusted(&h) {
+                    break;
+                }
+            }
+            // A malformed entry: stop at the last address that was believed.
+            Err(_) => break,
+        }
+    }
+    Some(ip)
 }
 
 async fn read_body(body: Body) -> Result<Vec<u8>, BadInput> {
@@ -192,8 +234,32 @@ fn decode_pairs(s: &str) -> Result<Vec<(String, String)>, BadInput> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_client_ip_is_believed_from_trusted_proxies_only() {
+        let trusted: Vec<ipnet::IpNet> = vec!["10.0.0.0/8".parse().unwrap()];
+        let ip = |peer: &str, xff: Option<&str>| {
+            client_ip(Some(peer.parse().unwrap()), xff, &trusted)
+                .unwrap()
+                .to_string()
+        };
+        assert_eq!(
+            ip("203.0.113.9", Some("1.2.3.4")),
+            "203.0.113.9",
+            "an untrusted peer's header is ignored"
+        );
+        assert_eq!(ip("10.0.0.1", Some("1.2.3.4")), "1.2.3.4");
+        assert_eq!(
+            ip("10.0.0.1", Some("6.6.6.6, 1.2.3.4, 10.0.0.2")),
+            "1.2.3.4",
+            "rightmost untrusted hop"
+        );
+        assert_eq!(ip("10.0.0.1", None), "10.0.0.1");
+        assert_eq!(ip("10.0.0.1", Some("garbage")), "10.0.0.1");
+    }
 
     #[test]
     fn pairs_decode_strictly() {

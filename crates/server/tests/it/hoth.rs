@@ -813,3 +813,52 @@ async fn a_new_login_on_a_device_revokes_that_devices_previous_tokens_only() {
     assert_eq!(a.status, StatusCode::OK, "{}", a.text);
     assert_eq!(a.json()["token_type"], "bearer");
 }
+
+#[tokio::test]
+async fn captcha_escalation_counts_per_client_ip_behind_a_trusted_proxy() {
+    let h = hoth_with(|c| c.server.trusted_proxies = vec!["127.0.0.0/8".into()]).await;
+    let from = |xff: &'static str, user: &'static str| {
+        let enc = encrypt(&h.public_key, "wrong");
+        let app = &h.app;
+        async move {
+            app.http
+                .post(app.url("/oauth/token"))
+                .basic_auth("web", Some("web-secret"))
+                .header("x-forwarded-for", xff)
+                .form(&[
+                    ("grant_type", "password"),
+                    ("username", user),
+                    ("password", enc.as_str()),
+                ])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    for user in ["u1", "u2", "u3"] {
+        from("198.51.100.7", user).await;
+    }
+    let need = |xff: &'static str| {
+        let app = &h.app;
+        async move {
+            let r = app
+                .http
+                .get(app.url("/oauth/public/login/init-params?username=fresh"))
+                .header("x-forwarded-for", xff)
+                .send()
+                .await
+                .unwrap();
+            r.json::<Value>().await.unwrap()["isNeedCaptcha"]
+                .as_bool()
+                .unwrap()
+        }
+    };
+    assert!(
+        need("198.51.100.7").await,
+        "three failures from that client IP"
+    );
+    assert!(
+        !need("198.51.100.8").await,
+        "another client behind the same proxy"
+    );
+}

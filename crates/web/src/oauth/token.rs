@@ -185,7 +185,7 @@ async fn standard(
                 Secret::new(password),
                 client.tenant_id,
             );
-            let ip = req.peer.map(|p| p.ip().to_string());
+            let ip = req.client_ip(&st.settings.trusted_proxies);
             match e.password_login(login).await.map_err(fault)? {
                 Ok(signed) => {
                     e.audit_login(

@@ -98,7 +98,7 @@ async fn password(st: &AppState, req: &FormRequest, client: &Client) -> Response
             code: req.non_empty("code").map(str::to_string),
         }),
     };
-    let ip = req.peer.map(|p| p.ip().to_string());
+    let ip = req.client_ip(&st.settings.trusted_proxies);
     match e.password_login(login).await {
         Ok(Ok(signed)) => {
             e.audit_login(
@@ -174,7 +174,7 @@ pub async fn sms_code(State(st): State<AppState>, req: FormRequest) -> Response 
         .non_empty("clusterCode")
         .or(req.non_empty("cluster_code"))
         .unwrap_or("");
-    let ip = req.peer.map(|p| p.ip().to_string());
+    let ip = req.client_ip(&st.settings.trusted_proxies);
     match e
         .send_sms_code(mobile, SmsPurpose::Login2fa, tenant, ip.as_deref())
         .await

@@ -15,8 +15,8 @@ use tessera_core::model::{Client, Dialect, GrantType, LoginField, TokenSubject, 
 use tessera_core::secret::TokenFormat;
 use tessera_core::sms::{SmsFailure, SmsPurpose};
 
-fn ip(req: &FormRequest) -> Option<String> {
-    req.peer.map(|p| p.ip().to_string())
+fn ip(st: &AppState, req: &FormRequest) -> Option<String> {
+    req.client_ip(&st.settings.trusted_proxies)
 }
 
 fn user_type(req: &FormRequest) -> Result<UserType, ()> {
@@ -31,7 +31,7 @@ fn user_type(req: &FormRequest) -> Result<UserType, ()> {
 pub async fn init_params(State(st): State<AppState>, req: FormRequest) -> Response {
     let e = &st.engine;
     let lang = req.lang();
-    let ip = ip(&req);
+    let ip = ip(&st, &req);
     let need = match e
         .captcha_required(req.non_empty("username"), ip.as_deref())
         .await
@@ -120,7 +120,7 @@ pub async fn sms(State(st): State<AppState>, req: FormRequest) -> Response {
     {
         return render::failure(e, lang, "hoth.warn.phoneOrEmailNotInvalid", None);
     }
-    let ip = ip(&req);
+    let ip = ip(&st, &req);
     match e.captcha_required(None, ip.as_deref()).await {
         Ok(false) => {}
         Ok(true) => {
@@ -202,7 +202,7 @@ async fn password(st: &AppState, req: &FormRequest, client: &Client) -> Response
         Some("email") => Some(LoginField::Email),
         Some(_) => return render::missing(e, lang, "login_field"),
     };
-    let ip = ip(req);
+    let ip = ip(st, req);
     // The captcha, when this username or IP has failed too often; spent by any attempt.
     match e.captcha_required(Some(username), ip.as_deref()).await {
         Ok(false) => {}
@@ -274,7 +274,7 @@ async fn finish(
 ) -> Response {
     let e = &st.engine;
     let lang = req.lang();
-    let ip = ip(req);
+    let ip = ip(st, req);
     let device = req.non_empty("device_id").map(str::to_string);
     let source_type = req.non_empty("source_type").map(str::to_string);
     let detail = format!(
