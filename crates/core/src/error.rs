@@ -46,6 +46,8 @@ pub enum LoginFailure {
     /// Several tenants and none chosen (seed 000's 1000): the enabled tenants the user belongs
     /// to, each with the user's org codes there.
     ChooseTenant {
+        /// The user whose password was right (the login page finishes with the choice).
+        user: crate::ids::UserId,
         options: Vec<TenantOption>,
     },
     /// The chosen org (seed 000's company code) is not one of the user's in that tenant.

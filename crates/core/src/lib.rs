@@ -12,6 +12,7 @@ pub mod lang;
 pub mod model;
 pub mod password;
 pub mod secret;
+pub mod signer;
 pub mod sms;
 pub mod store;
 pub mod transport;

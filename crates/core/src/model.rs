@@ -355,3 +355,18 @@ pub struct OpenLoginWay {
     pub name: String,
     pub url: String,
 }
+
+/// The browser session behind the hosted login page; its id is seed 003's `online_ticket`
+/// (`OT_` + id). The cookie carries a separate secret, stored as SHA-256 only.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SsoSession {
+    pub id: String,
+    pub user_id: UserId,
+    pub tenant_id: Option<TenantId>,
+    /// When the user authenticated (OpenID Connect `auth_time`).
+    pub created_at: UnixTime,
+    pub last_seen: UnixTime,
+    /// The absolute end.
+    pub expires_at: UnixTime,
+    pub revoked_at: Option<UnixTime>,
+}

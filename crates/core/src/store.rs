@@ -128,6 +128,13 @@ pub trait Store: Send + Sync + 'static {
         product: ProductId,
     ) -> Result<Option<(UserProductId, bool)>, StoreError>;
 
+    // --- SSO sessions
+    async fn create_session(&self, s: &SsoSession, secret: &TokenHash) -> Result<(), StoreError>;
+    async fn session_by_secret(&self, secret: &TokenHash) -> Result<Option<SsoSession>, StoreError>;
+    async fn session_by_id(&self, id: &str) -> Result<Option<SsoSession>, StoreError>;
+    async fn touch_session(&self, id: &str, now: UnixTime) -> Result<(), StoreError>;
+    async fn revoke_session(&self, id: &str, now: UnixTime) -> Result<(), StoreError>;
+
     // --- bootstrap and audit
     /// Applies a prepared bootstrap file in one transaction: all or nothing.
     async fn apply_bootstrap(

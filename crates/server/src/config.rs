@@ -23,6 +23,23 @@ pub struct Config {
     pub sms: SmsConfig,
     pub dialects: DialectsConfig,
     pub bootstrap: BootstrapConfig,
+    pub sso: SsoConfig,
+}
+
+/// The browser SSO session of the hosted login page (ours).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SsoConfig {
+    /// A session unused this long ends.
+    pub idle_timeout: String,
+    /// A session ends this long after sign-in, used or not.
+    pub absolute_timeout: String,
+}
+
+impl Default for SsoConfig {
+    fn default() -> Self {
+        Self { idle_timeout: "8h".into(), absolute_timeout: "7d".into() }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -252,6 +269,8 @@ pub struct Derived {
     pub sms_webhook_timeout: std::time::Duration,
     pub transport_rotate: i64,
     pub transport_grace: i64,
+    pub sso_idle: i64,
+    pub sso_absolute: i64,
 }
 
 impl Config {
@@ -323,6 +342,8 @@ impl Config {
             ),
             transport_rotate: dur("keys.transport_rotate", &self.keys.transport_rotate)?.max(60),
             transport_grace: dur("keys.transport_grace", &self.keys.transport_grace)?,
+            sso_idle: dur("sso.idle_timeout", &self.sso.idle_timeout)?.max(60),
+            sso_absolute: dur("sso.absolute_timeout", &self.sso.absolute_timeout)?.max(60),
         };
         let url = &self.database.url;
         if !(url.starts_with("sqlite:")

@@ -50,7 +50,7 @@ pub fn generate_pem(bits: usize) -> Result<String, String> {
         .map_err(|e| format!("RSA key encoding: {e}"))
 }
 
-fn write_private(path: &Path, pem: &str) -> Result<(), String> {
+pub(crate) fn write_private(path: &Path, pem: &str) -> Result<(), String> {
     use std::io::Write;
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true).create(true).truncate(true);

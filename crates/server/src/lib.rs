@@ -4,6 +4,7 @@
 pub mod config;
 pub mod demo;
 pub mod keys;
+pub mod signing;
 pub mod sms;
 
 use config::{Config, Derived};
@@ -50,6 +51,7 @@ pub fn build_engine(
     store: Arc<dyn Store>,
     ephemeral: Arc<dyn tessera_core::ephemeral::Ephemeral>,
     transport: Arc<dyn tessera_core::transport::PasswordTransport>,
+    signer: Arc<dyn tessera_core::signer::IdTokenSigner>,
     clock: Arc<dyn Clock>,
 ) -> Result<Arc<Engine>, StartError> {
     let p = &cfg.passwords;
@@ -74,6 +76,9 @@ pub fn build_engine(
         captcha_after_failures: cfg.login.captcha_after_failures,
         ldap_enabled: false,
         replay_window: u64::try_from(d.transport_rotate + d.transport_grace).unwrap_or(86_400),
+        issuer: cfg.server.issuer.trim_end_matches('/').to_string(),
+        sso_idle: d.sso_idle,
+        sso_absolute: d.sso_absolute,
         ..EngineConfig::default()
     };
     let sms_sender: Arc<dyn tessera_core::sms::SmsSender> = match cfg.sms.sender.as_str() {
@@ -89,6 +94,7 @@ pub fn build_engine(
         sms_sender,
         sms_policy: d.sms.clone(),
         transport,
+        signer,
         clock,
         hasher,
         cfg: ec,
@@ -170,7 +176,8 @@ pub async fn start(cfg: Config, extra: Vec<(String, String)>) -> Result<Running,
         )
         .map_err(StartError::Config)?,
     );
-    let engine = build_engine(&cfg, &d, store, ephemeral, transport.clone(), clock)?;
+    let signer = Arc::new(signing::RsaSigner::open(std::path::Path::new(&cfg.keys.dir), cfg.keys.rsa_bits).map_err(StartError::Config)?);
+    let engine = build_engine(&cfg, &d, store, ephemeral, transport.clone(), signer, clock)?;
     if !cfg.bootstrap.file.is_empty() {
         let text =
             std::fs::read_to_string(&cfg.bootstrap.file).map_err(|e| StartError::Bootstrap {

@@ -142,6 +142,7 @@ async fn run(cmd: Command) -> Result<(), String> {
                 store,
                 eph,
                 Arc::new(tessera_core::transport::NoTransport),
+                Arc::new(tessera_core::signer::NoSigner),
                 clock,
             )
             .map_err(|e| e.to_string())?;

@@ -355,3 +355,28 @@ impl From<AuditRow> for AuditEvent {
         }
     }
 }
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct SessionRow {
+    pub id: String,
+    pub user_id: i64,
+    pub tenant_id: Option<i64>,
+    pub created_at: i64,
+    pub last_seen: i64,
+    pub expires_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
+impl From<SessionRow> for SsoSession {
+    fn from(r: SessionRow) -> Self {
+        SsoSession {
+            id: r.id,
+            user_id: UserId(r.user_id),
+            tenant_id: r.tenant_id.map(TenantId),
+            created_at: r.created_at,
+            last_seen: r.last_seen,
+            expires_at: r.expires_at,
+            revoked_at: r.revoked_at,
+        }
+    }
+}

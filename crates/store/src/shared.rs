@@ -595,6 +595,35 @@ macro_rules! impl_store {
                     }
                 }
 
+                async fn create_session(&self, s: &SsoSession, secret: &TokenHash) -> Result<(), StoreError> {
+                    sqlx::query("INSERT INTO sso_sessions (id, secret_hash, user_id, tenant_id, created_at, last_seen, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+                        .bind(&s.id).bind(&secret.0[..]).bind(s.user_id.0).bind(s.tenant_id.map(|t| t.0)).bind(s.created_at).bind(s.last_seen).bind(s.expires_at)
+                        .execute(&self.writer).await.map_err(map_err)?;
+                    Ok(())
+                }
+
+                async fn session_by_secret(&self, secret: &TokenHash) -> Result<Option<SsoSession>, StoreError> {
+                    let r: Option<SessionRow> = sqlx::query_as("SELECT id, user_id, tenant_id, created_at, last_seen, expires_at, revoked_at FROM sso_sessions WHERE secret_hash = $1")
+                        .bind(&secret.0[..]).fetch_optional(&self.pool).await.map_err(map_err)?;
+                    Ok(r.map(SsoSession::from))
+                }
+
+                async fn session_by_id(&self, id: &str) -> Result<Option<SsoSession>, StoreError> {
+                    let r: Option<SessionRow> = sqlx::query_as("SELECT id, user_id, tenant_id, created_at, last_seen, expires_at, revoked_at FROM sso_sessions WHERE id = $1")
+                        .bind(id).fetch_optional(&self.pool).await.map_err(map_err)?;
+                    Ok(r.map(SsoSession::from))
+                }
+
+                async fn touch_session(&self, id: &str, now: UnixTime) -> Result<(), StoreError> {
+                    sqlx::query("UPDATE sso_sessions SET last_seen = $1 WHERE id = $2").bind(now).bind(id).execute(&self.writer).await.map_err(map_err)?;
+                    Ok(())
+                }
+
+                async fn revoke_session(&self, id: &str, now: UnixTime) -> Result<(), StoreError> {
+                    sqlx::query("UPDATE sso_sessions SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL").bind(now).bind(id).execute(&self.writer).await.map_err(map_err)?;
+                    Ok(())
+                }
+
                 async fn apply_bootstrap(&self, b: &PreparedBootstrap, now: UnixTime) -> Result<BootstrapReport, BootstrapError> {
                     let mut tx = self.writer.begin().await.map_err(map_err)?;
                     // On error `tx` is dropped and rolls back: nothing of the file is applied.

@@ -118,6 +118,7 @@ async fn backend_on(url: &str) -> Backend {
         sms_sender: Arc::new(tessera_core::sms::NoSender),
         sms_policy: Default::default(),
         transport: Arc::new(tessera_core::transport::NoTransport),
+        signer: Arc::new(tessera_core::signer::NoSigner),
         clock: clock.clone(),
         hasher,
         cfg: EngineConfig::default(),

@@ -208,7 +208,7 @@ impl Engine {
                 default
             }
             TenantChoice::Pick { tenant, org } => {
-                match pick(&usable, tenant.as_deref(), org.as_deref()) {
+                match pick(user.id, &usable, tenant.as_deref(), org.as_deref()) {
                     Ok(m) => m,
                     Err(f) => return Ok(Err(f)),
                 }
@@ -291,6 +291,7 @@ impl Engine {
 
 /// Seed 000's choice of tenant and company among the usable memberships.
 fn pick(
+    user: crate::ids::UserId,
     usable: &[Membership],
     tenant: Option<&str>,
     org: Option<&str>,
@@ -319,7 +320,7 @@ fn pick(
                         }
                     })
                     .collect();
-                return Err(LoginFailure::ChooseTenant { options });
+                return Err(LoginFailure::ChooseTenant { user, options });
             }
         },
     };

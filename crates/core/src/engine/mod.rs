@@ -8,11 +8,13 @@ mod clients;
 mod hoth;
 mod login;
 mod sms;
+mod sso;
 mod tokens;
 
 pub use appkey::{AppKeyFailure, AppKeyGrant};
 pub use clients::resolve_scope;
 pub use hoth::SmsLogin;
+pub use sso::{pkce_s256, user_claims, CodeFailure, CodeGrant, CodeTokens};
 pub use login::{LoginName, PasswordLogin, SecondFactorInput, SignedIn, TenantChoice};
 pub use tokens::{Introspection, IssueRequest, Issued};
 
@@ -23,6 +25,7 @@ use crate::model::AuditEvent;
 use crate::password::PasswordHasher;
 use crate::sms::{SmsPolicy, SmsSender};
 use crate::store::Store;
+use crate::signer::IdTokenSigner;
 use crate::transport::PasswordTransport;
 use std::sync::Arc;
 
@@ -47,6 +50,12 @@ pub struct EngineConfig {
     pub replay_window: u64,
     /// Seconds a captcha lives.
     pub captcha_ttl: u64,
+    /// Public base URL (`server.issuer`): the `iss` of ID tokens.
+    pub issuer: String,
+    /// Seconds an SSO session lives without use.
+    pub sso_idle: i64,
+    /// Seconds an SSO session lives at most.
+    pub sso_absolute: i64,
 }
 
 impl Default for EngineConfig {
@@ -63,6 +72,9 @@ impl Default for EngineConfig {
             client_cache_ttl: 5,
             replay_window: 86_400 + 600,
             captcha_ttl: 300,
+            issuer: "http://127.0.0.1:8080".into(),
+            sso_idle: 8 * 3600,
+            sso_absolute: 7 * 86_400,
         }
     }
 }
@@ -73,6 +85,7 @@ pub struct Engine {
     sms_sender: Arc<dyn SmsSender>,
     sms_policy: SmsPolicy,
     transport: Arc<dyn PasswordTransport>,
+    signer: Arc<dyn IdTokenSigner>,
     clock: Arc<dyn Clock>,
     hasher: PasswordHasher,
     cfg: EngineConfig,
@@ -90,6 +103,7 @@ pub struct EngineDeps {
     pub sms_sender: Arc<dyn SmsSender>,
     pub sms_policy: SmsPolicy,
     pub transport: Arc<dyn PasswordTransport>,
+    pub signer: Arc<dyn IdTokenSigner>,
     pub clock: Arc<dyn Clock>,
     pub hasher: PasswordHasher,
     pub cfg: EngineConfig,
@@ -109,6 +123,7 @@ impl Engine {
             sms_sender: d.sms_sender,
             sms_policy: d.sms_policy,
             transport: d.transport,
+            signer: d.signer,
             clock: d.clock,
             hasher: d.hasher,
             cfg: d.cfg,

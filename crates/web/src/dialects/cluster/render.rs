@@ -176,7 +176,7 @@ pub fn login_failure(e: &Engine, lang: Lang, f: &LoginFailure) -> Response {
         LoginFailure::TenantInvalid | LoginFailure::TenantDisabled | LoginFailure::OrgInvalid => {
             failure(e, lang, unauthorized, 1001, "cluster.1001", None)
         }
-        LoginFailure::ChooseTenant { options } => json(
+        LoginFailure::ChooseTenant { options, .. } => json(
             StatusCode::OK,
             ChooseCluster {
                 code: 1000,
