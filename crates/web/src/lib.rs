@@ -6,6 +6,7 @@ pub mod dialects;
 pub mod error;
 pub mod oauth;
 pub mod ops;
+pub mod pages;
 pub mod params;
 
 use axum::extract::DefaultBodyLimit;
@@ -49,6 +50,15 @@ pub fn router(state: AppState) -> Router {
     let x_request_id = http::HeaderName::from_static("x-request-id");
     Router::new()
         .route("/oauth/token", post(oauth::token::token))
+        .route("/oauth/authorize", get(oauth::authorize::authorize))
+        .route("/api/sso/authz/oauth/v20/authorize", get(oauth::authorize::authorize))
+        .route("/api/sso/authz/oauth/v20/token", get(dialects::maxkey::routes::token).post(dialects::maxkey::routes::token))
+        .route("/api/sso/authz/oauth/v20/me", get(dialects::maxkey::routes::me).post(dialects::maxkey::routes::me))
+        .route("/oauth/userinfo", get(oauth::oidc::userinfo).post(oauth::oidc::userinfo))
+        .route("/oauth/jwks", get(oauth::oidc::jwks))
+        .route("/.well-known/openid-configuration", get(oauth::oidc::discovery))
+        .route("/oauth/logout", get(oauth::oidc::logout))
+        .route("/login", get(pages::login::get).post(pages::login::post))
         .route("/oauth/introspect", post(oauth::introspect::introspect))
         .route("/oauth/sms/code", post(dialects::cluster::routes::sms_code))
         .route("/oauth/public/login/init-params", get(dialects::hoth::routes::init_params))

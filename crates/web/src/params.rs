@@ -35,6 +35,10 @@ pub struct FormRequest {
     pub peer: Option<SocketAddr>,
     /// The `X-Forwarded-For` header, believed only from `server.trusted_proxies`.
     pub forwarded_for: Option<String>,
+    /// The `Cookie` header.
+    pub cookies: Option<String>,
+    /// The request's path.
+    pub path: String,
     /// Set when the parameters could not be read; the raw query is still looked at to pick the
     /// dialect that answers.
     pub bad: Option<BadInput>,
@@ -61,6 +65,21 @@ impl FormRequest {
             trusted,
         )
         .map(|ip| ip.to_string())
+    }
+
+    /// A cookie's value. Tessera's cookies are ASCII tokens it set itself, so a split on `;`
+    /// and `=` reads them (RFC 6265 §5.4).
+    pub fn cookie(&self, name: &str) -> Option<&str> {
+        self.cookies.as_deref()?.split(';').find_map(|c| {
+            let (k, v) = c.trim().split_once('=')?;
+            (k == name).then_some(v)
+        })
+    }
+
+    /// This request's path and query without `prompt`, to come back to after signing in.
+    pub fn path_for_continue(&self) -> String {
+        let pairs: Vec<(&str, &str)> = self.params.iter().filter(|(k, _)| k.as_str() != "prompt").map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        format!("{}?{}", self.path, serde_urlencoded::to_string(pairs).unwrap_or_default())
     }
 
     /// A query parameter read leniently, for choosing a dialect when the body is unreadable.
@@ -91,6 +110,8 @@ impl<S: Send + Sync> FromRequest<S> for FormRequest {
                 .get::<ConnectInfo<SocketAddr>>()
                 .map(|c| c.0),
             raw_query: parts.uri.query().unwrap_or("").to_string(),
+            cookies: header_str(&parts.headers, header::COOKIE),
+            path: parts.uri.path().to_string(),
             ..Default::default()
         };
         match authorization(&parts.headers) {

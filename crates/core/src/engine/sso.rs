@@ -101,6 +101,21 @@ impl Engine {
         Ok(self.admit(&u, None, &choice, None).await?.map(|(membership, memberships)| SignedIn { user: u, membership, memberships }))
     }
 
+    /// The membership a session's user signs in to a client with: the session's tenant, or the
+    /// client's when it is bound to one; `None` when the user may no longer sign in there.
+    pub async fn session_membership(&self, s: &SsoSession, client_tenant: Option<TenantId>) -> Result<Option<Membership>, EngineError> {
+        let Some(u) = self.store.user_by_id(s.user_id).await? else { return Ok(None) };
+        if !u.enabled || u.locked_until.is_some_and(|l| l > self.now()) {
+            return Ok(None);
+        }
+        let tenant = client_tenant.or(s.tenant_id);
+        let ms = self.store.memberships_of(u.id).await?;
+        let usable = ms.into_iter().filter(|m| m.tenant.enabled && tenant.is_none_or(|t| m.tenant.id == t));
+        let mut usable: Vec<Membership> = usable.collect();
+        usable.sort_by_key(|m| !m.is_default);
+        Ok(usable.into_iter().next())
+    }
+
     /// A single-use authorization code for `grant`, living `tokens.auth_code_ttl`.
     pub async fn issue_code(&self, grant: &CodeGrant) -> Result<String, EngineError> {
         let code = new_token(TokenFormat::Opaque);

@@ -5,3 +5,4 @@
 pub mod appkey;
 pub mod cluster;
 pub mod hoth;
+pub mod maxkey;

@@ -1,6 +1,8 @@
 //! The standard endpoints: token (with the dialect dispatch), introspection, revocation.
 
+pub mod authorize;
 pub mod introspect;
+pub mod oidc;
 pub mod revoke;
 pub mod token;
 

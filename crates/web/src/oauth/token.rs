@@ -74,7 +74,7 @@ async fn answering_dialect(st: &AppState, req: &FormRequest) -> Dialect {
     Dialect::Standard
 }
 
-/// RFC 6749 §5.1.
+/// RFC 6749 §5.1 (and OpenID Connect Core §3.1.3.3 for `id_token`).
 #[derive(Serialize)]
 struct TokenResponse<'a> {
     access_token: &'a str,
@@ -83,9 +83,15 @@ struct TokenResponse<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     refresh_token: Option<&'a str>,
     scope: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id_token: Option<&'a str>,
 }
 
 fn respond(i: &Issued) -> Response {
+    respond_with_id(i, None)
+}
+
+fn respond_with_id(i: &Issued, id_token: Option<&str>) -> Response {
     no_store(
         Json(TokenResponse {
             access_token: &i.access_token,
@@ -93,6 +99,7 @@ fn respond(i: &Issued) -> Response {
             expires_in: i.expires_in,
             refresh_token: i.refresh_token.as_deref(),
             scope: &i.scope,
+            id_token,
         })
         .into_response(),
     )
@@ -111,7 +118,10 @@ async fn standard(
         .ok_or_else(|| missing(st, req, "grant_type"))?;
     let gt = match GrantType::parse(gt_name) {
         Some(
-            g @ (GrantType::ClientCredentials | GrantType::Password | GrantType::RefreshToken),
+            g @ (GrantType::ClientCredentials
+            | GrantType::Password
+            | GrantType::RefreshToken
+            | GrantType::AuthorizationCode),
         ) => g,
         _ => {
             return Err(OAuthError::new(
@@ -257,13 +267,16 @@ async fn standard(
                 )),
             }
         }
-        GrantType::AuthorizationCode | GrantType::Implicit => Err(OAuthError::new(
-            e,
-            lang,
-            "unsupported_grant_type",
-            "oauth.unsupportedGrantType",
-            Some(gt_name),
-        )),
+        GrantType::AuthorizationCode => {
+            let code = req.non_empty("code").ok_or_else(|| missing(st, req, "code"))?;
+            let tokens = e
+                .redeem_code(client, code, req.non_empty("redirect_uri"), req.non_empty("code_verifier"), TokenFormat::Opaque)
+                .await
+                .map_err(fault)?
+                .map_err(|f| crate::dialects::maxkey::routes::code_failure(st, req, f))?;
+            Ok(respond_with_id(&tokens.issued, tokens.id_token.as_deref()))
+        }
+        GrantType::Implicit => Err(OAuthError::new(e, lang, "unsupported_grant_type", "oauth.unsupportedGrantType", Some(gt_name))),
     }
 }
 

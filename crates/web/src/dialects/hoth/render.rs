@@ -46,56 +46,44 @@ pub fn fault(e: &Engine, lang: Lang, err: &tessera_core::EngineError) -> Respons
 }
 
 /// `field` is the `login_field` the client named, for `usernameNotFound` / `phoneNotFound`.
-pub fn login_failure(
-    e: &Engine,
-    lang: Lang,
-    f: &LoginFailure,
-    field: Option<LoginField>,
-) -> Response {
+pub fn login_failure(e: &Engine, lang: Lang, f: &LoginFailure, field: Option<LoginField>) -> Response {
+    let (code, arg) = failure_code(e, f, field);
+    failure(e, lang, code, arg.as_deref())
+}
+
+/// The seed 001 code of a sign-in failure, and its `{0}`. The hosted login page shows the same
+/// messages.
+pub fn failure_code(e: &Engine, f: &LoginFailure, field: Option<LoginField>) -> (&'static str, Option<String>) {
     let hide = e.config().hide_unknown_user;
-    let left;
-    let (code, arg): (&'static str, Option<&str>) = match f {
-        LoginFailure::UnknownUser if hide => ("hoth.warn.usernameNotFoundOrPasswordIsWrong", None),
-        LoginFailure::UnknownUser if field == Some(LoginField::Phone) => {
-            ("hoth.warn.phoneNotFound", None)
-        }
-        LoginFailure::UnknownUser => ("hoth.warn.usernameNotFound", None),
-        LoginFailure::PasswordWrong { .. } if hide => {
-            ("hoth.warn.usernameNotFoundOrPasswordIsWrong", None)
-        }
-        LoginFailure::PasswordWrong { attempts_left } => {
-            left = attempts_left.to_string();
-            ("hoth.warn.passwordError", Some(left.as_str()))
-        }
-        LoginFailure::PasswordWrongNowLocked { .. } => ("hoth.warn.loginErrorMaxTimes", None),
-        LoginFailure::AccountLocked { .. } => ("hoth.warn.accountLocked", None),
-        LoginFailure::LdapDisabled => ("hoth.warn.ldapIsDisable", None),
+    let code = match f {
+        LoginFailure::UnknownUser if hide => "hoth.warn.usernameNotFoundOrPasswordIsWrong",
+        LoginFailure::UnknownUser if field == Some(LoginField::Phone) => "hoth.warn.phoneNotFound",
+        LoginFailure::UnknownUser => "hoth.warn.usernameNotFound",
+        LoginFailure::PasswordWrong { .. } if hide => "hoth.warn.usernameNotFoundOrPasswordIsWrong",
+        LoginFailure::PasswordWrong { attempts_left } => return ("hoth.warn.passwordError", Some(attempts_left.to_string())),
+        LoginFailure::PasswordWrongNowLocked { .. } => "hoth.warn.loginErrorMaxTimes",
+        LoginFailure::AccountLocked { .. } => "hoth.warn.accountLocked",
+        LoginFailure::LdapDisabled => "hoth.warn.ldapIsDisable",
         // The seed has no code for a disabled account: "not activated" is the nearest.
-        LoginFailure::AccountDisabled | LoginFailure::NotActivated => {
-            ("hoth.warn.userNotActive", None)
-        }
-        LoginFailure::AccountExpired => ("hoth.warn.accountExpire", None),
-        LoginFailure::TenantInvalid
-        | LoginFailure::OrgInvalid
-        | LoginFailure::ChooseTenant { .. } => ("hoth.warn.tenantInvalid", None),
-        LoginFailure::TenantDisabled => ("hoth.warn.tenantDisabled", None),
-        LoginFailure::PhoneNotVerified => ("hoth.warn.phoneNotCheck", None),
-        LoginFailure::EmailNotVerified => ("hoth.warn.emailNotCheck", None),
-        LoginFailure::PhoneAndEmailNotVerified => ("hoth.warn.phoneAndEmailNotCheck", None),
-        LoginFailure::NoRole => ("hoth.warn.roleNone", None),
-        LoginFailure::NoRoleInDefaultTenant => ("hoth.warn.defaultTenantRoleNull", None),
-        LoginFailure::SecondFactorRequired { .. } | LoginFailure::SecondFactorWrong { .. } => {
-            ("hoth.warn.captchaWrong", None)
-        }
+        LoginFailure::AccountDisabled | LoginFailure::NotActivated => "hoth.warn.userNotActive",
+        LoginFailure::AccountExpired => "hoth.warn.accountExpire",
+        LoginFailure::TenantInvalid | LoginFailure::OrgInvalid | LoginFailure::ChooseTenant { .. } => "hoth.warn.tenantInvalid",
+        LoginFailure::TenantDisabled => "hoth.warn.tenantDisabled",
+        LoginFailure::PhoneNotVerified => "hoth.warn.phoneNotCheck",
+        LoginFailure::EmailNotVerified => "hoth.warn.emailNotCheck",
+        LoginFailure::PhoneAndEmailNotVerified => "hoth.warn.phoneAndEmailNotCheck",
+        LoginFailure::NoRole => "hoth.warn.roleNone",
+        LoginFailure::NoRoleInDefaultTenant => "hoth.warn.defaultTenantRoleNull",
+        LoginFailure::SecondFactorRequired { .. } | LoginFailure::SecondFactorWrong { .. } => "hoth.warn.captchaWrong",
         LoginFailure::Sms(s) => match s {
-            SmsLoginFailure::CodeMissing => ("hoth.warn.loginMobileCaptchaNull", None),
-            SmsLoginFailure::KeyUnknown => ("hoth.warn.validCaptchaFirst", None),
-            SmsLoginFailure::KeyOtherPhone => ("hoth.warn.accountNotEquals", None),
-            SmsLoginFailure::PhoneNotRegistered => ("hoth.user.phone.not-register", None),
-            SmsLoginFailure::CodeWrong => ("hoth.warn.captchaWrong", None),
+            SmsLoginFailure::CodeMissing => "hoth.warn.loginMobileCaptchaNull",
+            SmsLoginFailure::KeyUnknown => "hoth.warn.validCaptchaFirst",
+            SmsLoginFailure::KeyOtherPhone => "hoth.warn.accountNotEquals",
+            SmsLoginFailure::PhoneNotRegistered => "hoth.user.phone.not-register",
+            SmsLoginFailure::CodeWrong => "hoth.warn.captchaWrong",
         },
     };
-    failure(e, lang, code, arg)
+    (code, None)
 }
 
 pub fn token(i: &tessera_core::engine::Issued) -> Response {

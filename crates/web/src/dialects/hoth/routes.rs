@@ -66,37 +66,30 @@ pub async fn public_key(State(st): State<AppState>) -> Response {
     .into_response()
 }
 
-/// `GET /oauth/public/captcha`: a PNG of 5 characters, single use, `captcha_ttl`.
-pub async fn captcha(State(st): State<AppState>, req: FormRequest) -> Response {
-    let e = &st.engine;
-    let lang = req.lang();
+/// Draws a captcha of 5 characters and keeps its answer: (key, PNG data URL, answer).
+pub async fn draw_captcha(e: &tessera_core::Engine) -> Result<(String, String, String), tessera_core::EngineError> {
     // Drawing is CPU work: off the async threads.
     let drawn = tokio::task::spawn_blocking(|| {
         use captcha::filters::{Dots, Noise, Wave};
         let mut c = captcha::Captcha::new();
-        c.add_chars(5)
-            .apply_filter(Noise::new(0.2))
-            .apply_filter(Wave::new(2.0, 18.0))
-            .view(200, 70)
-            .apply_filter(Dots::new(8));
+        c.add_chars(5).apply_filter(Noise::new(0.2)).apply_filter(Wave::new(2.0, 18.0)).view(200, 70).apply_filter(Dots::new(8));
         c.as_base64().map(|png| (c.chars_as_string(), png))
     })
     .await;
     let Ok(Some((answer, png))) = drawn else {
-        return render::fault(
-            e,
-            lang,
-            &tessera_core::EngineError::Internal("captcha drawing failed".into()),
-        );
+        return Err(tessera_core::EngineError::Internal("captcha drawing failed".into()));
     };
-    match e.store_captcha(&answer).await {
-        Ok(key) => crate::error::no_store(
-            Json(wire::Captcha {
-                captcha_key: key,
-                image: format!("data:image/png;base64,{png}"),
-                answer: st.settings.captcha_test_mode.then_some(answer),
-            })
-            .into_response(),
+    let key = e.store_captcha(&answer).await?;
+    Ok((key, format!("data:image/png;base64,{png}"), answer))
+}
+
+/// `GET /oauth/public/captcha`: a PNG, single use, `captcha_ttl`.
+pub async fn captcha(State(st): State<AppState>, req: FormRequest) -> Response {
+    let e = &st.engine;
+    let lang = req.lang();
+    match draw_captcha(e).await {
+        Ok((key, image, answer)) => crate::error::no_store(
+            Json(wire::Captcha { captcha_key: key, image, answer: st.settings.captcha_test_mode.then_some(answer) }).into_response(),
         ),
         Err(err) => render::fault(e, lang, &err),
     }

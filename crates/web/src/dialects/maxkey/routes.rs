@@ -1,0 +1,96 @@
+//! `GET/POST /api/sso/authz/oauth/v20/token` and `/me`.
+
+use super::wire;
+use crate::error::{no_store, OAuthError};
+use crate::oauth::{identify_client, invalid_client, missing};
+use crate::params::FormRequest;
+use crate::AppState;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use tessera_core::engine::CodeFailure;
+use tessera_core::model::GrantType;
+use tessera_core::secret::TokenFormat;
+
+pub async fn token(State(st): State<AppState>, req: FormRequest) -> Response {
+    match run(&st, &req).await {
+        Ok(r) => r,
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn run(st: &AppState, req: &FormRequest) -> Result<Response, OAuthError> {
+    let e = &st.engine;
+    let lang = req.lang();
+    if let Some(bad) = &req.bad {
+        return Err(crate::oauth::bad_input(st, req, bad));
+    }
+    let client = identify_client(st, req, false).await?.map_err(|_| invalid_client(st, req))?;
+    match req.non_empty("grant_type") {
+        Some("authorization_code") => {}
+        Some(other) => return Err(OAuthError::new(e, lang, "unsupported_grant_type", "oauth.unsupportedGrantType", Some(other))),
+        None => return Err(missing(st, req, "grant_type")),
+    }
+    if !client.allows(GrantType::AuthorizationCode) {
+        return Err(OAuthError::new(e, lang, "unauthorized_client", "oauth.unauthorizedClient", Some("authorization_code")));
+    }
+    let code = req.non_empty("code").ok_or_else(|| missing(st, req, "code"))?;
+    let tokens = e
+        .redeem_code(&client, code, req.non_empty("redirect_uri"), req.non_empty("code_verifier"), TokenFormat::Uuid)
+        .await
+        .map_err(|err| OAuthError::fault(e, lang, &err))?
+        .map_err(|f| code_failure(st, req, f))?;
+    let i = &tokens.issued;
+    Ok(no_store(Json(wire::Token { access_token: &i.access_token, token_type: "bearer", expires_in: i.expires_in, scope: &i.scope }).into_response()))
+}
+
+/// Every code failure is `invalid_grant` (RFC 6749 §5.2).
+pub fn code_failure(st: &AppState, req: &FormRequest, f: CodeFailure) -> OAuthError {
+    let code = match f {
+        CodeFailure::Invalid | CodeFailure::Reused => "oauth.invalidCode",
+        CodeFailure::PkceFailed => "oauth.pkceFailed",
+    };
+    OAuthError::new(&st.engine, req.lang(), "invalid_grant", code, None)
+}
+
+fn format_time(unix: i64, fmt: &[time::format_description::FormatItem<'_>]) -> String {
+    time::OffsetDateTime::from_unix_timestamp(unix).ok().and_then(|t| t.format(fmt).ok()).unwrap_or_default()
+}
+
+pub async fn me(State(st): State<AppState>, req: FormRequest) -> Response {
+    let Some(token) = crate::oauth::oidc::bearer(&req) else { return crate::oauth::oidc::invalid_token() };
+    let e = &st.engine;
+    let (rec, u) = match e.token_user(token).await {
+        Ok(Some(x)) => x,
+        Ok(None) => return crate::oauth::oidc::invalid_token(),
+        Err(err) => return OAuthError::fault(e, req.lang(), &err).into_response(),
+    };
+    let (org, tenant) = match e.token_org(&rec).await {
+        Ok(x) => x,
+        Err(err) => return OAuthError::fault(e, req.lang(), &err).into_response(),
+    };
+    let datetime = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
+    let id = u.id.0.to_string();
+    let body = wire::Me {
+        birthday: u.birthday.clone(),
+        gender: u.gender,
+        display_name: u.display_name.clone(),
+        department_id: org.as_ref().map(|o| o.id.0.to_string()).unwrap_or_default(),
+        department: org.as_ref().map(|o| o.name.clone()).unwrap_or_default(),
+        mobile: u.phone.clone().unwrap_or_default(),
+        createdate: format_time(u.created_at, datetime),
+        title: u.title.clone(),
+        user_id: id.clone(),
+        online_ticket: format!("OT_{}", rec.subject.session_id.clone().unwrap_or_default()),
+        employee_number: u.employee_number.clone(),
+        realname: if u.real_name.is_empty() { u.display_name.clone() } else { u.real_name.clone() },
+        institution: tenant.map(|t| t.id.0.to_string()).unwrap_or_default(),
+        random_id: uuid::Uuid::new_v4().to_string(),
+        id,
+        state: u.state.clone(),
+        user: u.username.clone(),
+        email: u.email.clone().unwrap_or_default(),
+        username: u.username.clone(),
+    };
+    no_store(Json(body).into_response())
+}

@@ -1,0 +1,132 @@
+//! `GET /oauth/authorize` and its seed twin `GET /api/sso/authz/oauth/v20/authorize`
+//! (RFC 6749 §4.1, PKCE RFC 7636, OpenID Connect Core §3.1.2). Errors about the client or its
+//! redirect URI are an error page, never a redirect (RFC 6749 §4.1.2.1); the others go back to
+//! the registered redirect URI with `error` and `state`.
+
+use crate::pages::login::SSO_COOKIE;
+use crate::params::FormRequest;
+use crate::AppState;
+use axum::extract::State;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use tessera_core::engine::{resolve_scope, CodeGrant};
+use tessera_core::model::GrantType;
+
+fn redirect(to: &str) -> Response {
+    let mut r = (StatusCode::SEE_OTHER, [(header::LOCATION, to.to_string())]).into_response();
+    r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}
+
+/// `uri` with `params` added to its query.
+fn with_params(uri: &str, params: &[(&str, &str)]) -> String {
+    let q = serde_urlencoded::to_string(params).unwrap_or_default();
+    let sep = if uri.contains('?') { '&' } else { '?' };
+    format!("{uri}{sep}{q}")
+}
+
+pub async fn authorize(State(st): State<AppState>, req: FormRequest) -> Response {
+    let e = &st.engine;
+    let lang = req.lang();
+    let zh = lang == tessera_core::lang::Lang::ZhCn;
+    let page_error = |body_zh: &str, body_en: &str| {
+        let t = crate::pages::texts(lang);
+        crate::pages::message(lang, StatusCode::BAD_REQUEST, t.error, if zh { body_zh } else { body_en })
+    };
+    if req.bad.is_some() {
+        return page_error("请求参数无效。", "The request's parameters are invalid.");
+    }
+    let Some(client_id) = req.non_empty("client_id") else { return page_error("缺少参数 client_id。", "Missing parameter client_id.") };
+    let client = match e.client_named(client_id).await {
+        Ok(Some(c)) => c,
+        Ok(None) => return page_error("未知的客户端。", "Unknown client."),
+        Err(err) => {
+            tracing::error!(error = %err, "internal error");
+            return page_error("服务器内部错误。", "Internal server error.");
+        }
+    };
+    // Exact match against the registered URIs (RFC 9700 §4.1.3); with one registered URI the
+    // parameter may be left out.
+    let redirect_uri = match req.non_empty("redirect_uri") {
+        Some(r) if client.redirect_uris.iter().any(|u| u == r) => r.to_string(),
+        None if client.redirect_uris.len() == 1 => client.redirect_uris[0].clone(),
+        _ => return page_error("redirect_uri 未注册。", "The redirect_uri is not registered for this client."),
+    };
+    let state = req.get("state").unwrap_or("");
+    let back = |error: &str| {
+        let mut p = vec![("error", error)];
+        if !state.is_empty() {
+            p.push(("state", state));
+        }
+        redirect(&with_params(&redirect_uri, &p))
+    };
+    if req.non_empty("response_type") != Some("code") {
+        return back("unsupported_response_type");
+    }
+    if !client.allows(GrantType::AuthorizationCode) {
+        return back("unauthorized_client");
+    }
+    let challenge = req.non_empty("code_challenge");
+    let method = req.non_empty("code_challenge_method");
+    match (challenge, method) {
+        (Some(_), None | Some("S256")) => {}
+        (Some(_), Some(_)) => return back("invalid_request"),
+        (None, _) if client.is_public() => return back("invalid_request"),
+        (None, _) => {}
+    }
+    let Some(scope) = resolve_scope(&client.scopes, req.get("scope")) else { return back("invalid_scope") };
+    let prompt = req.get("prompt").unwrap_or("");
+    let session = match req.cookie(SSO_COOKIE) {
+        Some(secret) if prompt != "login" => e.session(secret).await.ok().flatten(),
+        _ => None,
+    };
+    let Some(session) = session else {
+        if prompt == "none" {
+            return back("login_required");
+        }
+        // To the login page, then back here without `prompt` (or it would ask again).
+        let path = req.path_for_continue();
+        return redirect(&with_params("/login", &[("continue", &path), ("lang", lang_code(lang))]));
+    };
+    // The session's user must still be allowed in (a client bound to a tenant, a disabled user).
+    let membership = match e.session_membership(&session, client.tenant_id).await {
+        Ok(Some(m)) => m,
+        Ok(None) => return back("access_denied"),
+        Err(err) => {
+            tracing::error!(error = %err, "internal error");
+            return back("server_error");
+        }
+    };
+    let grant = CodeGrant {
+        client_id: client.client_id.0.clone(),
+        redirect_uri: redirect_uri.clone(),
+        code_challenge: challenge.map(str::to_string),
+        user_id: session.user_id.0,
+        tenant_id: Some(membership.tenant.id.0),
+        org_id: Some(membership.org.id.0),
+        scope,
+        nonce: req.non_empty("nonce").map(str::to_string),
+        session_id: session.id.clone(),
+        auth_time: session.created_at,
+    };
+    match e.issue_code(&grant).await {
+        Ok(code) => {
+            let mut p = vec![("code", code.as_str())];
+            if !state.is_empty() {
+                p.push(("state", state));
+            }
+            redirect(&with_params(&redirect_uri, &p))
+        }
+        Err(err) => {
+            tracing::error!(error = %err, "internal error");
+            back("server_error")
+        }
+    }
+}
+
+fn lang_code(l: tessera_core::lang::Lang) -> &'static str {
+    match l {
+        tessera_core::lang::Lang::ZhCn => "zh_CN",
+        tessera_core::lang::Lang::EnUs => "en_US",
+    }
+}
