@@ -130,7 +130,8 @@ pub trait Store: Send + Sync + 'static {
 
     // --- SSO sessions
     async fn create_session(&self, s: &SsoSession, secret: &TokenHash) -> Result<(), StoreError>;
-    async fn session_by_secret(&self, secret: &TokenHash) -> Result<Option<SsoSession>, StoreError>;
+    async fn session_by_secret(&self, secret: &TokenHash)
+        -> Result<Option<SsoSession>, StoreError>;
     async fn session_by_id(&self, id: &str) -> Result<Option<SsoSession>, StoreError>;
     async fn touch_session(&self, id: &str, now: UnixTime) -> Result<(), StoreError>;
     async fn revoke_session(&self, id: &str, now: UnixTime) -> Result<(), StoreError>;

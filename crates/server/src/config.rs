@@ -38,7 +38,10 @@ pub struct SsoConfig {
 
 impl Default for SsoConfig {
     fn default() -> Self {
-        Self { idle_timeout: "8h".into(), absolute_timeout: "7d".into() }
+        Self {
+            idle_timeout: "8h".into(),
+            absolute_timeout: "7d".into(),
+        }
     }
 }
 

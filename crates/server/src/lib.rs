@@ -176,7 +176,10 @@ pub async fn start(cfg: Config, extra: Vec<(String, String)>) -> Result<Running,
         )
         .map_err(StartError::Config)?,
     );
-    let signer = Arc::new(signing::RsaSigner::open(std::path::Path::new(&cfg.keys.dir), cfg.keys.rsa_bits).map_err(StartError::Config)?);
+    let signer = Arc::new(
+        signing::RsaSigner::open(std::path::Path::new(&cfg.keys.dir), cfg.keys.rsa_bits)
+            .map_err(StartError::Config)?,
+    );
     let engine = build_engine(&cfg, &d, store, ephemeral, transport.clone(), signer, clock)?;
     if !cfg.bootstrap.file.is_empty() {
         let text =

@@ -28,15 +28,24 @@ impl RsaSigner {
             crate::keys::write_private(&path, &crate::keys::generate_pem(bits)?)?;
         }
         let pem = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let private = RsaPrivateKey::from_pkcs8_pem(&pem).map_err(|e| format!("{}: not a PKCS#8 RSA key: {e}", path.display()))?;
+        let private = RsaPrivateKey::from_pkcs8_pem(&pem)
+            .map_err(|e| format!("{}: not a PKCS#8 RSA key: {e}", path.display()))?;
         if private.size() * 8 < 2048 {
-            return Err(format!("{}: a {}-bit key is too short: 2048 bits at least", path.display(), private.size() * 8));
+            return Err(format!(
+                "{}: a {}-bit key is too short: 2048 bits at least",
+                path.display(),
+                private.size() * 8
+            ));
         }
-        let (n, e) = (b64url(&private.n().to_bytes_be()), b64url(&private.e().to_bytes_be()));
+        let (n, e) = (
+            b64url(&private.n().to_bytes_be()),
+            b64url(&private.e().to_bytes_be()),
+        );
         // RFC 7638: the thumbprint of the required members in lexicographic order.
         let thumb = format!(r#"{{"e":"{e}","kty":"RSA","n":"{n}"}}"#);
         let kid = b64url(&Sha256::digest(thumb.as_bytes()));
-        let key = jsonwebtoken::EncodingKey::from_rsa_pem(pem.as_bytes()).map_err(|e| format!("{}: {e}", path.display()))?;
+        let key = jsonwebtoken::EncodingKey::from_rsa_pem(pem.as_bytes())
+            .map_err(|e| format!("{}: {e}", path.display()))?;
         let jwk = serde_json::json!({ "kty": "RSA", "use": "sig", "alg": "RS256", "kid": kid, "n": n, "e": e });
         Ok(Self { key, kid, jwk })
     }

@@ -78,8 +78,17 @@ impl FormRequest {
 
     /// This request's path and query without `prompt`, to come back to after signing in.
     pub fn path_for_continue(&self) -> String {
-        let pairs: Vec<(&str, &str)> = self.params.iter().filter(|(k, _)| k.as_str() != "prompt").map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        format!("{}?{}", self.path, serde_urlencoded::to_string(pairs).unwrap_or_default())
+        let pairs: Vec<(&str, &str)> = self
+            .params
+            .iter()
+            .filter(|(k, _)| k.as_str() != "prompt")
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        format!(
+            "{}?{}",
+            self.path,
+            serde_urlencoded::to_string(pairs).unwrap_or_default()
+        )
     }
 
     /// A query parameter read leniently, for choosing a dialect when the body is unreadable.

@@ -14,8 +14,8 @@ mod tokens;
 pub use appkey::{AppKeyFailure, AppKeyGrant};
 pub use clients::resolve_scope;
 pub use hoth::SmsLogin;
-pub use sso::{pkce_s256, user_claims, CodeFailure, CodeGrant, CodeTokens};
 pub use login::{LoginName, PasswordLogin, SecondFactorInput, SignedIn, TenantChoice};
+pub use sso::{pkce_s256, user_claims, CodeFailure, CodeGrant, CodeTokens};
 pub use tokens::{Introspection, IssueRequest, Issued};
 
 use crate::clock::{Clock, UnixTime};
@@ -23,9 +23,9 @@ use crate::ephemeral::Ephemeral;
 use crate::lang::Catalogue;
 use crate::model::AuditEvent;
 use crate::password::PasswordHasher;
+use crate::signer::IdTokenSigner;
 use crate::sms::{SmsPolicy, SmsSender};
 use crate::store::Store;
-use crate::signer::IdTokenSigner;
 use crate::transport::PasswordTransport;
 use std::sync::Arc;
 

@@ -55,11 +55,17 @@ pub fn pkce_s256(verifier: &str) -> String {
 
 impl Engine {
     /// Starts an SSO session for a signed-in user; answers the cookie secret and the session.
-    pub async fn start_session(&self, signed: &SignedIn) -> Result<(String, SsoSession), EngineError> {
+    pub async fn start_session(
+        &self,
+        signed: &SignedIn,
+    ) -> Result<(String, SsoSession), EngineError> {
         let now = self.now();
         let secret = new_token(TokenFormat::Opaque);
         // A numeric id, like seed 003's `OT_1094233574443319296`.
-        let id = format!("{}", crate::ids::new_id() as u64 * 1000 + (now as u64 % 1000));
+        let id = format!(
+            "{}",
+            crate::ids::new_id() as u64 * 1000 + (now as u64 % 1000)
+        );
         let s = SsoSession {
             id,
             user_id: signed.user.id,
@@ -69,14 +75,18 @@ impl Engine {
             expires_at: now + self.cfg.sso_absolute,
             revoked_at: None,
         };
-        self.store.create_session(&s, &TokenHash::of(&secret)).await?;
+        self.store
+            .create_session(&s, &TokenHash::of(&secret))
+            .await?;
         Ok((secret, s))
     }
 
     /// The live session behind a cookie secret (idle and absolute timeouts), touched.
     pub async fn session(&self, secret: &str) -> Result<Option<SsoSession>, EngineError> {
         let now = self.now();
-        let Some(s) = self.store.session_by_secret(&TokenHash::of(secret)).await? else { return Ok(None) };
+        let Some(s) = self.store.session_by_secret(&TokenHash::of(secret)).await? else {
+            return Ok(None);
+        };
         if s.revoked_at.is_some() || s.expires_at <= now || s.last_seen + self.cfg.sso_idle <= now {
             return Ok(None);
         }
@@ -88,29 +98,55 @@ impl Engine {
 
     /// Ends the session behind a cookie secret.
     pub async fn end_session(&self, secret: &str) -> Result<Option<SsoSession>, EngineError> {
-        let Some(s) = self.store.session_by_secret(&TokenHash::of(secret)).await? else { return Ok(None) };
+        let Some(s) = self.store.session_by_secret(&TokenHash::of(secret)).await? else {
+            return Ok(None);
+        };
         self.store.revoke_session(&s.id, self.now()).await?;
         Ok(Some(s))
     }
 
     /// Finishes a sign-in whose password was right but whose tenant had to be chosen (the login
     /// page's tenant choice): the account checks again, with that tenant.
-    pub async fn complete_login(&self, user: UserId, tenant: &str) -> Result<Result<SignedIn, LoginFailure>, EngineError> {
-        let Some(u) = self.store.user_by_id(user).await? else { return Ok(Err(LoginFailure::UnknownUser)) };
-        let choice = TenantChoice::Pick { tenant: Some(tenant.to_string()), org: None };
-        Ok(self.admit(&u, None, &choice, None).await?.map(|(membership, memberships)| SignedIn { user: u, membership, memberships }))
+    pub async fn complete_login(
+        &self,
+        user: UserId,
+        tenant: &str,
+    ) -> Result<Result<SignedIn, LoginFailure>, EngineError> {
+        let Some(u) = self.store.user_by_id(user).await? else {
+            return Ok(Err(LoginFailure::UnknownUser));
+        };
+        let choice = TenantChoice::Pick {
+            tenant: Some(tenant.to_string()),
+            org: None,
+        };
+        Ok(self
+            .admit(&u, None, &choice, None)
+            .await?
+            .map(|(membership, memberships)| SignedIn {
+                user: u,
+                membership,
+                memberships,
+            }))
     }
 
     /// The membership a session's user signs in to a client with: the session's tenant, or the
     /// client's when it is bound to one; `None` when the user may no longer sign in there.
-    pub async fn session_membership(&self, s: &SsoSession, client_tenant: Option<TenantId>) -> Result<Option<Membership>, EngineError> {
-        let Some(u) = self.store.user_by_id(s.user_id).await? else { return Ok(None) };
+    pub async fn session_membership(
+        &self,
+        s: &SsoSession,
+        client_tenant: Option<TenantId>,
+    ) -> Result<Option<Membership>, EngineError> {
+        let Some(u) = self.store.user_by_id(s.user_id).await? else {
+            return Ok(None);
+        };
         if !u.enabled || u.locked_until.is_some_and(|l| l > self.now()) {
             return Ok(None);
         }
         let tenant = client_tenant.or(s.tenant_id);
         let ms = self.store.memberships_of(u.id).await?;
-        let usable = ms.into_iter().filter(|m| m.tenant.enabled && tenant.is_none_or(|t| m.tenant.id == t));
+        let usable = ms
+            .into_iter()
+            .filter(|m| m.tenant.enabled && tenant.is_none_or(|t| m.tenant.id == t));
         let mut usable: Vec<Membership> = usable.collect();
         usable.sort_by_key(|m| !m.is_default);
         Ok(usable.into_iter().next())
@@ -119,9 +155,16 @@ impl Engine {
     /// A single-use authorization code for `grant`, living `tokens.auth_code_ttl`.
     pub async fn issue_code(&self, grant: &CodeGrant) -> Result<String, EngineError> {
         let code = new_token(TokenFormat::Opaque);
-        let value = serde_json::to_string(grant).map_err(|e| EngineError::Internal(e.to_string()))?;
+        let value =
+            serde_json::to_string(grant).map_err(|e| EngineError::Internal(e.to_string()))?;
         let ttl = u64::try_from(self.cfg.auth_code_ttl).unwrap_or(60).max(1);
-        self.ephemeral.put(&format!("code:{}", TokenHash::of(&code).to_hex()), &value, ttl).await?;
+        self.ephemeral
+            .put(
+                &format!("code:{}", TokenHash::of(&code).to_hex()),
+                &value,
+                ttl,
+            )
+            .await?;
         Ok(code)
     }
 
@@ -146,7 +189,8 @@ impl Engine {
             }
             return Ok(Err(CodeFailure::Invalid));
         };
-        let g: CodeGrant = serde_json::from_str(&value).map_err(|e| EngineError::Internal(format!("code grant: {e}")))?;
+        let g: CodeGrant = serde_json::from_str(&value)
+            .map_err(|e| EngineError::Internal(format!("code grant: {e}")))?;
         if g.client_id != client.client_id.0 || redirect_uri.is_some_and(|r| r != g.redirect_uri) {
             return Ok(Err(CodeFailure::Invalid));
         }
@@ -170,9 +214,22 @@ impl Engine {
             source_type: None,
             session_id: Some(g.session_id.clone()),
         };
-        let issued = self.issue(IssueRequest { client, subject, refresh: true, format }).await?;
+        let issued = self
+            .issue(IssueRequest {
+                client,
+                subject,
+                refresh: true,
+                format,
+            })
+            .await?;
         let used_ttl = u64::try_from(self.cfg.access_ttl).unwrap_or(7200).max(60);
-        self.ephemeral.put(&format!("code:used:{hash}"), &issued.family.0.to_string(), used_ttl).await?;
+        self.ephemeral
+            .put(
+                &format!("code:used:{hash}"),
+                &issued.family.0.to_string(),
+                used_ttl,
+            )
+            .await?;
         let id_token = if g.scope.split(' ').any(|s| s == "openid") {
             Some(self.id_token(client, &g, &issued.access_token).await?)
         } else {
@@ -181,7 +238,12 @@ impl Engine {
         Ok(Ok(CodeTokens { issued, id_token }))
     }
 
-    async fn id_token(&self, client: &Client, g: &CodeGrant, access_token: &str) -> Result<String, EngineError> {
+    async fn id_token(
+        &self,
+        client: &Client,
+        g: &CodeGrant,
+        access_token: &str,
+    ) -> Result<String, EngineError> {
         let now = self.now();
         let digest = Sha256::digest(access_token.as_bytes());
         let mut claims = serde_json::json!({
@@ -215,14 +277,24 @@ impl Engine {
     }
 
     /// The user behind a live access token, for userinfo and seed 003's `/me`.
-    pub async fn token_user(&self, access_token: &str) -> Result<Option<(TokenRecord, User)>, EngineError> {
-        let Some(rec) = self.check_access_token(access_token).await? else { return Ok(None) };
-        let Some(uid) = rec.subject.user_id else { return Ok(None) };
+    pub async fn token_user(
+        &self,
+        access_token: &str,
+    ) -> Result<Option<(TokenRecord, User)>, EngineError> {
+        let Some(rec) = self.check_access_token(access_token).await? else {
+            return Ok(None);
+        };
+        let Some(uid) = rec.subject.user_id else {
+            return Ok(None);
+        };
         Ok(self.store.user_by_id(uid).await?.map(|u| (rec, u)))
     }
 
     /// The org a token is bound to, and its tenant.
-    pub async fn token_org(&self, rec: &TokenRecord) -> Result<(Option<Org>, Option<Tenant>), EngineError> {
+    pub async fn token_org(
+        &self,
+        rec: &TokenRecord,
+    ) -> Result<(Option<Org>, Option<Tenant>), EngineError> {
         let org = match rec.subject.org_id {
             Some(id) => self.store.org_by_id(id).await?,
             None => None,
@@ -236,13 +308,24 @@ pub fn user_claims(u: &User, scopes: &[&str]) -> Vec<(String, serde_json::Value)
     use serde_json::json;
     let mut out = vec![("sub".to_string(), json!(u.id.0.to_string()))];
     if scopes.contains(&"profile") {
-        let name = if u.display_name.is_empty() { &u.real_name } else { &u.display_name };
+        let name = if u.display_name.is_empty() {
+            &u.real_name
+        } else {
+            &u.display_name
+        };
         out.push(("name".into(), json!(name)));
         out.push(("preferred_username".into(), json!(u.username)));
         if let Some(b) = &u.birthday {
             out.push(("birthdate".into(), json!(b)));
         }
-        out.push(("gender".into(), json!(match u.gender { 1 => "male", 2 => "female", _ => "" })));
+        out.push((
+            "gender".into(),
+            json!(match u.gender {
+                1 => "male",
+                2 => "female",
+                _ => "",
+            }),
+        ));
         if !u.portrait.is_empty() {
             out.push(("picture".into(), json!(u.portrait)));
         }

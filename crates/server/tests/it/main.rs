@@ -11,3 +11,4 @@ mod garbage;
 mod hoth;
 mod oauth;
 mod ops;
+mod sso;

@@ -174,6 +174,11 @@ async fn request_errors_follow_rfc_6749_section_5_2() {
         (
             Some(STD),
             vec![("grant_type", "authorization_code"), ("code", "x")],
+            "unauthorized_client",
+        ),
+        (
+            Some(STD),
+            vec![("grant_type", "implicit")],
             "unsupported_grant_type",
         ),
     ];

@@ -14,7 +14,8 @@ use tessera_core::model::GrantType;
 
 fn redirect(to: &str) -> Response {
     let mut r = (StatusCode::SEE_OTHER, [(header::LOCATION, to.to_string())]).into_response();
-    r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     r
 }
 
@@ -31,12 +32,19 @@ pub async fn authorize(State(st): State<AppState>, req: FormRequest) -> Response
     let zh = lang == tessera_core::lang::Lang::ZhCn;
     let page_error = |body_zh: &str, body_en: &str| {
         let t = crate::pages::texts(lang);
-        crate::pages::message(lang, StatusCode::BAD_REQUEST, t.error, if zh { body_zh } else { body_en })
+        crate::pages::message(
+            lang,
+            StatusCode::BAD_REQUEST,
+            t.error,
+            if zh { body_zh } else { body_en },
+        )
     };
     if req.bad.is_some() {
         return page_error("请求参数无效。", "The request's parameters are invalid.");
     }
-    let Some(client_id) = req.non_empty("client_id") else { return page_error("缺少参数 client_id。", "Missing parameter client_id.") };
+    let Some(client_id) = req.non_empty("client_id") else {
+        return page_error("缺少参数 client_id。", "Missing parameter client_id.");
+    };
     let client = match e.client_named(client_id).await {
         Ok(Some(c)) => c,
         Ok(None) => return page_error("未知的客户端。", "Unknown client."),
@@ -50,7 +58,12 @@ pub async fn authorize(State(st): State<AppState>, req: FormRequest) -> Response
     let redirect_uri = match req.non_empty("redirect_uri") {
         Some(r) if client.redirect_uris.iter().any(|u| u == r) => r.to_string(),
         None if client.redirect_uris.len() == 1 => client.redirect_uris[0].clone(),
-        _ => return page_error("redirect_uri 未注册。", "The redirect_uri is not registered for this client."),
+        _ => {
+            return page_error(
+                "redirect_uri 未注册。",
+                "The redirect_uri is not registered for this client.",
+            )
+        }
     };
     let state = req.get("state").unwrap_or("");
     let back = |error: &str| {
@@ -74,7 +87,9 @@ pub async fn authorize(State(st): State<AppState>, req: FormRequest) -> Response
         (None, _) if client.is_public() => return back("invalid_request"),
         (None, _) => {}
     }
-    let Some(scope) = resolve_scope(&client.scopes, req.get("scope")) else { return back("invalid_scope") };
+    let Some(scope) = resolve_scope(&client.scopes, req.get("scope")) else {
+        return back("invalid_scope");
+    };
     let prompt = req.get("prompt").unwrap_or("");
     let session = match req.cookie(SSO_COOKIE) {
         Some(secret) if prompt != "login" => e.session(secret).await.ok().flatten(),
@@ -86,7 +101,10 @@ pub async fn authorize(State(st): State<AppState>, req: FormRequest) -> Response
         }
         // To the login page, then back here without `prompt` (or it would ask again).
         let path = req.path_for_continue();
-        return redirect(&with_params("/login", &[("continue", &path), ("lang", lang_code(lang))]));
+        return redirect(&with_params(
+            "/login",
+            &[("continue", &path), ("lang", lang_code(lang))],
+        ));
     };
     // The session's user must still be allowed in (a client bound to a tenant, a disabled user).
     let membership = match e.session_membership(&session, client.tenant_id).await {

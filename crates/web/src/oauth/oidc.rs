@@ -45,28 +45,49 @@ pub async fn jwks(State(st): State<AppState>) -> Response {
 
 /// `401` with `WWW-Authenticate: Bearer error="invalid_token"` (RFC 6750 §3).
 pub fn invalid_token() -> Response {
-    let mut r = (StatusCode::UNAUTHORIZED, Json(json!({ "error": "invalid_token" }))).into_response();
-    r.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer error=\"invalid_token\""));
+    let mut r = (
+        StatusCode::UNAUTHORIZED,
+        Json(json!({ "error": "invalid_token" })),
+    )
+        .into_response();
+    r.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        HeaderValue::from_static("Bearer error=\"invalid_token\""),
+    );
     no_store(r)
 }
 
 /// The access token of a resource request: `Authorization: Bearer`, else `access_token`.
 pub fn bearer(req: &FormRequest) -> Option<&str> {
-    req.bearer.as_deref().filter(|t| !t.is_empty()).or(req.non_empty("access_token"))
+    req.bearer
+        .as_deref()
+        .filter(|t| !t.is_empty())
+        .or(req.non_empty("access_token"))
 }
 
 pub async fn userinfo(State(st): State<AppState>, req: FormRequest) -> Response {
-    let Some(token) = bearer(&req) else { return invalid_token() };
+    let Some(token) = bearer(&req) else {
+        return invalid_token();
+    };
     match st.engine.token_user(token).await {
         Ok(Some((rec, user))) => {
             let scopes: Vec<&str> = rec.subject.scope.split(' ').collect();
-            let claims: serde_json::Map<String, serde_json::Value> = tessera_core::engine::user_claims(&user, &scopes).into_iter().collect();
+            let claims: serde_json::Map<String, serde_json::Value> =
+                tessera_core::engine::user_claims(&user, &scopes)
+                    .into_iter()
+                    .collect();
             no_store(Json(claims).into_response())
         }
         Ok(None) => invalid_token(),
         Err(err) => {
             tracing::error!(error = %err, "internal error");
-            no_store((StatusCode::INTERNAL_SERVER_ERROR, Json(json!({ "error": "server_error" }))).into_response())
+            no_store(
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    Json(json!({ "error": "server_error" })),
+                )
+                    .into_response(),
+            )
         }
     }
 }
@@ -75,7 +96,9 @@ pub async fn userinfo(State(st): State<AppState>, req: FormRequest) -> Response 
 /// whose registered `post_logout_redirect_uris` the redirect must be one of.
 fn aud_of(id_token: &str) -> Option<String> {
     let payload = id_token.split('.').nth(1)?;
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).ok()?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .ok()?;
     let v: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
     match &v["aud"] {
         serde_json::Value::String(s) => Some(s.clone()),
@@ -94,25 +117,42 @@ pub async fn logout(State(st): State<AppState>, req: FormRequest) -> Response {
             tracing::error!(error = %err, "logout failed");
         }
     }
-    let clear = crate::pages::cookie(SSO_COOKIE, "", 0, st.settings.issuer.starts_with("https://"));
+    let clear = crate::pages::cookie(
+        SSO_COOKIE,
+        "",
+        0,
+        st.settings.issuer.starts_with("https://"),
+    );
     let mut r = match req.non_empty("post_logout_redirect_uri") {
         None => crate::pages::message(lang, StatusCode::OK, t.signed_out, t.signed_out),
         Some(uri) => {
-            let client_id = req.non_empty("client_id").map(str::to_string).or_else(|| req.non_empty("id_token_hint").and_then(aud_of));
+            let client_id = req
+                .non_empty("client_id")
+                .map(str::to_string)
+                .or_else(|| req.non_empty("id_token_hint").and_then(aud_of));
             let client = match client_id {
                 Some(id) => st.engine.client_named(&id).await.ok().flatten(),
                 None => None,
             };
             if client.is_some_and(|c| c.post_logout_redirect_uris.iter().any(|u| u == uri)) {
                 let to = match req.non_empty("state") {
-                    Some(s) => format!("{uri}{}{}", if uri.contains('?') { '&' } else { '?' }, serde_urlencoded::to_string([("state", s)]).unwrap_or_default()),
+                    Some(s) => format!(
+                        "{uri}{}{}",
+                        if uri.contains('?') { '&' } else { '?' },
+                        serde_urlencoded::to_string([("state", s)]).unwrap_or_default()
+                    ),
                     None => uri.to_string(),
                 };
                 let mut r = (StatusCode::SEE_OTHER, [(header::LOCATION, to)]).into_response();
-                r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+                r.headers_mut()
+                    .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
                 r
             } else {
-                let body = if lang == tessera_core::lang::Lang::ZhCn { "您已退出登录;post_logout_redirect_uri 未注册。" } else { "You are signed out; the post_logout_redirect_uri is not registered." };
+                let body = if lang == tessera_core::lang::Lang::ZhCn {
+                    "您已退出登录;post_logout_redirect_uri 未注册。"
+                } else {
+                    "You are signed out; the post_logout_redirect_uri is not registered."
+                };
                 crate::pages::message(lang, StatusCode::BAD_REQUEST, t.signed_out, body)
             }
         }

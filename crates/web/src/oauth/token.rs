@@ -268,15 +268,29 @@ async fn standard(
             }
         }
         GrantType::AuthorizationCode => {
-            let code = req.non_empty("code").ok_or_else(|| missing(st, req, "code"))?;
+            let code = req
+                .non_empty("code")
+                .ok_or_else(|| missing(st, req, "code"))?;
             let tokens = e
-                .redeem_code(client, code, req.non_empty("redirect_uri"), req.non_empty("code_verifier"), TokenFormat::Opaque)
+                .redeem_code(
+                    client,
+                    code,
+                    req.non_empty("redirect_uri"),
+                    req.non_empty("code_verifier"),
+                    TokenFormat::Opaque,
+                )
                 .await
                 .map_err(fault)?
                 .map_err(|f| crate::dialects::maxkey::routes::code_failure(st, req, f))?;
             Ok(respond_with_id(&tokens.issued, tokens.id_token.as_deref()))
         }
-        GrantType::Implicit => Err(OAuthError::new(e, lang, "unsupported_grant_type", "oauth.unsupportedGrantType", Some(gt_name))),
+        GrantType::Implicit => Err(OAuthError::new(
+            e,
+            lang,
+            "unsupported_grant_type",
+            "oauth.unsupportedGrantType",
+            Some(gt_name),
+        )),
     }
 }
 

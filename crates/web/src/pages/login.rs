@@ -51,13 +51,23 @@ struct ChoosePage {
 /// Only the authorization endpoints may be continued to: no open redirect.
 pub fn safe_continue(c: Option<&str>) -> String {
     match c {
-        Some(c) if c.starts_with("/oauth/authorize?") || c.starts_with("/api/sso/authz/oauth/v20/authorize?") => c.to_string(),
+        Some(c)
+            if c.starts_with("/oauth/authorize?")
+                || c.starts_with("/api/sso/authz/oauth/v20/authorize?") =>
+        {
+            c.to_string()
+        }
         _ => String::new(),
     }
 }
 
 fn lang_links(continue_to: &str) -> (String, String) {
-    let enc = |l: &str| format!("/login?lang={l}&{}", serde_urlencoded::to_string([("continue", continue_to)]).unwrap_or_default());
+    let enc = |l: &str| {
+        format!(
+            "/login?lang={l}&{}",
+            serde_urlencoded::to_string([("continue", continue_to)]).unwrap_or_default()
+        )
+    };
     (enc("zh_CN"), enc("en_US"))
 }
 
@@ -87,14 +97,30 @@ async fn render_login(
 ) -> Response {
     let (csrf, cookies) = csrf_of(st, req);
     let ip = req.client_ip(&st.settings.trusted_proxies);
-    let captcha = match st.engine.captcha_required(Some(username).filter(|u| !u.is_empty()), ip.as_deref()).await {
-        Ok(true) => crate::dialects::hoth::routes::draw_captcha(&st.engine).await.ok().map(|(key, image, _)| CaptchaView { key, image }),
+    let captcha = match st
+        .engine
+        .captcha_required(Some(username).filter(|u| !u.is_empty()), ip.as_deref())
+        .await
+    {
+        Ok(true) => crate::dialects::hoth::routes::draw_captcha(&st.engine)
+            .await
+            .ok()
+            .map(|(key, image, _)| CaptchaView { key, image }),
         _ => None,
     };
     let (zh_link, en_link) = lang_links(continue_to);
-    let html = LoginPage { t: texts(lang), csrf, continue_to: continue_to.to_string(), username: username.to_string(), error, captcha, zh_link, en_link }
-        .render()
-        .unwrap_or_default();
+    let html = LoginPage {
+        t: texts(lang),
+        csrf,
+        continue_to: continue_to.to_string(),
+        username: username.to_string(),
+        error,
+        captcha,
+        zh_link,
+        en_link,
+    }
+    .render()
+    .unwrap_or_default();
     page(status, html, &cookies)
 }
 
@@ -125,20 +151,45 @@ pub async fn post(State(st): State<AppState>, req: FormRequest) -> Response {
     };
     if req.bad.is_some() || !csrf_ok {
         let t = texts(lang);
-        return render_login(&st, &req, lang, StatusCode::BAD_REQUEST, "", Some(t.expired_form.to_string()), &continue_to).await;
+        return render_login(
+            &st,
+            &req,
+            lang,
+            StatusCode::BAD_REQUEST,
+            "",
+            Some(t.expired_form.to_string()),
+            &continue_to,
+        )
+        .await;
     }
     let ip = req.client_ip(&st.settings.trusted_proxies);
     // The tenant chosen after a right password.
     if let (Some(pending), Some(tenant)) = (req.non_empty("pending"), req.non_empty("tenant")) {
-        let user = match e.ephemeral().take(&format!("login:pending:{pending}")).await {
+        let user = match e
+            .ephemeral()
+            .take(&format!("login:pending:{pending}"))
+            .await
+        {
             Ok(Some(u)) => u.parse::<i64>().ok(),
             _ => None,
         };
         let Some(user) = user else {
             let t = texts(lang);
-            return render_login(&st, &req, lang, StatusCode::BAD_REQUEST, "", Some(t.expired_form.to_string()), &continue_to).await;
+            return render_login(
+                &st,
+                &req,
+                lang,
+                StatusCode::BAD_REQUEST,
+                "",
+                Some(t.expired_form.to_string()),
+                &continue_to,
+            )
+            .await;
         };
-        return match e.complete_login(tessera_core::ids::UserId(user), tenant).await {
+        return match e
+            .complete_login(tessera_core::ids::UserId(user), tenant)
+            .await
+        {
             Ok(Ok(signed)) => signed_in(&st, &req, signed, &continue_to, ip).await,
             Ok(Err(f)) => failed(&st, &req, "", &f, &continue_to).await,
             Err(err) => fault(lang, &err),
@@ -148,7 +199,16 @@ pub async fn post(State(st): State<AppState>, req: FormRequest) -> Response {
     let password = req.get("password").unwrap_or("");
     if username.is_empty() || password.is_empty() {
         let msg = e.catalogue().text("oauth.invalidCredentials", lang, None);
-        return render_login(&st, &req, lang, StatusCode::BAD_REQUEST, &username, Some(msg), &continue_to).await;
+        return render_login(
+            &st,
+            &req,
+            lang,
+            StatusCode::BAD_REQUEST,
+            &username,
+            Some(msg),
+            &continue_to,
+        )
+        .await;
     }
     match e.captcha_required(Some(&username), ip.as_deref()).await {
         Ok(false) => {}
@@ -158,19 +218,38 @@ pub async fn post(State(st): State<AppState>, req: FormRequest) -> Response {
                 _ => false,
             };
             if !ok {
-                let code = if req.non_empty("captcha").is_some() { "hoth.warn.captchaWrong" } else { "hoth.warn.captchaNull" };
+                let code = if req.non_empty("captcha").is_some() {
+                    "hoth.warn.captchaWrong"
+                } else {
+                    "hoth.warn.captchaNull"
+                };
                 let msg = e.catalogue().text(code, lang, None);
-                return render_login(&st, &req, lang, StatusCode::BAD_REQUEST, &username, Some(msg), &continue_to).await;
+                return render_login(
+                    &st,
+                    &req,
+                    lang,
+                    StatusCode::BAD_REQUEST,
+                    &username,
+                    Some(msg),
+                    &continue_to,
+                )
+                .await;
             }
         }
         Err(err) => return fault(lang, &err),
     }
     let login = PasswordLogin {
-        name: LoginName { value: username.clone(), field: None },
+        name: LoginName {
+            value: username.clone(),
+            field: None,
+        },
         password: Secret::new(password),
         user_type: None,
         tenant: None,
-        tenant_choice: TenantChoice::Pick { tenant: None, org: None },
+        tenant_choice: TenantChoice::Pick {
+            tenant: None,
+            org: None,
+        },
         second_factor: None,
         check_verified_field: false,
     };
@@ -181,7 +260,15 @@ pub async fn post(State(st): State<AppState>, req: FormRequest) -> Response {
         }
         Ok(Err(LoginFailure::ChooseTenant { user, options })) => {
             let pending = new_token(TokenFormat::Opaque);
-            if let Err(err) = e.ephemeral().put(&format!("login:pending:{pending}"), &user.0.to_string(), 300).await {
+            if let Err(err) = e
+                .ephemeral()
+                .put(
+                    &format!("login:pending:{pending}"),
+                    &user.0.to_string(),
+                    300,
+                )
+                .await
+            {
                 return fault(lang, &err.into());
             }
             let (csrf, cookies) = csrf_of(&st, &req);
@@ -200,21 +287,48 @@ pub async fn post(State(st): State<AppState>, req: FormRequest) -> Response {
             page(StatusCode::OK, html, &cookies)
         }
         Ok(Err(f)) => {
-            if matches!(f, LoginFailure::UnknownUser | LoginFailure::PasswordWrong { .. } | LoginFailure::PasswordWrongNowLocked { .. }) {
+            if matches!(
+                f,
+                LoginFailure::UnknownUser
+                    | LoginFailure::PasswordWrong { .. }
+                    | LoginFailure::PasswordWrongNowLocked { .. }
+            ) {
                 let _ = e.note_failure_for_captcha(&username, ip.as_deref()).await;
             }
-            e.audit_event("login", tessera_core::model::Dialect::Standard, f.name(), None, None, ip, "login page".into()).await;
+            e.audit_event(
+                "login",
+                tessera_core::model::Dialect::Standard,
+                f.name(),
+                None,
+                None,
+                ip,
+                "login page".into(),
+            )
+            .await;
             failed(&st, &req, &username, &f, &continue_to).await
         }
         Err(err) => fault(lang, &err),
     }
 }
 
-async fn failed(st: &AppState, req: &FormRequest, username: &str, f: &LoginFailure, continue_to: &str) -> Response {
+async fn failed(
+    st: &AppState,
+    req: &FormRequest,
+    username: &str,
+    f: &LoginFailure,
+    continue_to: &str,
+) -> Response {
     let lang = req.lang();
     let (code, arg) = crate::dialects::hoth::render::failure_code(&st.engine, f, None);
     let msg = st.engine.catalogue().text(code, lang, arg.as_deref());
-    let status = if matches!(f, LoginFailure::UnknownUser | LoginFailure::PasswordWrong { .. }) { StatusCode::UNAUTHORIZED } else { StatusCode::FORBIDDEN };
+    let status = if matches!(
+        f,
+        LoginFailure::UnknownUser | LoginFailure::PasswordWrong { .. }
+    ) {
+        StatusCode::UNAUTHORIZED
+    } else {
+        StatusCode::FORBIDDEN
+    };
     render_login(st, req, lang, status, username, Some(msg), continue_to).await
 }
 
@@ -224,14 +338,29 @@ fn fault(lang: Lang, err: &tessera_core::EngineError) -> Response {
     super::message(lang, StatusCode::INTERNAL_SERVER_ERROR, t.error, t.error)
 }
 
-async fn signed_in(st: &AppState, req: &FormRequest, signed: SignedIn, continue_to: &str, ip: Option<String>) -> Response {
+async fn signed_in(
+    st: &AppState,
+    req: &FormRequest,
+    signed: SignedIn,
+    continue_to: &str,
+    ip: Option<String>,
+) -> Response {
     let e = &st.engine;
     let lang = req.lang();
     let (secret, session) = match e.start_session(&signed).await {
         Ok(x) => x,
         Err(err) => return fault(lang, &err),
     };
-    e.audit_event("login", tessera_core::model::Dialect::Standard, "success", Some(signed.user.id), None, ip, format!("login page, session {}", session.id)).await;
+    e.audit_event(
+        "login",
+        tessera_core::model::Dialect::Standard,
+        "success",
+        Some(signed.user.id),
+        None,
+        ip,
+        format!("login page, session {}", session.id),
+    )
+    .await;
     let max_age = session.expires_at - session.created_at;
     let set = cookie(SSO_COOKIE, &secret, max_age, secure(st));
     if continue_to.is_empty() {
@@ -242,10 +371,15 @@ async fn signed_in(st: &AppState, req: &FormRequest, signed: SignedIn, continue_
         }
         return r;
     }
-    let mut r = (StatusCode::SEE_OTHER, [(header::LOCATION, continue_to.to_string())]).into_response();
+    let mut r = (
+        StatusCode::SEE_OTHER,
+        [(header::LOCATION, continue_to.to_string())],
+    )
+        .into_response();
     if let Ok(v) = HeaderValue::from_str(&set) {
         r.headers_mut().append(header::SET_COOKIE, v);
     }
-    r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     r
 }

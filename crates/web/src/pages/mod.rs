@@ -63,8 +63,14 @@ pub fn page(status: StatusCode, html: String, set_cookies: &[String]) -> Respons
     let h = r.headers_mut();
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
     h.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static("default-src 'none'; img-src data:; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"),
@@ -79,7 +85,10 @@ pub fn page(status: StatusCode, html: String, set_cookies: &[String]) -> Respons
 
 /// A `Set-Cookie` value: `HttpOnly`, `SameSite=Lax`, `Path=/`, and `Secure` behind https.
 pub fn cookie(name: &str, value: &str, max_age: i64, secure: bool) -> String {
-    format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{}", if secure { "; Secure" } else { "" })
+    format!(
+        "{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{}",
+        if secure { "; Secure" } else { "" }
+    )
 }
 
 #[derive(askama::Template)]
@@ -95,8 +104,14 @@ pub struct MessagePage<'a> {
 /// A plain page with a heading and a sentence.
 pub fn message(lang: Lang, status: StatusCode, heading: &str, body: &str) -> Response {
     use askama::Template;
-    let html = MessagePage { t: texts(lang), heading, body, zh_link: "?lang=zh_CN".into(), en_link: "?lang=en_US".into() }
-        .render()
-        .unwrap_or_else(|_| body.to_string());
+    let html = MessagePage {
+        t: texts(lang),
+        heading,
+        body,
+        zh_link: "?lang=zh_CN".into(),
+        en_link: "?lang=en_US".into(),
+    }
+    .render()
+    .unwrap_or_else(|_| body.to_string());
     page(status, html, &[])
 }

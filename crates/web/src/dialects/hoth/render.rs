@@ -46,35 +46,50 @@ pub fn fault(e: &Engine, lang: Lang, err: &tessera_core::EngineError) -> Respons
 }
 
 /// `field` is the `login_field` the client named, for `usernameNotFound` / `phoneNotFound`.
-pub fn login_failure(e: &Engine, lang: Lang, f: &LoginFailure, field: Option<LoginField>) -> Response {
+pub fn login_failure(
+    e: &Engine,
+    lang: Lang,
+    f: &LoginFailure,
+    field: Option<LoginField>,
+) -> Response {
     let (code, arg) = failure_code(e, f, field);
     failure(e, lang, code, arg.as_deref())
 }
 
 /// The seed 001 code of a sign-in failure, and its `{0}`. The hosted login page shows the same
 /// messages.
-pub fn failure_code(e: &Engine, f: &LoginFailure, field: Option<LoginField>) -> (&'static str, Option<String>) {
+pub fn failure_code(
+    e: &Engine,
+    f: &LoginFailure,
+    field: Option<LoginField>,
+) -> (&'static str, Option<String>) {
     let hide = e.config().hide_unknown_user;
     let code = match f {
         LoginFailure::UnknownUser if hide => "hoth.warn.usernameNotFoundOrPasswordIsWrong",
         LoginFailure::UnknownUser if field == Some(LoginField::Phone) => "hoth.warn.phoneNotFound",
         LoginFailure::UnknownUser => "hoth.warn.usernameNotFound",
         LoginFailure::PasswordWrong { .. } if hide => "hoth.warn.usernameNotFoundOrPasswordIsWrong",
-        LoginFailure::PasswordWrong { attempts_left } => return ("hoth.warn.passwordError", Some(attempts_left.to_string())),
+        LoginFailure::PasswordWrong { attempts_left } => {
+            return ("hoth.warn.passwordError", Some(attempts_left.to_string()))
+        }
         LoginFailure::PasswordWrongNowLocked { .. } => "hoth.warn.loginErrorMaxTimes",
         LoginFailure::AccountLocked { .. } => "hoth.warn.accountLocked",
         LoginFailure::LdapDisabled => "hoth.warn.ldapIsDisable",
         // The seed has no code for a disabled account: "not activated" is the nearest.
         LoginFailure::AccountDisabled | LoginFailure::NotActivated => "hoth.warn.userNotActive",
         LoginFailure::AccountExpired => "hoth.warn.accountExpire",
-        LoginFailure::TenantInvalid | LoginFailure::OrgInvalid | LoginFailure::ChooseTenant { .. } => "hoth.warn.tenantInvalid",
+        LoginFailure::TenantInvalid
+        | LoginFailure::OrgInvalid
+        | LoginFailure::ChooseTenant { .. } => "hoth.warn.tenantInvalid",
         LoginFailure::TenantDisabled => "hoth.warn.tenantDisabled",
         LoginFailure::PhoneNotVerified => "hoth.warn.phoneNotCheck",
         LoginFailure::EmailNotVerified => "hoth.warn.emailNotCheck",
         LoginFailure::PhoneAndEmailNotVerified => "hoth.warn.phoneAndEmailNotCheck",
         LoginFailure::NoRole => "hoth.warn.roleNone",
         LoginFailure::NoRoleInDefaultTenant => "hoth.warn.defaultTenantRoleNull",
-        LoginFailure::SecondFactorRequired { .. } | LoginFailure::SecondFactorWrong { .. } => "hoth.warn.captchaWrong",
+        LoginFailure::SecondFactorRequired { .. } | LoginFailure::SecondFactorWrong { .. } => {
+            "hoth.warn.captchaWrong"
+        }
         LoginFailure::Sms(s) => match s {
             SmsLoginFailure::CodeMissing => "hoth.warn.loginMobileCaptchaNull",
             SmsLoginFailure::KeyUnknown => "hoth.warn.validCaptchaFirst",

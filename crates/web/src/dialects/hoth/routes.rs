@@ -67,17 +67,25 @@ pub async fn public_key(State(st): State<AppState>) -> Response {
 }
 
 /// Draws a captcha of 5 characters and keeps its answer: (key, PNG data URL, answer).
-pub async fn draw_captcha(e: &tessera_core::Engine) -> Result<(String, String, String), tessera_core::EngineError> {
+pub async fn draw_captcha(
+    e: &tessera_core::Engine,
+) -> Result<(String, String, String), tessera_core::EngineError> {
     // Drawing is CPU work: off the async threads.
     let drawn = tokio::task::spawn_blocking(|| {
         use captcha::filters::{Dots, Noise, Wave};
         let mut c = captcha::Captcha::new();
-        c.add_chars(5).apply_filter(Noise::new(0.2)).apply_filter(Wave::new(2.0, 18.0)).view(200, 70).apply_filter(Dots::new(8));
+        c.add_chars(5)
+            .apply_filter(Noise::new(0.2))
+            .apply_filter(Wave::new(2.0, 18.0))
+            .view(200, 70)
+            .apply_filter(Dots::new(8));
         c.as_base64().map(|png| (c.chars_as_string(), png))
     })
     .await;
     let Ok(Some((answer, png))) = drawn else {
-        return Err(tessera_core::EngineError::Internal("captcha drawing failed".into()));
+        return Err(tessera_core::EngineError::Internal(
+            "captcha drawing failed".into(),
+        ));
     };
     let key = e.store_captcha(&answer).await?;
     Ok((key, format!("data:image/png;base64,{png}"), answer))
@@ -89,7 +97,12 @@ pub async fn captcha(State(st): State<AppState>, req: FormRequest) -> Response {
     let lang = req.lang();
     match draw_captcha(e).await {
         Ok((key, image, answer)) => crate::error::no_store(
-            Json(wire::Captcha { captcha_key: key, image, answer: st.settings.captcha_test_mode.then_some(answer) }).into_response(),
+            Json(wire::Captcha {
+                captcha_key: key,
+                image,
+                answer: st.settings.captcha_test_mode.then_some(answer),
+            })
+            .into_response(),
         ),
         Err(err) => render::fault(e, lang, &err),
     }

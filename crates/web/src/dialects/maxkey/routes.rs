@@ -25,23 +25,55 @@ async fn run(st: &AppState, req: &FormRequest) -> Result<Response, OAuthError> {
     if let Some(bad) = &req.bad {
         return Err(crate::oauth::bad_input(st, req, bad));
     }
-    let client = identify_client(st, req, false).await?.map_err(|_| invalid_client(st, req))?;
+    let client = identify_client(st, req, false)
+        .await?
+        .map_err(|_| invalid_client(st, req))?;
     match req.non_empty("grant_type") {
         Some("authorization_code") => {}
-        Some(other) => return Err(OAuthError::new(e, lang, "unsupported_grant_type", "oauth.unsupportedGrantType", Some(other))),
+        Some(other) => {
+            return Err(OAuthError::new(
+                e,
+                lang,
+                "unsupported_grant_type",
+                "oauth.unsupportedGrantType",
+                Some(other),
+            ))
+        }
         None => return Err(missing(st, req, "grant_type")),
     }
     if !client.allows(GrantType::AuthorizationCode) {
-        return Err(OAuthError::new(e, lang, "unauthorized_client", "oauth.unauthorizedClient", Some("authorization_code")));
+        return Err(OAuthError::new(
+            e,
+            lang,
+            "unauthorized_client",
+            "oauth.unauthorizedClient",
+            Some("authorization_code"),
+        ));
     }
-    let code = req.non_empty("code").ok_or_else(|| missing(st, req, "code"))?;
+    let code = req
+        .non_empty("code")
+        .ok_or_else(|| missing(st, req, "code"))?;
     let tokens = e
-        .redeem_code(&client, code, req.non_empty("redirect_uri"), req.non_empty("code_verifier"), TokenFormat::Uuid)
+        .redeem_code(
+            &client,
+            code,
+            req.non_empty("redirect_uri"),
+            req.non_empty("code_verifier"),
+            TokenFormat::Uuid,
+        )
         .await
         .map_err(|err| OAuthError::fault(e, lang, &err))?
         .map_err(|f| code_failure(st, req, f))?;
     let i = &tokens.issued;
-    Ok(no_store(Json(wire::Token { access_token: &i.access_token, token_type: "bearer", expires_in: i.expires_in, scope: &i.scope }).into_response()))
+    Ok(no_store(
+        Json(wire::Token {
+            access_token: &i.access_token,
+            token_type: "bearer",
+            expires_in: i.expires_in,
+            scope: &i.scope,
+        })
+        .into_response(),
+    ))
 }
 
 /// Every code failure is `invalid_grant` (RFC 6749 §5.2).
@@ -54,11 +86,16 @@ pub fn code_failure(st: &AppState, req: &FormRequest, f: CodeFailure) -> OAuthEr
 }
 
 fn format_time(unix: i64, fmt: &[time::format_description::FormatItem<'_>]) -> String {
-    time::OffsetDateTime::from_unix_timestamp(unix).ok().and_then(|t| t.format(fmt).ok()).unwrap_or_default()
+    time::OffsetDateTime::from_unix_timestamp(unix)
+        .ok()
+        .and_then(|t| t.format(fmt).ok())
+        .unwrap_or_default()
 }
 
 pub async fn me(State(st): State<AppState>, req: FormRequest) -> Response {
-    let Some(token) = crate::oauth::oidc::bearer(&req) else { return crate::oauth::oidc::invalid_token() };
+    let Some(token) = crate::oauth::oidc::bearer(&req) else {
+        return crate::oauth::oidc::invalid_token();
+    };
     let e = &st.engine;
     let (rec, u) = match e.token_user(token).await {
         Ok(Some(x)) => x,
@@ -69,7 +106,8 @@ pub async fn me(State(st): State<AppState>, req: FormRequest) -> Response {
         Ok(x) => x,
         Err(err) => return OAuthError::fault(e, req.lang(), &err).into_response(),
     };
-    let datetime = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
+    let datetime =
+        time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
     let id = u.id.0.to_string();
     let body = wire::Me {
         birthday: u.birthday.clone(),
@@ -83,7 +121,11 @@ pub async fn me(State(st): State<AppState>, req: FormRequest) -> Response {
         user_id: id.clone(),
         online_ticket: format!("OT_{}", rec.subject.session_id.clone().unwrap_or_default()),
         employee_number: u.employee_number.clone(),
-        realname: if u.real_name.is_empty() { u.display_name.clone() } else { u.real_name.clone() },
+        realname: if u.real_name.is_empty() {
+            u.display_name.clone()
+        } else {
+            u.real_name.clone()
+        },
         institution: tenant.map(|t| t.id.0.to_string()).unwrap_or_default(),
         random_id: uuid::Uuid::new_v4().to_string(),
         id,
