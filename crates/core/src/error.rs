@@ -54,6 +54,8 @@ pub enum LoginFailure {
     OrgInvalid,
     /// The tenant's SMS second factor applies and no code was given (seed 000's 2001).
     SecondFactorRequired {
+        /// The user whose password was right (the login page finishes with the code).
+        user: crate::ids::UserId,
         tenant_code: String,
         org_code: String,
     },

@@ -265,6 +265,7 @@ impl Engine {
         if needed {
             let Some(code) = sf.code.as_deref().filter(|c| !c.is_empty()) else {
                 return Ok(Err(LoginFailure::SecondFactorRequired {
+                    user: user.id,
                     tenant_code,
                     org_code,
                 }));

@@ -152,6 +152,72 @@ impl Engine {
         Ok(usable.into_iter().next())
     }
 
+    /// Sends the second-factor code of a sign-in whose password was right to the user's phone
+    /// (the login page; seed 000's clients ask for it themselves).
+    pub async fn send_second_factor_code(
+        &self,
+        user: UserId,
+        tenant_code: &str,
+        ip: Option<&str>,
+    ) -> Result<Result<(), crate::sms::SmsFailure>, EngineError> {
+        let phone = self
+            .store
+            .user_by_id(user)
+            .await?
+            .and_then(|u| u.phone)
+            .unwrap_or_default();
+        if phone.is_empty() {
+            return Ok(Err(crate::sms::SmsFailure::SendFailed));
+        }
+        Ok(self
+            .send_sms_code(&phone, crate::sms::SmsPurpose::Login2fa, tenant_code, ip)
+            .await?
+            .map(|_| ()))
+    }
+
+    /// Finishes a sign-in held for its SMS second factor: the code, then the account checks
+    /// again for that tenant and org; the device is remembered.
+    pub async fn finish_second_factor(
+        &self,
+        user: UserId,
+        tenant_code: &str,
+        org_code: &str,
+        device_key: &str,
+        code: &str,
+    ) -> Result<Result<SignedIn, LoginFailure>, EngineError> {
+        let Some(u) = self.store.user_by_id(user).await? else {
+            return Ok(Err(LoginFailure::UnknownUser));
+        };
+        let phone = u.phone.clone().unwrap_or_default();
+        let wrong = LoginFailure::SecondFactorWrong {
+            tenant_code: tenant_code.into(),
+            org_code: org_code.into(),
+        };
+        if phone.is_empty()
+            || self
+                .verify_sms_code(&phone, crate::sms::SmsPurpose::Login2fa, code)
+                .await?
+                != crate::sms::CodeCheck::Valid
+        {
+            return Ok(Err(wrong));
+        }
+        self.store
+            .remember_device(u.id, device_key, self.now())
+            .await?;
+        let choice = TenantChoice::Pick {
+            tenant: Some(tenant_code.into()),
+            org: Some(org_code.into()),
+        };
+        Ok(self
+            .admit(&u, None, &choice, None)
+            .await?
+            .map(|(membership, memberships)| SignedIn {
+                user: u,
+                membership,
+                memberships,
+            }))
+    }
+
     /// A single-use authorization code for `grant`, living `tokens.auth_code_ttl`.
     pub async fn issue_code(&self, grant: &CodeGrant) -> Result<String, EngineError> {
         let code = new_token(TokenFormat::Opaque);

@@ -5,7 +5,7 @@
 use base64::Engine as _;
 use reqwest::StatusCode;
 use serde_json::Value;
-use tessera_testkit::TestApp;
+use tessera_testkit::{SmsInbox, TestApp};
 
 const BOOT: &str = r#"
 [[tenants]]
@@ -57,6 +57,24 @@ user = "multi"
 tenant = "S2"
 org = "E1"
 roles = ["user"]
+[[tenants]]
+code = "TWOF"
+name = "双因素"
+sms_second_factor = "new_device"
+[[orgs]]
+tenant = "TWOF"
+code = "T1"
+name = "T1"
+[[users]]
+username = "twof"
+phone = "13700000002"
+password = "pw-twof"
+[[memberships]]
+user = "twof"
+tenant = "TWOF"
+org = "T1"
+roles = ["user"]
+default = true
 [[clients]]
 client_id = "rp"
 client_secret = "rp-secret"
@@ -750,4 +768,182 @@ async fn discovery_lists_the_endpoints_and_s256() {
         ),
         (Some("RSA"), Some("RS256"))
     );
+}
+
+async fn app_with_sms() -> (TestApp, SmsInbox) {
+    let inbox = SmsInbox::start().await;
+    let url = inbox.url.clone();
+    let app = TestApp::spawn_with(BOOT, |c| {
+        c.sms.sender = "webhook".into();
+        c.sms.webhook_url = url;
+    })
+    .await;
+    (app, inbox)
+}
+
+#[tokio::test]
+async fn the_sms_tab_signs_in_with_a_code() {
+    let (app, inbox) = app_with_sms().await;
+    let b = browser();
+    let page = b
+        .get(app.url("/login?mode=sms&lang=en_US"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("name=\"phone\""));
+    let csrf = hidden(&page, "csrf");
+    let r = b
+        .post(app.url("/login"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("action", "send_sms"),
+            ("phone", "13700000001"),
+            ("lang", "en_US"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let page = r.text().await.unwrap();
+    assert!(
+        page.contains("A code has been sent to your phone"),
+        "{page}"
+    );
+    let key = hidden(&page, "captchaKey");
+    let code = inbox.last_code("13700000001").unwrap();
+    let r = b
+        .post(app.url("/login"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("action", "sms"),
+            ("phone", "13700000001"),
+            ("captchaKey", key.as_str()),
+            ("sms_code", "000000x"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    let r = b
+        .post(app.url("/login"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("action", "sms"),
+            ("phone", "13700000001"),
+            ("captchaKey", key.as_str()),
+            ("sms_code", code.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .starts_with("tessera_sso="));
+    let r = b
+        .get(app.url("/oauth/authorize?response_type=code&client_id=rp"))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        location(&r).contains("code="),
+        "signed in by SMS: SSO works"
+    );
+    let r = b
+        .post(app.url("/login"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("action", "send_sms"),
+            ("phone", "13799999999"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST, "unregistered phone");
+}
+
+#[tokio::test]
+async fn the_tenants_sms_second_factor_asks_once_per_browser() {
+    let (app, inbox) = app_with_sms().await;
+    let sign_in = |b: reqwest::Client| {
+        let app = &app;
+        async move {
+            // Signed out first: the device cookie stays, the session goes.
+            b.get(app.url("/oauth/logout")).send().await.unwrap();
+            let page = b
+                .get(app.url("/login"))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            let csrf = hidden(&page, "csrf");
+            let r = b
+                .post(app.url("/login"))
+                .form(&[
+                    ("csrf", csrf.as_str()),
+                    ("username", "twof"),
+                    ("password", "pw-twof"),
+                ])
+                .send()
+                .await
+                .unwrap();
+            (r.status(), r.text().await.unwrap(), csrf)
+        }
+    };
+    let b = browser();
+    let (status, page, csrf) = sign_in(b.clone()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains("name=\"pending2fa\""),
+        "a code is asked: {page}"
+    );
+    let pending = hidden(&page, "pending2fa");
+    let msg = inbox.all().pop().unwrap();
+    assert_eq!(
+        (msg["purpose"].as_str(), msg["tenant"].as_str()),
+        (Some("login_2fa"), Some("TWOF"))
+    );
+    let r = b
+        .post(app.url("/login"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("pending2fa", pending.as_str()),
+            ("sms_code", "x"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    assert!(r.text().await.unwrap().contains("短信验证码错误或已过期"));
+    let code = inbox.last_code("13700000002").unwrap();
+    let r = b
+        .post(app.url("/login"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("pending2fa", pending.as_str()),
+            ("sms_code", code.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .starts_with("tessera_sso="));
+    // The same browser again: no code.
+    let (_, page, _) = sign_in(b.clone()).await;
+    assert!(
+        !page.contains("pending2fa"),
+        "a known browser is not asked again"
+    );
+    // Another browser: asked again.
+    let (_, page, _) = sign_in(browser()).await;
+    assert!(page.contains("pending2fa"));
 }

@@ -10,7 +10,9 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use tessera_core::engine::{LoginName, PasswordLogin, SignedIn, TenantChoice};
+use tessera_core::engine::{
+    LoginName, PasswordLogin, SecondFactorInput, SignedIn, SmsLogin, TenantChoice,
+};
 use tessera_core::error::LoginFailure;
 use tessera_core::lang::Lang;
 use tessera_core::secret::{new_token, Secret, TokenFormat};
@@ -32,6 +34,35 @@ struct LoginPage {
     username: String,
     error: Option<String>,
     captcha: Option<CaptchaView>,
+    sms_link: String,
+    zh_link: String,
+    en_link: String,
+}
+
+#[derive(Template)]
+#[template(path = "sms.html")]
+struct SmsPage {
+    t: Texts,
+    csrf: String,
+    continue_to: String,
+    phone: String,
+    key: String,
+    error: Option<String>,
+    info: Option<String>,
+    password_link: String,
+    zh_link: String,
+    en_link: String,
+}
+
+#[derive(Template)]
+#[template(path = "code.html")]
+struct CodePage {
+    t: Texts,
+    csrf: String,
+    continue_to: String,
+    pending: String,
+    error: Option<String>,
+    info: Option<String>,
     zh_link: String,
     en_link: String,
 }
@@ -116,6 +147,7 @@ async fn render_login(
         username: username.to_string(),
         error,
         captcha,
+        sms_link: mode_link(lang, "sms", continue_to),
         zh_link,
         en_link,
     }
@@ -124,10 +156,111 @@ async fn render_login(
     page(status, html, &cookies)
 }
 
+/// `/login` in a language and mode (`sms` or the password form), keeping `continue`.
+fn mode_link(lang: Lang, mode: &str, continue_to: &str) -> String {
+    let l = texts(lang).lang;
+    serde_urlencoded::to_string([("mode", mode), ("lang", l), ("continue", continue_to)])
+        .map(|q| format!("/login?{q}"))
+        .unwrap_or_else(|_| "/login".into())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn render_sms(
+    st: &AppState,
+    req: &FormRequest,
+    lang: Lang,
+    status: StatusCode,
+    phone: &str,
+    key: &str,
+    error: Option<String>,
+    info: Option<String>,
+    continue_to: &str,
+) -> Response {
+    let (csrf, cookies) = csrf_of(st, req);
+    let (zh_link, en_link) = (
+        mode_link(Lang::ZhCn, "sms", continue_to),
+        mode_link(Lang::EnUs, "sms", continue_to),
+    );
+    let html = SmsPage {
+        t: texts(lang),
+        csrf,
+        continue_to: continue_to.to_string(),
+        phone: phone.to_string(),
+        key: key.to_string(),
+        error,
+        info,
+        password_link: mode_link(lang, "password", continue_to),
+        zh_link,
+        en_link,
+    }
+    .render()
+    .unwrap_or_default();
+    page(status, html, &cookies)
+}
+
+fn render_code(
+    st: &AppState,
+    req: &FormRequest,
+    status: StatusCode,
+    pending: &str,
+    error: Option<String>,
+    info: Option<String>,
+    continue_to: &str,
+) -> Response {
+    let lang = req.lang();
+    let (csrf, mut cookies) = csrf_of(st, req);
+    let (_, device_cookie) = device_of(st, req);
+    cookies.extend(device_cookie);
+    let (zh_link, en_link) = lang_links(continue_to);
+    let html = CodePage {
+        t: texts(lang),
+        csrf,
+        continue_to: continue_to.to_string(),
+        pending: pending.to_string(),
+        error,
+        info,
+        zh_link,
+        en_link,
+    }
+    .render()
+    .unwrap_or_default();
+    page(status, html, &cookies)
+}
+
+const DEVICE_COOKIE: &str = "tessera_device";
+
+/// This browser's long-lived device id, for the `new_device` second-factor policy, and the
+/// cookie to set if it has none yet.
+fn device_of(st: &AppState, req: &FormRequest) -> (String, Vec<String>) {
+    match req.cookie(DEVICE_COOKIE).filter(|c| c.len() >= 32) {
+        Some(c) => (format!("browser:{c}"), vec![]),
+        None => {
+            let t = new_token(TokenFormat::Opaque);
+            (
+                format!("browser:{t}"),
+                vec![cookie(DEVICE_COOKIE, &t, 400 * 86_400, secure(st))],
+            )
+        }
+    }
+}
+
 /// `GET /login`: the form, or "signed in" when the browser has a session and nowhere to go.
 pub async fn get(State(st): State<AppState>, req: FormRequest) -> Response {
     let lang = req.lang();
     let continue_to = safe_continue(req.get("continue"));
+    if req.get("mode") == Some("sms") {
+        return render_sms(
+            &st,
+            &req,
+            lang,
+            StatusCode::OK,
+            "",
+            "",
+            None,
+            None,
+            &continue_to,
+        );
+    }
     if continue_to.is_empty() {
         if let Some(secret) = req.cookie(SSO_COOKIE) {
             if let Ok(Some(_)) = st.engine.session(secret).await {
@@ -195,6 +328,14 @@ pub async fn post(State(st): State<AppState>, req: FormRequest) -> Response {
             Err(err) => fault(lang, &err),
         };
     }
+    if let Some(pending) = req.non_empty("pending2fa") {
+        return second_factor(&st, &req, pending, &continue_to, ip).await;
+    }
+    match req.get("action") {
+        Some("send_sms") => return send_sms(&st, &req, &continue_to, ip).await,
+        Some("sms") => return sms_sign_in(&st, &req, &continue_to, ip).await,
+        _ => {}
+    }
     let username = req.get("username").unwrap_or("").trim().to_string();
     let password = req.get("password").unwrap_or("");
     if username.is_empty() || password.is_empty() {
@@ -250,7 +391,10 @@ pub async fn post(State(st): State<AppState>, req: FormRequest) -> Response {
             tenant: None,
             org: None,
         },
-        second_factor: None,
+        second_factor: Some(SecondFactorInput {
+            device_key: device_of(&st, &req).0,
+            code: None,
+        }),
         check_verified_field: false,
     };
     match e.password_login(login).await {
@@ -285,6 +429,38 @@ pub async fn post(State(st): State<AppState>, req: FormRequest) -> Response {
             .render()
             .unwrap_or_default();
             page(StatusCode::OK, html, &cookies)
+        }
+        Ok(Err(LoginFailure::SecondFactorRequired {
+            user,
+            tenant_code,
+            org_code,
+        })) => {
+            let info = match e
+                .send_second_factor_code(user, &tenant_code, ip.as_deref())
+                .await
+            {
+                Ok(Ok(())) => texts(lang).code_sent.to_string(),
+                Ok(Err(_)) => e.catalogue().text("hoth.warn.tooManyRequests", lang, None),
+                Err(err) => return fault(lang, &err),
+            };
+            let pending = new_token(TokenFormat::Opaque);
+            let value = format!("{}|{tenant_code}|{org_code}", user.0);
+            if let Err(err) = e
+                .ephemeral()
+                .put(&format!("login:2fa:{pending}"), &value, 600)
+                .await
+            {
+                return fault(lang, &err.into());
+            }
+            render_code(
+                &st,
+                &req,
+                StatusCode::OK,
+                &pending,
+                None,
+                Some(info),
+                &continue_to,
+            )
         }
         Ok(Err(f)) => {
             if matches!(
@@ -382,4 +558,233 @@ async fn signed_in(
     r.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     r
+}
+
+/// The code of a sign-in held for its SMS second factor.
+async fn second_factor(
+    st: &AppState,
+    req: &FormRequest,
+    pending: &str,
+    continue_to: &str,
+    ip: Option<String>,
+) -> Response {
+    let e = &st.engine;
+    let lang = req.lang();
+    let key = format!("login:2fa:{pending}");
+    let held = match e.ephemeral().get(&key).await {
+        Ok(v) => v,
+        Err(err) => return fault(lang, &err.into()),
+    };
+    let parts: Option<(i64, String, String)> = held.and_then(|v| {
+        let mut it = v.splitn(3, '|');
+        Some((
+            it.next()?.parse().ok()?,
+            it.next()?.to_string(),
+            it.next()?.to_string(),
+        ))
+    });
+    let Some((user, tenant, org)) = parts else {
+        let t = texts(lang);
+        return render_login(
+            st,
+            req,
+            lang,
+            StatusCode::BAD_REQUEST,
+            "",
+            Some(t.expired_form.to_string()),
+            continue_to,
+        )
+        .await;
+    };
+    let code = req.get("sms_code").unwrap_or("").trim();
+    let (device, _) = device_of(st, req);
+    match e
+        .finish_second_factor(
+            tessera_core::ids::UserId(user),
+            &tenant,
+            &org,
+            &device,
+            code,
+        )
+        .await
+    {
+        Ok(Ok(signed)) => {
+            let _ = e.ephemeral().delete(&key).await;
+            signed_in(st, req, signed, continue_to, ip).await
+        }
+        Ok(Err(LoginFailure::SecondFactorWrong { .. })) => {
+            let msg = e.catalogue().text("cluster.1002.2002", lang, None);
+            render_code(
+                st,
+                req,
+                StatusCode::UNAUTHORIZED,
+                pending,
+                Some(msg),
+                None,
+                continue_to,
+            )
+        }
+        Ok(Err(f)) => failed(st, req, "", &f, continue_to).await,
+        Err(err) => fault(lang, &err),
+    }
+}
+
+/// The SMS tab: sends a sign-in code to a registered phone.
+async fn send_sms(
+    st: &AppState,
+    req: &FormRequest,
+    continue_to: &str,
+    ip: Option<String>,
+) -> Response {
+    let e = &st.engine;
+    let lang = req.lang();
+    let phone = req.get("phone").unwrap_or("").trim().to_string();
+    let c = e.catalogue();
+    let err = |code: &str| Some(c.text(code, lang, None));
+    let bad = StatusCode::BAD_REQUEST;
+    if phone.is_empty() {
+        return render_sms(
+            st,
+            req,
+            lang,
+            bad,
+            &phone,
+            "",
+            err("hoth.warn.phoneOrEmailNotnull"),
+            None,
+            continue_to,
+        );
+    }
+    if st
+        .settings
+        .phone_pattern
+        .as_ref()
+        .is_some_and(|p| !p.is_match(&phone))
+    {
+        return render_sms(
+            st,
+            req,
+            lang,
+            bad,
+            &phone,
+            "",
+            err("hoth.warn.phoneOrEmailNotInvalid"),
+            None,
+            continue_to,
+        );
+    }
+    match e.phone_registered(&phone).await {
+        Ok(true) => {}
+        Ok(false) => {
+            return render_sms(
+                st,
+                req,
+                lang,
+                bad,
+                &phone,
+                "",
+                err("hoth.user.phone.not-register"),
+                None,
+                continue_to,
+            )
+        }
+        Err(er) => return fault(lang, &er),
+    }
+    match e
+        .send_sms_code(
+            &phone,
+            tessera_core::sms::SmsPurpose::Login,
+            "",
+            ip.as_deref(),
+        )
+        .await
+    {
+        Ok(Ok(sent)) => render_sms(
+            st,
+            req,
+            lang,
+            StatusCode::OK,
+            &phone,
+            &sent.key,
+            None,
+            Some(texts(lang).code_sent.to_string()),
+            continue_to,
+        ),
+        Ok(Err(tessera_core::sms::SmsFailure::SendFailed)) => render_sms(
+            st,
+            req,
+            lang,
+            StatusCode::BAD_GATEWAY,
+            &phone,
+            "",
+            err("hoth.warn.captcha.sendPhoneCaptchaError"),
+            None,
+            continue_to,
+        ),
+        Ok(Err(_)) => render_sms(
+            st,
+            req,
+            lang,
+            StatusCode::TOO_MANY_REQUESTS,
+            &phone,
+            "",
+            err("hoth.warn.tooManyRequests"),
+            None,
+            continue_to,
+        ),
+        Err(er) => fault(lang, &er),
+    }
+}
+
+/// The SMS tab: signs in with the code.
+async fn sms_sign_in(
+    st: &AppState,
+    req: &FormRequest,
+    continue_to: &str,
+    ip: Option<String>,
+) -> Response {
+    let e = &st.engine;
+    let lang = req.lang();
+    let phone = req.get("phone").unwrap_or("").trim().to_string();
+    let key = req.get("captchaKey").unwrap_or("").to_string();
+    let login = SmsLogin {
+        phone: phone.clone(),
+        code: req.non_empty("sms_code").map(str::to_string),
+        key: Some(key.clone()).filter(|k| !k.is_empty()),
+        user_type: None,
+        tenant: None,
+    };
+    match e.sms_login(login).await {
+        Ok(Ok(signed)) => signed_in(st, req, signed, continue_to, ip).await,
+        Ok(Err(f)) => {
+            e.audit_event(
+                "login",
+                tessera_core::model::Dialect::Standard,
+                f.name(),
+                None,
+                None,
+                ip,
+                "login page, SMS".into(),
+            )
+            .await;
+            let (code, arg) = crate::dialects::hoth::render::failure_code(
+                e,
+                &f,
+                Some(tessera_core::model::LoginField::Phone),
+            );
+            let msg = e.catalogue().text(code, lang, arg.as_deref());
+            render_sms(
+                st,
+                req,
+                lang,
+                StatusCode::UNAUTHORIZED,
+                &phone,
+                &key,
+                Some(msg),
+                None,
+                continue_to,
+            )
+        }
+        Err(er) => fault(lang, &er),
+    }
 }

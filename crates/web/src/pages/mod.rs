@@ -22,6 +22,13 @@ pub struct Texts {
     pub signed_out: &'static str,
     pub error: &'static str,
     pub expired_form: &'static str,
+    pub sms_tab: &'static str,
+    pub password_tab: &'static str,
+    pub phone: &'static str,
+    pub send_code: &'static str,
+    pub sms_code: &'static str,
+    pub code_sent: &'static str,
+    pub second_factor: &'static str,
 }
 
 pub fn texts(lang: Lang) -> Texts {
@@ -39,6 +46,13 @@ pub fn texts(lang: Lang) -> Texts {
             signed_out: "您已退出登录",
             error: "请求无效",
             expired_form: "页面已过期,请重新登录",
+            sms_tab: "短信验证码登录",
+            password_tab: "账号密码登录",
+            phone: "手机号",
+            send_code: "发送验证码",
+            sms_code: "短信验证码",
+            code_sent: "验证码已发送至您的手机",
+            second_factor: "短信验证",
         },
         Lang::EnUs => Texts {
             lang: "en_US",
@@ -53,6 +67,13 @@ pub fn texts(lang: Lang) -> Texts {
             signed_out: "You are signed out",
             error: "Invalid request",
             expired_form: "This page has expired; please sign in again",
+            sms_tab: "Sign in with an SMS code",
+            password_tab: "Sign in with a password",
+            phone: "Phone number",
+            send_code: "Send the code",
+            sms_code: "SMS code",
+            code_sent: "A code has been sent to your phone",
+            second_factor: "SMS verification",
         },
     }
 }

@@ -194,6 +194,7 @@ pub fn login_failure(e: &Engine, lang: Lang, f: &LoginFailure) -> Response {
         LoginFailure::SecondFactorRequired {
             tenant_code,
             org_code,
+            ..
         } => second("2001", "cluster.1002.2001", tenant_code, org_code),
         LoginFailure::SecondFactorWrong {
             tenant_code,
