@@ -135,8 +135,13 @@ impl PasswordHasher {
         &self,
         f: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, EngineError> {
-        let permit = tokio::time::timeout(self.max_wait, self.slots.clone().acquire_owned())
-            .await
+        // The queue: sign-ins waiting for a hashing slot.
+        let gauge = metrics::gauge!("tessera_password_hash_waiting");
+        gauge.increment(1.0);
+        let acquired =
+            tokio::time::timeout(self.max_wait, self.slots.clone().acquire_owned()).await;
+        gauge.decrement(1.0);
+        let permit = acquired
             .map_err(|_| EngineError::Busy)?
             .map_err(|_| EngineError::Busy)?;
         let out = tokio::task::spawn_blocking(move || {

@@ -37,10 +37,66 @@ pub struct FailureCount {
     pub locked_until: Option<UnixTime>,
 }
 
+/// Filters of the admin API's user list.
+#[derive(Debug, Clone, Default)]
+pub struct UserFilter {
+    pub username: Option<String>,
+    pub phone: Option<String>,
+    /// Members of this tenant (code).
+    pub tenant: Option<String>,
+    pub enabled: Option<bool>,
+    pub offset: i64,
+    pub limit: i64,
+}
+
+/// Filters of the audit log query.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub user: Option<UserId>,
+    pub client: Option<String>,
+    pub dialect: Option<String>,
+    pub outcome: Option<String>,
+    pub kind: Option<String>,
+    pub from: Option<UnixTime>,
+    pub to: Option<UnixTime>,
+    pub limit: i64,
+}
+
+/// A new user from the admin API (the password already hashed).
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub username: String,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub password_hash: Option<String>,
+    pub user_type: UserType,
+    pub display_name: String,
+    pub real_name: String,
+    pub enabled: bool,
+    pub active: bool,
+}
+
+/// Fields the admin API may change on a user; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct UserPatch {
+    pub phone: Option<Option<String>>,
+    pub email: Option<Option<String>>,
+    pub display_name: Option<String>,
+    pub real_name: Option<String>,
+    pub title: Option<String>,
+    pub enabled: Option<bool>,
+    pub active: Option<bool>,
+    pub expires_at: Option<Option<UnixTime>>,
+    pub phone_verified: Option<bool>,
+    pub email_verified: Option<bool>,
+}
+
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     /// Cheap round trip, for `/readyz`.
     async fn ping(&self) -> Result<(), StoreError>;
+    /// Connections open and idle in the pool, for `/metrics`.
+    fn pool_usage(&self) -> (u32, usize);
 
     // --- clients and app keys
     async fn client_by_client_id(&self, client_id: &str) -> Result<Option<Client>, StoreError>;
@@ -135,6 +191,25 @@ pub trait Store: Send + Sync + 'static {
     async fn session_by_id(&self, id: &str) -> Result<Option<SsoSession>, StoreError>;
     async fn touch_session(&self, id: &str, now: UnixTime) -> Result<(), StoreError>;
     async fn revoke_session(&self, id: &str, now: UnixTime) -> Result<(), StoreError>;
+
+    // --- administration
+    async fn list_users(&self, f: &UserFilter) -> Result<(Vec<User>, i64), StoreError>;
+    /// Fails with `Conflict` on a taken username, phone or email.
+    async fn create_user(&self, u: &NewUser, id: UserId, now: UnixTime) -> Result<(), StoreError>;
+    /// Answers whether the user exists.
+    async fn update_user(&self, id: UserId, p: &UserPatch) -> Result<bool, StoreError>;
+    async fn set_password_hash(&self, id: UserId, hash: &str) -> Result<bool, StoreError>;
+    /// Clears the lock and the failure count.
+    async fn unlock_user(&self, id: UserId) -> Result<bool, StoreError>;
+    /// Live tokens of a user, newest first.
+    async fn user_tokens(&self, id: UserId, now: UnixTime) -> Result<Vec<TokenRecord>, StoreError>;
+    async fn revoke_user_tokens(&self, id: UserId, now: UnixTime) -> Result<u64, StoreError>;
+    /// Live SSO sessions of a user.
+    async fn user_sessions(&self, id: UserId, now: UnixTime)
+        -> Result<Vec<SsoSession>, StoreError>;
+    async fn query_audit(&self, f: &AuditFilter) -> Result<Vec<AuditEvent>, StoreError>;
+    /// Deletes audit events older than `before`; answers how many.
+    async fn purge_audit(&self, before: UnixTime) -> Result<u64, StoreError>;
 
     // --- bootstrap and audit
     /// Applies a prepared bootstrap file in one transaction: all or nothing.

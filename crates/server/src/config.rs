@@ -24,6 +24,23 @@ pub struct Config {
     pub dialects: DialectsConfig,
     pub bootstrap: BootstrapConfig,
     pub sso: SsoConfig,
+    pub audit: AuditConfig,
+}
+
+/// The audit log (ours).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuditConfig {
+    /// Events older than this are deleted by the background purge.
+    pub retention: String,
+}
+
+impl Default for AuditConfig {
+    fn default() -> Self {
+        Self {
+            retention: "365d".into(),
+        }
+    }
 }
 
 /// The browser SSO session of the hosted login page (ours).
@@ -274,6 +291,7 @@ pub struct Derived {
     pub transport_grace: i64,
     pub sso_idle: i64,
     pub sso_absolute: i64,
+    pub audit_retention: i64,
 }
 
 impl Config {
@@ -346,6 +364,7 @@ impl Config {
             transport_rotate: dur("keys.transport_rotate", &self.keys.transport_rotate)?.max(60),
             transport_grace: dur("keys.transport_grace", &self.keys.transport_grace)?,
             sso_idle: dur("sso.idle_timeout", &self.sso.idle_timeout)?.max(60),
+            audit_retention: dur("audit.retention", &self.audit.retention)?.max(3600),
             sso_absolute: dur("sso.absolute_timeout", &self.sso.absolute_timeout)?.max(60),
         };
         let url = &self.database.url;

@@ -207,6 +207,8 @@ pub async fn start(cfg: Config, extra: Vec<(String, String)>) -> Result<Running,
                 .map_err(|e| StartError::Config(format!("key login.phone_pattern: {e}")))?,
         ),
     };
+    // The process's metrics recorder (installed once; see tessera_web::metrics).
+    let _ = tessera_web::metrics::handle();
     let app = tessera_web::router(tessera_web::AppState {
         engine: engine.clone(),
         settings: Arc::new(settings),
@@ -223,7 +225,7 @@ pub async fn start(cfg: Config, extra: Vec<(String, String)>) -> Result<Running,
         message: e.to_string(),
     })?;
     let (tx, rx) = oneshot::channel::<()>();
-    let purge = spawn_purge(engine.clone());
+    let purge = spawn_purge(engine.clone(), d.audit_retention);
     let rotation = tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
         loop {
@@ -262,7 +264,7 @@ pub async fn start(cfg: Config, extra: Vec<(String, String)>) -> Result<Running,
 
 /// Deletes tokens a day past their expiry, every ten minutes, so the token table does not grow
 /// without bound. A day's grace keeps spent refresh tokens long enough to detect most reuse.
-fn spawn_purge(engine: Arc<Engine>) -> JoinHandle<()> {
+fn spawn_purge(engine: Arc<Engine>, audit_retention: i64) -> JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
         loop {
@@ -275,6 +277,17 @@ fn spawn_purge(engine: Arc<Engine>) -> JoinHandle<()> {
                 Ok(n) if n > 0 => tracing::info!(purged = n, "expired tokens deleted"),
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "token purge failed"),
+            }
+            match engine
+                .store()
+                .purge_audit(engine.now() - audit_retention)
+                .await
+            {
+                Ok(n) if n > 0 => {
+                    tracing::info!(purged = n, "audit events past audit.retention deleted")
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "audit purge failed"),
             }
         }
     })

@@ -406,6 +406,10 @@ macro_rules! impl_store {
 
             #[async_trait]
             impl Store for $name {
+                fn pool_usage(&self) -> (u32, usize) {
+                    (self.pool.size(), self.pool.num_idle())
+                }
+
                 async fn ping(&self) -> Result<(), StoreError> {
                     sqlx::query("SELECT 1").execute(&self.pool).await.map_err(map_err)?;
                     Ok(())
@@ -622,6 +626,102 @@ macro_rules! impl_store {
                 async fn revoke_session(&self, id: &str, now: UnixTime) -> Result<(), StoreError> {
                     sqlx::query("UPDATE sso_sessions SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL").bind(now).bind(id).execute(&self.writer).await.map_err(map_err)?;
                     Ok(())
+                }
+
+                async fn list_users(&self, f: &UserFilter) -> Result<(Vec<User>, i64), StoreError> {
+                    // Fixed SQL with optional filters ($n IS NULL OR …): one prepared statement.
+                    let cond = "($1 IS NULL OR u.username = $1) AND ($2 IS NULL OR u.phone = $2) AND ($3 IS NULL OR u.enabled = $3) \
+                                AND ($4 IS NULL OR EXISTS (SELECT 1 FROM memberships m JOIN tenants t ON t.id = m.tenant_id WHERE m.user_id = u.id AND t.code = $4))";
+                    let cols = USER_COLS.split(", ").map(|c| format!("u.{}", c.trim())).collect::<Vec<_>>().join(", ");
+                    let q = format!("SELECT {cols} FROM users u WHERE {cond} ORDER BY u.username LIMIT $5 OFFSET $6");
+                    let rows: Vec<UserRow> = sqlx::query_as(&q)
+                        .bind(&f.username).bind(&f.phone).bind(f.enabled).bind(&f.tenant).bind(f.limit).bind(f.offset)
+                        .fetch_all(&self.pool).await.map_err(map_err)?;
+                    let cq = format!("SELECT COUNT(*) FROM users u WHERE {cond}");
+                    let total: i64 = sqlx::query_scalar(&cq).bind(&f.username).bind(&f.phone).bind(f.enabled).bind(&f.tenant)
+                        .fetch_one(&self.pool).await.map_err(map_err)?;
+                    Ok((rows.into_iter().map(User::try_from).collect::<Result<_, _>>()?, total))
+                }
+
+                async fn create_user(&self, u: &NewUser, id: UserId, now: UnixTime) -> Result<(), StoreError> {
+                    sqlx::query("INSERT INTO users (id, username, phone, email, password_hash, user_type, source, display_name, real_name, gender, title, \
+                                 employee_number, portrait, state, enabled, active, phone_verified, email_verified, failed_attempts, created_at) \
+                                 VALUES ($1, $2, $3, $4, $5, $6, 'local', $7, $8, 0, '', '', '', '', $9, $10, $11, $11, 0, $12)")
+                        .bind(id.0).bind(&u.username).bind(&u.phone).bind(&u.email).bind(&u.password_hash).bind(user_type_str(u.user_type))
+                        .bind(&u.display_name).bind(&u.real_name).bind(u.enabled).bind(u.active).bind(false).bind(now)
+                        .execute(&self.writer).await.map_err(map_err)?;
+                    Ok(())
+                }
+
+                async fn update_user(&self, id: UserId, p: &UserPatch) -> Result<bool, StoreError> {
+                    let mut tx = self.writer.begin().await.map_err(map_err)?;
+                    let q = format!("SELECT {USER_COLS} FROM users WHERE id = $1");
+                    let Some(cur): Option<UserRow> = sqlx::query_as(&q).bind(id.0).fetch_optional(&mut *tx).await.map_err(map_err)? else {
+                        return Ok(false);
+                    };
+                    sqlx::query("UPDATE users SET phone = $2, email = $3, display_name = $4, real_name = $5, title = $6, enabled = $7, active = $8, \
+                                 expires_at = $9, phone_verified = $10, email_verified = $11 WHERE id = $1")
+                        .bind(id.0)
+                        .bind(p.phone.clone().unwrap_or(cur.phone))
+                        .bind(p.email.clone().unwrap_or(cur.email))
+                        .bind(p.display_name.clone().unwrap_or(cur.display_name))
+                        .bind(p.real_name.clone().unwrap_or(cur.real_name))
+                        .bind(p.title.clone().unwrap_or(cur.title))
+                        .bind(p.enabled.unwrap_or(cur.enabled))
+                        .bind(p.active.unwrap_or(cur.active))
+                        .bind(p.expires_at.unwrap_or(cur.expires_at))
+                        .bind(p.phone_verified.unwrap_or(cur.phone_verified))
+                        .bind(p.email_verified.unwrap_or(cur.email_verified))
+                        .execute(&mut *tx).await.map_err(map_err)?;
+                    tx.commit().await.map_err(map_err)?;
+                    Ok(true)
+                }
+
+                async fn set_password_hash(&self, id: UserId, hash: &str) -> Result<bool, StoreError> {
+                    let r = sqlx::query("UPDATE users SET password_hash = $2, failed_attempts = 0, locked_until = NULL WHERE id = $1")
+                        .bind(id.0).bind(hash).execute(&self.writer).await.map_err(map_err)?;
+                    Ok(r.rows_affected() > 0)
+                }
+
+                async fn unlock_user(&self, id: UserId) -> Result<bool, StoreError> {
+                    let r = sqlx::query("UPDATE users SET failed_attempts = 0, locked_until = NULL WHERE id = $1")
+                        .bind(id.0).execute(&self.writer).await.map_err(map_err)?;
+                    Ok(r.rows_affected() > 0)
+                }
+
+                async fn user_tokens(&self, id: UserId, now: UnixTime) -> Result<Vec<TokenRecord>, StoreError> {
+                    let q = format!("SELECT {TOKEN_COLS} FROM tokens WHERE user_id = $1 AND revoked_at IS NULL AND used_at IS NULL AND expires_at > $2 ORDER BY issued_at DESC LIMIT 500");
+                    let rows: Vec<TokenRow> = sqlx::query_as(&q).bind(id.0).bind(now).fetch_all(&self.pool).await.map_err(map_err)?;
+                    rows.into_iter().map(TokenRecord::try_from).collect()
+                }
+
+                async fn revoke_user_tokens(&self, id: UserId, now: UnixTime) -> Result<u64, StoreError> {
+                    let r = sqlx::query("UPDATE tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
+                        .bind(now).bind(id.0).execute(&self.writer).await.map_err(map_err)?;
+                    Ok(r.rows_affected())
+                }
+
+                async fn user_sessions(&self, id: UserId, now: UnixTime) -> Result<Vec<SsoSession>, StoreError> {
+                    let rows: Vec<SessionRow> = sqlx::query_as("SELECT id, user_id, tenant_id, created_at, last_seen, expires_at, revoked_at FROM sso_sessions \
+                                                                WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2 ORDER BY created_at DESC")
+                        .bind(id.0).bind(now).fetch_all(&self.pool).await.map_err(map_err)?;
+                    Ok(rows.into_iter().map(SsoSession::from).collect())
+                }
+
+                async fn query_audit(&self, f: &AuditFilter) -> Result<Vec<AuditEvent>, StoreError> {
+                    let rows: Vec<AuditRow> = sqlx::query_as(
+                        "SELECT at, kind, dialect, outcome, user_id, client_id, ip, detail FROM audit_events \
+                         WHERE ($1 IS NULL OR user_id = $1) AND ($2 IS NULL OR client_id = $2) AND ($3 IS NULL OR dialect = $3) \
+                         AND ($4 IS NULL OR outcome = $4) AND ($5 IS NULL OR kind = $5) AND ($6 IS NULL OR at >= $6) AND ($7 IS NULL OR at < $7) \
+                         ORDER BY id DESC LIMIT $8")
+                        .bind(f.user.map(|u| u.0)).bind(&f.client).bind(&f.dialect).bind(&f.outcome).bind(&f.kind).bind(f.from).bind(f.to).bind(f.limit)
+                        .fetch_all(&self.pool).await.map_err(map_err)?;
+                    Ok(rows.into_iter().map(AuditEvent::from).collect())
+                }
+
+                async fn purge_audit(&self, before: UnixTime) -> Result<u64, StoreError> {
+                    let r = sqlx::query("DELETE FROM audit_events WHERE at < $1").bind(before).execute(&self.writer).await.map_err(map_err)?;
+                    Ok(r.rows_affected())
                 }
 
                 async fn apply_bootstrap(&self, b: &PreparedBootstrap, now: UnixTime) -> Result<BootstrapReport, BootstrapError> {

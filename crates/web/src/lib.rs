@@ -2,8 +2,10 @@
 //! `POST /oauth/token`, and the operations endpoints. Handlers parse, make one engine call and
 //! render; every policy lives in `tessera-core`.
 
+pub mod admin;
 pub mod dialects;
 pub mod error;
+pub mod metrics;
 pub mod oauth;
 pub mod ops;
 pub mod pages;
@@ -69,8 +71,11 @@ pub fn router(state: AppState) -> Router {
         .route("/api/base/token/refresh", post(dialects::appkey::routes::refresh))
         .route("/oauth/revoke", post(oauth::revoke::revoke))
         .route("/healthz", get(ops::healthz))
+        .route("/metrics", get(metrics::render))
         .route("/readyz", get(ops::readyz))
+        .merge(admin::routes())
         .fallback(ops::not_found)
+        .route_layer(axum::middleware::from_fn(metrics::track))
         .with_state(state)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(CatchPanicLayer::custom(error::panic_response))

@@ -2,6 +2,7 @@
 //! refresh, check or revoke tokens. Written once; every dialect calls it and renders its typed
 //! outcomes. Expected refusals come back as `Ok(Err(failure))`; `Err(EngineError)` is a fault.
 
+mod admin;
 mod appkey;
 mod bootstrap;
 mod clients;
@@ -11,6 +12,7 @@ mod sms;
 mod sso;
 mod tokens;
 
+pub use admin::{AdminFailure, CreateUser};
 pub use appkey::{AppKeyFailure, AppKeyGrant};
 pub use clients::resolve_scope;
 pub use hoth::SmsLogin;
@@ -160,6 +162,9 @@ impl Engine {
 
     /// Writes an audit event; a failure to write is logged, never shown to the caller.
     pub(crate) async fn audit(&self, e: AuditEvent) {
+        if e.kind == "login" {
+            metrics::counter!("tessera_sign_ins_total", "dialect" => e.dialect.clone(), "outcome" => e.outcome.clone()).increment(1);
+        }
         if let Err(err) = self.store.record_audit(&e).await {
             tracing::error!(error = %err, kind = %e.kind, "audit event not written");
         }

@@ -107,6 +107,8 @@ impl Engine {
             req.format,
         );
         self.store.insert_grant(&grant).await?;
+        metrics::counter!("tessera_tokens_issued_total", "dialect" => req.client.dialect.as_str())
+            .increment(1);
         Ok(issued)
     }
 
@@ -172,7 +174,10 @@ impl Engine {
         }
         let (grant, issued) = self.build_grant(ttls, rec.family, subject, true, format);
         match self.store.rotate_refresh(hash, now, &grant).await? {
-            RotateOutcome::Rotated => Ok(Ok(issued)),
+            RotateOutcome::Rotated => {
+                metrics::counter!("tessera_tokens_refreshed_total").increment(1);
+                Ok(Ok(issued))
+            }
             RotateOutcome::Reused => Ok(Err(RefreshFailure::Reused)),
             RotateOutcome::NotLive => Ok(Err(RefreshFailure::Invalid)),
         }
@@ -230,10 +235,13 @@ impl Engine {
         }
         match rec.kind {
             TokenKind::Refresh => {
-                self.store.revoke_family(rec.family, now).await?;
+                let n = self.store.revoke_family(rec.family, now).await?;
+                metrics::counter!("tessera_tokens_revoked_total").increment(n);
             }
             TokenKind::Access => {
-                self.store.revoke_token(&hash, now).await?;
+                if self.store.revoke_token(&hash, now).await? {
+                    metrics::counter!("tessera_tokens_revoked_total").increment(1);
+                }
             }
         }
         Ok(())

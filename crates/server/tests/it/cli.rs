@@ -226,3 +226,84 @@ fn migrate_and_bootstrap_create_the_sqlite_file_and_apply_idempotently() {
         &["memberships[0]", "missing"],
     );
 }
+
+/// The log of a failed sign-in names neither the password nor the stored hash, even at debug
+/// level, and every request line carries its request id.
+#[tokio::test]
+async fn logs_never_contain_a_password_or_a_hash() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let boot = dir.path().join("boot.toml");
+    std::fs::write(
+        &boot,
+        "[[tenants]]\ncode = \"L\"\nname = \"L\"\n[[orgs]]\ntenant = \"L\"\ncode = \"O\"\nname = \"O\"\n\
+         [[users]]\nusername = \"logan\"\npassword = \"Secret-Pass-9\"\n\
+         [[memberships]]\nuser = \"logan\"\ntenant = \"L\"\norg = \"O\"\nroles = [\"u\"]\ndefault = true\n\
+         [[clients]]\nclient_id = \"c\"\nclient_secret = \"c-secret-value\"\ngrant_types = [\"password\"]\n",
+    )
+    .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .args(["serve"])
+        .current_dir(dir.path())
+        .env("TESSERA_SERVER__LISTEN", "127.0.0.1:0")
+        .env("TESSERA_LOG__LEVEL", "debug")
+        .env("TESSERA_LOG__FORMAT", "json")
+        .env("TESSERA_PASSWORDS__ARGON2_M_KIB", "1024")
+        .env("TESSERA_BOOTSTRAP__FILE", boot.display().to_string())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = tx.send(line);
+        }
+    });
+    let mut lines = Vec::new();
+    let addr = loop {
+        let line = rx
+            .recv_timeout(std::time::Duration::from_secs(30))
+            .expect("server starts");
+        lines.push(line.clone());
+        if line.contains("tessera listening") {
+            let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+            break v["fields"]["addr"].as_str().unwrap().to_string();
+        }
+    };
+    let http = reqwest::Client::new();
+    let r = http
+        .post(format!("http://{addr}/oauth/token"))
+        .basic_auth("c", Some("c-secret-value"))
+        .form(&[
+            ("grant_type", "password"),
+            ("username", "logan"),
+            ("password", "Wrong-Pass-7"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let _ = child.kill();
+    let _ = child.wait();
+    while let Ok(l) = rx.recv_timeout(std::time::Duration::from_millis(500)) {
+        lines.push(l);
+    }
+    let log = lines.join("\n");
+    for secret in [
+        "Wrong-Pass-7",
+        "Secret-Pass-9",
+        "c-secret-value",
+        "$argon2id$",
+    ] {
+        assert!(!log.contains(secret), "{secret} in the log:\n{log}");
+    }
+    assert!(
+        log.contains("\"id\":\""),
+        "request lines carry the request id:\n{log}"
+    );
+}

@@ -2,6 +2,7 @@
 //! for the command line. Each test is named for the promise it checks.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod admin;
 mod appkey;
 mod bootstrap;
 mod cli;

@@ -1,0 +1,230 @@
+//! What the admin API does, as engine operations: each validates, changes the store, and
+//! writes an audit event (`kind = "admin"`). Refusals are typed ([`AdminFailure`]).
+
+use super::Engine;
+use crate::error::{EngineError, StoreError};
+use crate::ids::{new_id, UserId};
+use crate::model::*;
+use crate::secret::{new_token, Secret, TokenFormat};
+use crate::store::{AuditFilter, NewUser, UserFilter, UserPatch};
+
+/// Why an admin operation was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AdminFailure {
+    NotFound,
+    /// A unique value is taken (username, phone, email, client id…).
+    Conflict(String),
+    /// A field's value is not acceptable.
+    Invalid {
+        field: &'static str,
+        message: String,
+    },
+}
+
+/// A user to create.
+#[derive(Debug, Clone)]
+pub struct CreateUser {
+    pub username: String,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub password: Option<Secret>,
+    pub user_type: UserType,
+    pub display_name: String,
+    pub real_name: String,
+    pub enabled: bool,
+    pub active: bool,
+}
+
+type Outcome<T> = Result<Result<T, AdminFailure>, EngineError>;
+
+fn conflict(e: StoreError) -> Result<AdminFailure, EngineError> {
+    match e {
+        StoreError::Conflict { constraint } => Ok(AdminFailure::Conflict(constraint)),
+        other => Err(other.into()),
+    }
+}
+
+impl Engine {
+    async fn admin_audit(&self, actor: &str, action: &str, target: &str) {
+        self.audit(AuditEvent {
+            at: self.now(),
+            kind: "admin".into(),
+            dialect: "admin".into(),
+            outcome: action.into(),
+            user_id: None,
+            client_id: Some(actor.to_string()),
+            ip: None,
+            detail: target.to_string(),
+        })
+        .await
+    }
+
+    pub async fn admin_list_users(&self, f: &UserFilter) -> Result<(Vec<User>, i64), EngineError> {
+        Ok(self.store.list_users(f).await?)
+    }
+
+    pub async fn admin_get_user(
+        &self,
+        id: UserId,
+    ) -> Result<Option<(User, Vec<Membership>)>, EngineError> {
+        let Some(u) = self.store.user_by_id(id).await? else {
+            return Ok(None);
+        };
+        let ms = self.store.memberships_of(id).await?;
+        Ok(Some((u, ms)))
+    }
+
+    pub async fn admin_create_user(&self, actor: &str, c: CreateUser) -> Outcome<User> {
+        if c.username.trim().is_empty() || c.username.len() > 128 {
+            return Ok(Err(AdminFailure::Invalid {
+                field: "username",
+                message: "1 to 128 characters".into(),
+            }));
+        }
+        if c.email.as_deref().is_some_and(|e| !e.contains('@')) {
+            return Ok(Err(AdminFailure::Invalid {
+                field: "email",
+                message: "not an email address".into(),
+            }));
+        }
+        let password_hash = match c.password {
+            Some(p) if p.expose().len() < 8 => {
+                return Ok(Err(AdminFailure::Invalid {
+                    field: "password",
+                    message: "at least 8 characters".into(),
+                }))
+            }
+            Some(p) => Some(self.hasher.hash(p).await?),
+            None => None,
+        };
+        let id = UserId(new_id());
+        let nu = NewUser {
+            username: c.username.trim().to_string(),
+            phone: c.phone.filter(|p| !p.is_empty()),
+            email: c.email.filter(|e| !e.is_empty()),
+            password_hash,
+            user_type: c.user_type,
+            display_name: c.display_name,
+            real_name: c.real_name,
+            enabled: c.enabled,
+            active: c.active,
+        };
+        if let Err(e) = self.store.create_user(&nu, id, self.now()).await {
+            return Ok(Err(conflict(e)?));
+        }
+        self.admin_audit(actor, "user.create", &format!("user {}", id.0))
+            .await;
+        match self.store.user_by_id(id).await? {
+            Some(u) => Ok(Ok(u)),
+            None => Ok(Err(AdminFailure::NotFound)),
+        }
+    }
+
+    pub async fn admin_update_user(&self, actor: &str, id: UserId, p: &UserPatch) -> Outcome<User> {
+        match self.store.update_user(id, p).await {
+            Ok(true) => {}
+            Ok(false) => return Ok(Err(AdminFailure::NotFound)),
+            Err(e) => return Ok(Err(conflict(e)?)),
+        }
+        if p.enabled == Some(false) {
+            // A disabled account keeps no live tokens.
+            self.store.revoke_user_tokens(id, self.now()).await?;
+        }
+        self.admin_audit(actor, "user.update", &format!("user {}", id.0))
+            .await;
+        Ok(self
+            .store
+            .user_by_id(id)
+            .await?
+            .ok_or(AdminFailure::NotFound))
+    }
+
+    /// Sets a new password (given, or a generated one-time password that is answered once);
+    /// the lock and failure count are cleared and the user's tokens revoked.
+    pub async fn admin_reset_password(
+        &self,
+        actor: &str,
+        id: UserId,
+        password: Option<Secret>,
+    ) -> Outcome<Option<String>> {
+        if password.as_ref().is_some_and(|p| p.expose().len() < 8) {
+            return Ok(Err(AdminFailure::Invalid {
+                field: "password",
+                message: "at least 8 characters".into(),
+            }));
+        }
+        let Some(u) = self.store.user_by_id(id).await? else {
+            return Ok(Err(AdminFailure::NotFound));
+        };
+        if u.source == UserSource::Ldap {
+            return Ok(Err(AdminFailure::Invalid {
+                field: "password",
+                message: "LDAP users cannot change their password here".into(),
+            }));
+        }
+        let (secret, generated) = match password {
+            Some(p) => (p, None),
+            None => {
+                let g = new_token(TokenFormat::Opaque)[..16].to_string();
+                (Secret::new(g.clone()), Some(g))
+            }
+        };
+        let hash = self.hasher.hash(secret).await?;
+        self.store.set_password_hash(id, &hash).await?;
+        self.store.revoke_user_tokens(id, self.now()).await?;
+        self.admin_audit(actor, "user.password_reset", &format!("user {}", id.0))
+            .await;
+        Ok(Ok(generated))
+    }
+
+    pub async fn admin_unlock_user(&self, actor: &str, id: UserId) -> Outcome<()> {
+        if !self.store.unlock_user(id).await? {
+            return Ok(Err(AdminFailure::NotFound));
+        }
+        self.admin_audit(actor, "user.unlock", &format!("user {}", id.0))
+            .await;
+        Ok(Ok(()))
+    }
+
+    pub async fn admin_user_tokens(&self, id: UserId) -> Outcome<Vec<TokenRecord>> {
+        if self.store.user_by_id(id).await?.is_none() {
+            return Ok(Err(AdminFailure::NotFound));
+        }
+        Ok(Ok(self.store.user_tokens(id, self.now()).await?))
+    }
+
+    pub async fn admin_revoke_user_tokens(&self, actor: &str, id: UserId) -> Outcome<u64> {
+        if self.store.user_by_id(id).await?.is_none() {
+            return Ok(Err(AdminFailure::NotFound));
+        }
+        let n = self.store.revoke_user_tokens(id, self.now()).await?;
+        self.admin_audit(
+            actor,
+            "user.tokens_revoke",
+            &format!("user {} ({n} tokens)", id.0),
+        )
+        .await;
+        Ok(Ok(n))
+    }
+
+    pub async fn admin_user_sessions(&self, id: UserId) -> Outcome<Vec<SsoSession>> {
+        if self.store.user_by_id(id).await?.is_none() {
+            return Ok(Err(AdminFailure::NotFound));
+        }
+        Ok(Ok(self.store.user_sessions(id, self.now()).await?))
+    }
+
+    pub async fn admin_revoke_session(&self, actor: &str, id: &str) -> Outcome<()> {
+        if self.store.session_by_id(id).await?.is_none() {
+            return Ok(Err(AdminFailure::NotFound));
+        }
+        self.store.revoke_session(id, self.now()).await?;
+        self.admin_audit(actor, "session.revoke", &format!("session {id}"))
+            .await;
+        Ok(Ok(()))
+    }
+
+    pub async fn admin_audit_log(&self, f: &AuditFilter) -> Result<Vec<AuditEvent>, EngineError> {
+        Ok(self.store.query_audit(f).await?)
+    }
+}

@@ -1,0 +1,469 @@
+//! The admin REST API: every route's happy path and its 400/401/403/404/409; and `/metrics`.
+
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use tessera_testkit::TestApp;
+
+const BOOT: &str = r#"
+[[tenants]]
+code = "A"
+name = "A"
+[[orgs]]
+tenant = "A"
+code = "O"
+name = "O"
+[[users]]
+username = "amy"
+phone = "13900000001"
+password = "pw-amy-123"
+[[users]]
+username = "ben"
+password = "pw-ben-123"
+[[memberships]]
+user = "amy"
+tenant = "A"
+org = "O"
+roles = ["user"]
+default = true
+[[memberships]]
+user = "ben"
+tenant = "A"
+org = "O"
+roles = ["user"]
+default = true
+[[clients]]
+client_id = "ops"
+client_secret = "ops-secret"
+grant_types = ["client_credentials"]
+scopes = ["tessera:admin"]
+[[clients]]
+client_id = "weak"
+client_secret = "weak-secret"
+grant_types = ["client_credentials", "password", "refresh_token"]
+scopes = ["read"]
+"#;
+
+struct Admin {
+    app: TestApp,
+    token: String,
+}
+
+impl Admin {
+    async fn new() -> Admin {
+        let app = TestApp::spawn(BOOT).await;
+        let token = app
+            .token(
+                ("ops", "ops-secret"),
+                &[("grant_type", "client_credentials")],
+            )
+            .await["access_token"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        Admin { app, token }
+    }
+
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut rb = self
+            .app
+            .http
+            .request(method, self.app.url(path))
+            .bearer_auth(&self.token);
+        if let Some(b) = body {
+            rb = rb.json(&b);
+        }
+        let r = rb.send().await.unwrap();
+        let status = r.status();
+        let text = r.text().await.unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    async fn user_id(&self, username: &str) -> i64 {
+        let (_, v) = self
+            .call(
+                reqwest::Method::GET,
+                &format!("/admin/api/v1/users?username={username}"),
+                None,
+            )
+            .await;
+        v["items"][0]["id"].as_i64().unwrap()
+    }
+
+    async fn sign_in(&self, user: &str, pw: &str) -> StatusCode {
+        self.app
+            .post_form(
+                "/oauth/token",
+                Some(("weak", "weak-secret")),
+                &[
+                    ("grant_type", "password"),
+                    ("username", user),
+                    ("password", pw),
+                ],
+            )
+            .await
+            .status
+    }
+}
+
+use reqwest::Method as M;
+
+#[tokio::test]
+async fn admin_routes_need_a_live_token_with_the_admin_scope() {
+    let a = Admin::new().await;
+    let r = a.app.get("/admin/api/v1/users").await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert!(r
+        .header("www-authenticate")
+        .is_some_and(|h| h.starts_with("Bearer")));
+    let weak = a
+        .app
+        .token(
+            ("weak", "weak-secret"),
+            &[("grant_type", "client_credentials")],
+        )
+        .await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = a
+        .app
+        .http
+        .get(a.app.url("/admin/api/v1/users"))
+        .bearer_auth(&weak)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["error"],
+        "insufficient_scope"
+    );
+    let r = a
+        .app
+        .http
+        .get(a.app.url("/admin/api/v1/audit"))
+        .bearer_auth("not-a-token")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn users_are_listed_filtered_paginated_and_never_show_a_hash() {
+    let a = Admin::new().await;
+    let (status, v) = a
+        .call(M::GET, "/admin/api/v1/users?per_page=1&page=2", None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        (v["total"].as_i64(), v["items"].as_array().unwrap().len()),
+        (Some(2), 1)
+    );
+    assert_eq!(v["items"][0]["username"], "ben");
+    let (_, v) = a
+        .call(
+            M::GET,
+            "/admin/api/v1/users?phone=13900000001&tenant=A&status=enabled",
+            None,
+        )
+        .await;
+    assert_eq!(v["items"][0]["username"], "amy");
+    let id = a.user_id("amy").await;
+    let (status, v) = a
+        .call(M::GET, &format!("/admin/api/v1/users/{id}"), None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(v["memberships"][0]["tenant"], "A");
+    assert_eq!(v["has_password"], true);
+    let text = v.to_string();
+    assert!(
+        !text.contains("argon2") && !text.contains("password_hash"),
+        "{text}"
+    );
+    assert_eq!(
+        a.call(M::GET, "/admin/api/v1/users/123", None).await.0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        a.call(M::GET, "/admin/api/v1/users/abc", None).await.0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        a.call(M::GET, "/admin/api/v1/users?status=weird", None)
+            .await
+            .0,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        a.call(M::GET, "/admin/api/v1/users?per_page=0", None)
+            .await
+            .0,
+        StatusCode::BAD_REQUEST
+    );
+}
+
+#[tokio::test]
+async fn users_are_created_and_updated_with_clear_400_and_409() {
+    let a = Admin::new().await;
+    let (status, v) = a.call(M::POST, "/admin/api/v1/users", Some(json!({ "username": "cat", "phone": "13900000009", "password": "pw-cat-123", "display_name": "Cat" }))).await;
+    assert_eq!(status, StatusCode::CREATED, "{v}");
+    assert_eq!(v["display_name"], "Cat");
+    assert_eq!(
+        a.call(
+            M::POST,
+            "/admin/api/v1/users",
+            Some(json!({ "username": "cat" }))
+        )
+        .await
+        .0,
+        StatusCode::CONFLICT
+    );
+    assert_eq!(
+        a.call(
+            M::POST,
+            "/admin/api/v1/users",
+            Some(json!({ "username": "dog", "phone": "13900000001" }))
+        )
+        .await
+        .0,
+        StatusCode::CONFLICT,
+        "phone taken"
+    );
+    let (status, v) = a
+        .call(
+            M::POST,
+            "/admin/api/v1/users",
+            Some(json!({ "phone": "1" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(v["message"].as_str().unwrap().contains("username"), "{v}");
+    let (status, v) = a
+        .call(
+            M::POST,
+            "/admin/api/v1/users",
+            Some(json!({ "username": "eel", "colour": "red" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(v["message"].as_str().unwrap().contains("colour"));
+    assert_eq!(
+        a.call(
+            M::POST,
+            "/admin/api/v1/users",
+            Some(json!({ "username": "fox", "password": "short" }))
+        )
+        .await
+        .0,
+        StatusCode::BAD_REQUEST
+    );
+    let id = v_id(&a, "cat").await;
+    let (status, v) = a
+        .call(
+            M::PATCH,
+            &format!("/admin/api/v1/users/{id}"),
+            Some(json!({ "title": "CTO", "email": null })),
+        )
+        .await;
+    assert_eq!((status, v["title"].as_str()), (StatusCode::OK, Some("CTO")));
+    assert_eq!(
+        a.call(
+            M::PATCH,
+            "/admin/api/v1/users/42",
+            Some(json!({ "title": "x" }))
+        )
+        .await
+        .0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        a.call(
+            M::PATCH,
+            &format!("/admin/api/v1/users/{id}"),
+            Some(json!({ "enabled": "no" }))
+        )
+        .await
+        .0,
+        StatusCode::BAD_REQUEST
+    );
+}
+
+async fn v_id(a: &Admin, name: &str) -> i64 {
+    a.user_id(name).await
+}
+
+#[tokio::test]
+async fn disabling_a_user_stops_sign_in_and_revokes_tokens() {
+    let a = Admin::new().await;
+    let t = a
+        .app
+        .token(
+            ("weak", "weak-secret"),
+            &[
+                ("grant_type", "password"),
+                ("username", "ben"),
+                ("password", "pw-ben-123"),
+            ],
+        )
+        .await;
+    let id = a.user_id("ben").await;
+    let (_, v) = a
+        .call(M::GET, &format!("/admin/api/v1/users/{id}/tokens"), None)
+        .await;
+    assert_eq!(
+        v["items"].as_array().unwrap().len(),
+        2,
+        "access and refresh"
+    );
+    assert_eq!(
+        a.call(M::DELETE, &format!("/admin/api/v1/users/{id}"), None)
+            .await
+            .0,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        a.app
+            .introspect(("weak", "weak-secret"), t["access_token"].as_str().unwrap())
+            .await["active"],
+        false
+    );
+    assert_eq!(
+        a.sign_in("ben", "pw-ben-123").await,
+        StatusCode::BAD_REQUEST
+    );
+    a.call(
+        M::PATCH,
+        &format!("/admin/api/v1/users/{id}"),
+        Some(json!({ "enabled": true })),
+    )
+    .await;
+    assert_eq!(a.sign_in("ben", "pw-ben-123").await, StatusCode::OK);
+    let (_, v) = a
+        .call(M::DELETE, &format!("/admin/api/v1/users/{id}/tokens"), None)
+        .await;
+    assert_eq!(v["revoked"], 2);
+}
+
+#[tokio::test]
+async fn unlock_and_password_reset() {
+    let a = Admin::new().await;
+    for _ in 0..5 {
+        a.sign_in("amy", "wrong").await;
+    }
+    assert_eq!(
+        a.sign_in("amy", "pw-amy-123").await,
+        StatusCode::BAD_REQUEST,
+        "locked"
+    );
+    let id = a.user_id("amy").await;
+    assert_eq!(
+        a.call(M::POST, &format!("/admin/api/v1/users/{id}/unlock"), None)
+            .await
+            .0,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(a.sign_in("amy", "pw-amy-123").await, StatusCode::OK);
+    let (status, v) = a
+        .call(M::POST, &format!("/admin/api/v1/users/{id}/password"), None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let otp = v["one_time_password"].as_str().unwrap().to_string();
+    assert_eq!(
+        a.sign_in("amy", "pw-amy-123").await,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(a.sign_in("amy", &otp).await, StatusCode::OK);
+    assert_eq!(
+        a.call(
+            M::POST,
+            &format!("/admin/api/v1/users/{id}/password"),
+            Some(json!({ "password": "brand-new-pw" }))
+        )
+        .await
+        .0,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(a.sign_in("amy", "brand-new-pw").await, StatusCode::OK);
+    assert_eq!(
+        a.call(M::POST, "/admin/api/v1/users/7/unlock", None)
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
+    let (_, log) = a.call(M::GET, "/admin/api/v1/audit?kind=admin", None).await;
+    let actions: Vec<&str> = log["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["outcome"].as_str().unwrap())
+        .collect();
+    assert!(
+        actions.contains(&"user.unlock") && actions.contains(&"user.password_reset"),
+        "{actions:?}"
+    );
+    let (_, log) = a
+        .call(
+            M::GET,
+            "/admin/api/v1/audit?kind=login&outcome=password_wrong&client=weak",
+            None,
+        )
+        .await;
+    assert!(log["items"].as_array().unwrap().len() >= 4, "{log}");
+    let (_, log) = a
+        .call(
+            M::GET,
+            &format!("/admin/api/v1/audit?user={id}&kind=login&outcome=success"),
+            None,
+        )
+        .await;
+    assert!(!log["items"].as_array().unwrap().is_empty(), "{log}");
+    assert_eq!(
+        a.call(M::GET, "/admin/api/v1/audit?limit=0", None).await.0,
+        StatusCode::BAD_REQUEST
+    );
+}
+
+#[tokio::test]
+async fn sessions_are_listed_and_revoked() {
+    let a = Admin::new().await;
+    let id = a.user_id("amy").await;
+    let (status, v) = a
+        .call(M::GET, &format!("/admin/api/v1/users/{id}/sessions"), None)
+        .await;
+    assert_eq!(
+        (status, v["items"].as_array().unwrap().len()),
+        (StatusCode::OK, 0)
+    );
+    assert_eq!(
+        a.call(M::DELETE, "/admin/api/v1/sessions/nope", None)
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn metrics_count_requests_sign_ins_and_tokens() {
+    let a = Admin::new().await;
+    a.sign_in("amy", "pw-amy-123").await;
+    a.sign_in("amy", "wrong").await;
+    let m = a.app.get("/metrics").await;
+    assert_eq!(m.status, StatusCode::OK);
+    assert!(m.header("content-type").unwrap().starts_with("text/plain"));
+    for needle in [
+        "tessera_http_requests_total{route=\"/oauth/token\"",
+        "tessera_http_request_duration_seconds_bucket",
+        "tessera_sign_ins_total{dialect=\"standard\",outcome=\"success\"}",
+        "tessera_sign_ins_total{dialect=\"standard\",outcome=\"password_wrong\"}",
+        "tessera_tokens_issued_total",
+        "tessera_db_pool_connections",
+    ] {
+        assert!(m.text.contains(needle), "{needle} not in metrics");
+    }
+}

@@ -1,0 +1,168 @@
+//! The admin REST API under `/admin/api/v1/` (`http-contract.md`, "Operations"): JSON,
+//! authorized by a Bearer token of a client holding the scope `tessera:admin`. Refusals are
+//! `{"error", "message"}` with 400 (naming the field), 401, 403, 404 or 409; no endpoint ever
+//! answers a password hash or a secret.
+
+pub mod audit;
+pub mod users;
+
+use crate::AppState;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use tessera_core::engine::AdminFailure;
+
+pub const ADMIN_SCOPE: &str = "tessera:admin";
+
+/// An admin API error.
+pub struct ApiError {
+    pub status: StatusCode,
+    pub error: &'static str,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, error: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            error,
+            message: message.into(),
+        }
+    }
+    pub fn bad(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_request", message)
+    }
+    pub fn not_found() -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", "no such object")
+    }
+    pub fn fault(e: &tessera_core::EngineError) -> Self {
+        tracing::error!(error = %e, "internal error in the admin API");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "server_error",
+            "internal error",
+        )
+    }
+}
+
+impl From<AdminFailure> for ApiError {
+    fn from(f: AdminFailure) -> Self {
+        match f {
+            AdminFailure::NotFound => ApiError::not_found(),
+            AdminFailure::Conflict(what) => ApiError::new(
+                StatusCode::CONFLICT,
+                "conflict",
+                format!("already taken ({what})"),
+            ),
+            AdminFailure::Invalid { field, message } => {
+                ApiError::bad(format!("{field}: {message}"))
+            }
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut r = (
+            self.status,
+            Json(serde_json::json!({ "error": self.error, "message": self.message })),
+        )
+            .into_response();
+        if self.status == StatusCode::UNAUTHORIZED {
+            r.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"tessera-admin\""),
+            );
+        }
+        r.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        r
+    }
+}
+
+/// The caller of an admin route: a live access token with the scope `tessera:admin`.
+pub struct Admin {
+    /// The client the token was issued to, for the audit log.
+    pub client: String,
+}
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, ApiError> {
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "invalid_token",
+                    "a Bearer token is required",
+                )
+            })?;
+        let rec = st
+            .engine
+            .check_access_token(token)
+            .await
+            .map_err(|e| ApiError::fault(&e))?
+            .ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "invalid_token",
+                    "the token is not live",
+                )
+            })?;
+        if !rec.subject.scope.split(' ').any(|s| s == ADMIN_SCOPE) {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "insufficient_scope",
+                format!("the scope {ADMIN_SCOPE} is required"),
+            ));
+        }
+        Ok(Admin {
+            client: rec.subject.client_id.0,
+        })
+    }
+}
+
+/// A JSON body as `T`, or a 400 that names the field (serde's message does).
+pub fn parse_body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(bytes).map_err(|e| ApiError::bad(format!("body: {e}")))
+}
+
+/// A numeric id from the path.
+pub fn parse_id(s: &str) -> Result<i64, ApiError> {
+    s.parse::<i64>().map_err(|_| ApiError::not_found())
+}
+
+/// The admin routes.
+pub fn routes() -> axum::Router<AppState> {
+    use axum::routing::{delete, get, post};
+    axum::Router::new()
+        .route("/admin/api/v1/users", get(users::list).post(users::create))
+        .route(
+            "/admin/api/v1/users/{id}",
+            get(users::get).patch(users::update).delete(users::remove),
+        )
+        .route("/admin/api/v1/users/{id}/unlock", post(users::unlock))
+        .route(
+            "/admin/api/v1/users/{id}/password",
+            post(users::reset_password),
+        )
+        .route(
+            "/admin/api/v1/users/{id}/tokens",
+            get(users::tokens).delete(users::revoke_tokens),
+        )
+        .route("/admin/api/v1/users/{id}/sessions", get(users::sessions))
+        .route("/admin/api/v1/sessions/{id}", delete(users::revoke_session))
+        .route("/admin/api/v1/audit", get(audit::query))
+}

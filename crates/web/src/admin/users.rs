@@ -1,0 +1,431 @@
+//! `/admin/api/v1/users…`: list, get, create, update, soft delete, unlock, password reset,
+//! tokens and SSO sessions.
+
+use super::{parse_body, parse_id, Admin, ApiError};
+use crate::AppState;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use tessera_core::engine::CreateUser;
+use tessera_core::ids::UserId;
+use tessera_core::model::{Membership, SsoSession, TokenKind, TokenRecord, User, UserType};
+use tessera_core::secret::Secret;
+use tessera_core::store::{UserFilter, UserPatch};
+
+/// A user as the API shows it: never the password hash.
+#[derive(Serialize)]
+pub struct UserView {
+    pub id: i64,
+    pub username: String,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub user_type: &'static str,
+    pub source: &'static str,
+    pub display_name: String,
+    pub real_name: String,
+    pub gender: i64,
+    pub birthday: Option<String>,
+    pub title: String,
+    pub employee_number: String,
+    pub portrait: String,
+    pub state: String,
+    pub enabled: bool,
+    pub active: bool,
+    pub locked_until: Option<i64>,
+    pub expires_at: Option<i64>,
+    pub phone_verified: bool,
+    pub email_verified: bool,
+    pub has_password: bool,
+    pub created_at: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub memberships: Option<Vec<MembershipView>>,
+}
+
+#[derive(Serialize)]
+pub struct MembershipView {
+    pub tenant: String,
+    pub org: String,
+    pub roles: Vec<String>,
+    pub default: bool,
+}
+
+fn view(u: User, ms: Option<Vec<Membership>>) -> UserView {
+    UserView {
+        id: u.id.0,
+        user_type: match u.user_type {
+            UserType::P => "P",
+            UserType::C => "C",
+        },
+        source: match u.source {
+            tessera_core::model::UserSource::Local => "local",
+            tessera_core::model::UserSource::Ldap => "ldap",
+        },
+        has_password: u.password_hash.is_some(),
+        username: u.username,
+        phone: u.phone,
+        email: u.email,
+        display_name: u.display_name,
+        real_name: u.real_name,
+        gender: u.gender,
+        birthday: u.birthday,
+        title: u.title,
+        employee_number: u.employee_number,
+        portrait: u.portrait,
+        state: u.state,
+        enabled: u.enabled,
+        active: u.active,
+        locked_until: u.locked_until,
+        expires_at: u.expires_at,
+        phone_verified: u.phone_verified,
+        email_verified: u.email_verified,
+        created_at: u.created_at,
+        memberships: ms.map(|ms| {
+            ms.into_iter()
+                .map(|m| MembershipView {
+                    tenant: m.tenant.code,
+                    org: m.org.code,
+                    roles: m.roles,
+                    default: m.is_default,
+                })
+                .collect()
+        }),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    pub username: Option<String>,
+    pub phone: Option<String>,
+    pub tenant: Option<String>,
+    /// `enabled` or `disabled`.
+    pub status: Option<String>,
+    pub page: Option<i64>,
+    pub per_page: Option<i64>,
+}
+
+pub async fn list(
+    _a: Admin,
+    State(st): State<AppState>,
+    q: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(q) = q.map_err(|e| ApiError::bad(format!("query: {}", e.body_text())))?;
+    let enabled = match q.status.as_deref() {
+        None => None,
+        Some("enabled") => Some(true),
+        Some("disabled") => Some(false),
+        Some(_) => return Err(ApiError::bad("status: enabled or disabled")),
+    };
+    let per_page = q.per_page.unwrap_or(50);
+    if !(1..=500).contains(&per_page) {
+        return Err(ApiError::bad("per_page: 1 to 500"));
+    }
+    let page = q.page.unwrap_or(1).max(1);
+    let f = UserFilter {
+        username: q.username,
+        phone: q.phone,
+        tenant: q.tenant,
+        enabled,
+        offset: (page - 1) * per_page,
+        limit: per_page,
+    };
+    let (users, total) = st
+        .engine
+        .admin_list_users(&f)
+        .await
+        .map_err(|e| ApiError::fault(&e))?;
+    let items: Vec<UserView> = users.into_iter().map(|u| view(u, None)).collect();
+    Ok(Json(
+        serde_json::json!({ "items": items, "total": total, "page": page, "per_page": per_page }),
+    )
+    .into_response())
+}
+
+pub async fn get(
+    _a: Admin,
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let id = UserId(parse_id(&id)?);
+    let (u, ms) = st
+        .engine
+        .admin_get_user(id)
+        .await
+        .map_err(|e| ApiError::fault(&e))?
+        .ok_or_else(ApiError::not_found)?;
+    Ok(Json(view(u, Some(ms))).into_response())
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateBody {
+    pub username: String,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub password: Option<String>,
+    pub user_type: Option<String>,
+    #[serde(default)]
+    pub display_name: String,
+    #[serde(default)]
+    pub real_name: String,
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    #[serde(default = "yes")]
+    pub active: bool,
+}
+
+pub async fn create(
+    a: Admin,
+    State(st): State<AppState>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let b: CreateBody = parse_body(&body)?;
+    let user_type = match b.user_type.as_deref() {
+        None | Some("P") => UserType::P,
+        Some("C") => UserType::C,
+        Some(_) => return Err(ApiError::bad("user_type: P or C")),
+    };
+    let c = CreateUser {
+        username: b.username,
+        phone: b.phone,
+        email: b.email,
+        password: b.password.map(Secret::new),
+        user_type,
+        display_name: b.display_name,
+        real_name: b.real_name,
+        enabled: b.enabled,
+        active: b.active,
+    };
+    let u = st
+        .engine
+        .admin_create_user(&a.client, c)
+        .await
+        .map_err(|e| ApiError::fault(&e))??;
+    Ok((StatusCode::CREATED, Json(view(u, Some(vec![])))).into_response())
+}
+
+/// `null` clears a field; absent leaves it.
+fn nullable<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Ok(Some(Option::deserialize(d)?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateBody {
+    #[serde(default, deserialize_with = "nullable")]
+    pub phone: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub email: Option<Option<String>>,
+    pub display_name: Option<String>,
+    pub real_name: Option<String>,
+    pub title: Option<String>,
+    pub enabled: Option<bool>,
+    pub active: Option<bool>,
+    /// Unix seconds; `null` for never.
+    #[serde(default, deserialize_with = "nullable")]
+    pub expires_at: Option<Option<i64>>,
+    pub phone_verified: Option<bool>,
+    pub email_verified: Option<bool>,
+}
+
+pub async fn update(
+    a: Admin,
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let id = UserId(parse_id(&id)?);
+    let b: UpdateBody = parse_body(&body)?;
+    let p = UserPatch {
+        phone: b.phone,
+        email: b.email,
+        display_name: b.display_name,
+        real_name: b.real_name,
+        title: b.title,
+        enabled: b.enabled,
+        active: b.active,
+        expires_at: b.expires_at,
+        phone_verified: b.phone_verified,
+        email_verified: b.email_verified,
+    };
+    let u = st
+        .engine
+        .admin_update_user(&a.client, id, &p)
+        .await
+        .map_err(|e| ApiError::fault(&e))??;
+    Ok(Json(view(u, None)).into_response())
+}
+
+/// Soft delete: the account is disabled (history stays) and its tokens revoked.
+pub async fn remove(
+    a: Admin,
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let id = UserId(parse_id(&id)?);
+    let p = UserPatch {
+        enabled: Some(false),
+        ..Default::default()
+    };
+    st.engine
+        .admin_update_user(&a.client, id, &p)
+        .await
+        .map_err(|e| ApiError::fault(&e))??;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+pub async fn unlock(
+    a: Admin,
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let id = UserId(parse_id(&id)?);
+    st.engine
+        .admin_unlock_user(&a.client, id)
+        .await
+        .map_err(|e| ApiError::fault(&e))??;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordBody {
+    pub password: Option<String>,
+}
+
+/// Sets the given password, or generates a one-time password answered once.
+pub async fn reset_password(
+    a: Admin,
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let id = UserId(parse_id(&id)?);
+    let b: PasswordBody = if body.iter().all(u8::is_ascii_whitespace) {
+        PasswordBody::default()
+    } else {
+        parse_body(&body)?
+    };
+    let generated = st
+        .engine
+        .admin_reset_password(&a.client, id, b.password.map(Secret::new))
+        .await
+        .map_err(|e| ApiError::fault(&e))??;
+    Ok(match generated {
+        Some(p) => Json(serde_json::json!({ "one_time_password": p })).into_response(),
+        None => StatusCode::NO_CONTENT.into_response(),
+    })
+}
+
+#[derive(Serialize)]
+struct TokenView {
+    kind: &'static str,
+    family: i64,
+    client_id: String,
+    scope: String,
+    device_id: Option<String>,
+    source_type: Option<String>,
+    issued_at: i64,
+    expires_at: i64,
+}
+
+fn token_view(t: TokenRecord) -> TokenView {
+    TokenView {
+        kind: match t.kind {
+            TokenKind::Access => "access",
+            TokenKind::Refresh => "refresh",
+        },
+        family: t.family.0,
+        client_id: t.subject.client_id.0,
+        scope: t.subject.scope,
+        device_id: t.subject.device_id,
+        source_type: t.subject.source_type,
+        issued_at: t.issued_at,
+        expires_at: t.expires_at,
+    }
+}
+
+pub async fn tokens(
+    _a: Admin,
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let id = UserId(parse_id(&id)?);
+    let ts = st
+        .engine
+        .admin_user_tokens(id)
+        .await
+        .map_err(|e| ApiError::fault(&e))??;
+    let items: Vec<TokenView> = ts.into_iter().map(token_view).collect();
+    Ok(Json(serde_json::json!({ "items": items })).into_response())
+}
+
+pub async fn revoke_tokens(
+    a: Admin,
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let id = UserId(parse_id(&id)?);
+    let n = st
+        .engine
+        .admin_revoke_user_tokens(&a.client, id)
+        .await
+        .map_err(|e| ApiError::fault(&e))??;
+    Ok(Json(serde_json::json!({ "revoked": n })).into_response())
+}
+
+#[derive(Serialize)]
+struct SessionView {
+    id: String,
+    online_ticket: String,
+    tenant_id: Option<i64>,
+    created_at: i64,
+    last_seen: i64,
+    expires_at: i64,
+}
+
+pub async fn sessions(
+    _a: Admin,
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let id = UserId(parse_id(&id)?);
+    let ss = st
+        .engine
+        .admin_user_sessions(id)
+        .await
+        .map_err(|e| ApiError::fault(&e))??;
+    let items: Vec<SessionView> = ss
+        .into_iter()
+        .map(|s: SsoSession| SessionView {
+            online_ticket: format!("OT_{}", s.id),
+            id: s.id,
+            tenant_id: s.tenant_id.map(|t| t.0),
+            created_at: s.created_at,
+            last_seen: s.last_seen,
+            expires_at: s.expires_at,
+        })
+        .collect();
+    Ok(Json(serde_json::json!({ "items": items })).into_response())
+}
+
+pub async fn revoke_session(
+    a: Admin,
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    st.engine
+        .admin_revoke_session(&a.client, &id)
+        .await
+        .map_err(|e| ApiError::fault(&e))??;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}

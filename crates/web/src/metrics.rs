@@ -1,0 +1,67 @@
+//! `GET /metrics` (Prometheus text): requests by route and status with latency histograms
+//! (this middleware), sign-ins by dialect and outcome, tokens issued/refreshed/revoked and the
+//! hashing queue (recorded by the engine), database pool usage (read at scrape time).
+//!
+//! The `metrics` facade keeps one recorder per process, as `tracing` keeps one subscriber, so
+//! the recorder is installed once and shared by every server in the process (the test suite
+//! starts many).
+
+use crate::AppState;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{header, HeaderValue};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use std::sync::OnceLock;
+use std::time::Instant;
+
+static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
+
+/// Installs the process's recorder (once); `None` if another recorder was installed first.
+pub fn handle() -> Option<&'static PrometheusHandle> {
+    HANDLE
+        .get_or_init(|| {
+            let buckets = [
+                0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+            ];
+            let builder = PrometheusBuilder::new()
+                .set_buckets_for_metric(Matcher::Suffix("duration_seconds".into()), &buckets)
+                .ok()?;
+            let recorder = builder.build_recorder();
+            let handle = recorder.handle();
+            metrics::set_global_recorder(recorder).ok()?;
+            Some(handle)
+        })
+        .as_ref()
+}
+
+/// Counts every request by route (the router's pattern, not the raw path: bounded labels),
+/// method and status, and records its latency.
+pub async fn track(req: Request, next: Next) -> Response {
+    let start = Instant::now();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".into());
+    let method = req.method().as_str().to_string();
+    let response = next.run(req).await;
+    let status = response.status().as_u16().to_string();
+    metrics::counter!("tessera_http_requests_total", "route" => route.clone(), "method" => method, "status" => status).increment(1);
+    metrics::histogram!("tessera_http_request_duration_seconds", "route" => route)
+        .record(start.elapsed().as_secs_f64());
+    response
+}
+
+pub async fn render(State(st): State<AppState>) -> Response {
+    let (size, idle) = st.engine.store().pool_usage();
+    metrics::gauge!("tessera_db_pool_connections").set(size as f64);
+    metrics::gauge!("tessera_db_pool_idle_connections").set(idle as f64);
+    let body = handle().map(|h| h.render()).unwrap_or_default();
+    let mut r = body.into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4"),
+    );
+    r
+}
