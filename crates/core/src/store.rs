@@ -207,6 +207,11 @@ pub trait Store: Send + Sync + 'static {
     /// Live SSO sessions of a user.
     async fn user_sessions(&self, id: UserId, now: UnixTime)
         -> Result<Vec<SsoSession>, StoreError>;
+    async fn list_clients(&self) -> Result<Vec<Client>, StoreError>;
+    /// Inserts or replaces the client named `c.client_id` (its row id is kept on replace).
+    async fn put_client(&self, c: &Client, now: UnixTime) -> Result<(), StoreError>;
+    /// Deletes a client and revokes its tokens; answers whether it existed.
+    async fn delete_client(&self, client_id: &str, now: UnixTime) -> Result<bool, StoreError>;
     async fn query_audit(&self, f: &AuditFilter) -> Result<Vec<AuditEvent>, StoreError>;
     /// Deletes audit events older than `before`; answers how many.
     async fn purge_audit(&self, before: UnixTime) -> Result<u64, StoreError>;

@@ -708,6 +708,35 @@ macro_rules! impl_store {
                     Ok(rows.into_iter().map(SsoSession::from).collect())
                 }
 
+                async fn list_clients(&self) -> Result<Vec<Client>, StoreError> {
+                    let q = format!("SELECT {CLIENT_COLS} FROM clients ORDER BY client_id LIMIT 1000");
+                    let rows: Vec<ClientRow> = sqlx::query_as(&q).fetch_all(&self.pool).await.map_err(map_err)?;
+                    rows.into_iter().map(Client::try_from).collect()
+                }
+
+                async fn put_client(&self, c: &Client, now: UnixTime) -> Result<(), StoreError> {
+                    sqlx::query("INSERT INTO clients (id, client_id, secret_hash, dialect, grant_types, redirect_uris, post_logout_redirect_uris, scopes, \
+                                 tenant_id, access_ttl, refresh_ttl, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+                                 ON CONFLICT (client_id) DO UPDATE SET secret_hash = excluded.secret_hash, dialect = excluded.dialect, \
+                                 grant_types = excluded.grant_types, redirect_uris = excluded.redirect_uris, \
+                                 post_logout_redirect_uris = excluded.post_logout_redirect_uris, scopes = excluded.scopes, tenant_id = excluded.tenant_id, \
+                                 access_ttl = excluded.access_ttl, refresh_ttl = excluded.refresh_ttl")
+                        .bind(c.row_id.0).bind(&c.client_id.0).bind(c.secret_hash.map(|h| h.0.to_vec())).bind(c.dialect.as_str())
+                        .bind(json_list(&c.grant_types)).bind(json_list(&c.redirect_uris)).bind(json_list(&c.post_logout_redirect_uris))
+                        .bind(json_list(&c.scopes)).bind(c.tenant_id.map(|t| t.0)).bind(c.access_ttl).bind(c.refresh_ttl).bind(now)
+                        .execute(&self.writer).await.map_err(map_err)?;
+                    Ok(())
+                }
+
+                async fn delete_client(&self, client_id: &str, now: UnixTime) -> Result<bool, StoreError> {
+                    let mut tx = self.writer.begin().await.map_err(map_err)?;
+                    sqlx::query("UPDATE tokens SET revoked_at = $1 WHERE client_id = $2 AND revoked_at IS NULL")
+                        .bind(now).bind(client_id).execute(&mut *tx).await.map_err(map_err)?;
+                    let r = sqlx::query("DELETE FROM clients WHERE client_id = $1").bind(client_id).execute(&mut *tx).await.map_err(map_err)?;
+                    tx.commit().await.map_err(map_err)?;
+                    Ok(r.rows_affected() > 0)
+                }
+
                 async fn query_audit(&self, f: &AuditFilter) -> Result<Vec<AuditEvent>, StoreError> {
                     let rows: Vec<AuditRow> = sqlx::query_as(
                         "SELECT at, kind, dialect, outcome, user_id, client_id, ip, detail FROM audit_events \

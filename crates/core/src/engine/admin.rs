@@ -224,6 +224,93 @@ impl Engine {
         Ok(Ok(()))
     }
 
+    pub async fn admin_list_clients(&self) -> Result<Vec<Client>, EngineError> {
+        Ok(self.store.list_clients().await?)
+    }
+
+    /// Creates (`create`) or replaces a client; a new confidential client gets a generated
+    /// secret, answered once. Client ids are unique (409).
+    pub async fn admin_put_client(
+        &self,
+        actor: &str,
+        mut c: Client,
+        create: bool,
+        confidential: bool,
+    ) -> Outcome<(Client, Option<String>)> {
+        let id = c.client_id.0.trim().to_string();
+        if id.is_empty() || id.len() > 128 {
+            return Ok(Err(AdminFailure::Invalid {
+                field: "client_id",
+                message: "1 to 128 characters".into(),
+            }));
+        }
+        let existing = self.store.client_by_client_id(&id).await?;
+        let mut secret = None;
+        match (&existing, create) {
+            (Some(_), true) => return Ok(Err(AdminFailure::Conflict("client_id".into()))),
+            (None, false) => return Ok(Err(AdminFailure::NotFound)),
+            (Some(old), false) => {
+                c.row_id = old.row_id;
+                c.secret_hash = old.secret_hash;
+            }
+            (None, true) => {
+                c.row_id = crate::ids::ClientRowId(new_id());
+                if confidential {
+                    let s = new_token(TokenFormat::Opaque);
+                    c.secret_hash = Some(crate::secret::TokenHash::of(&s));
+                    secret = Some(s);
+                }
+            }
+        }
+        if let Err(e) = self.store.put_client(&c, self.now()).await {
+            return Ok(Err(conflict(e)?));
+        }
+        self.forget_clients();
+        self.admin_audit(
+            actor,
+            if create {
+                "client.create"
+            } else {
+                "client.update"
+            },
+            &format!("client {id}"),
+        )
+        .await;
+        Ok(Ok((c, secret)))
+    }
+
+    /// A new secret for a confidential client, answered once; the old one stops working.
+    pub async fn admin_rotate_client_secret(
+        &self,
+        actor: &str,
+        client_id: &str,
+    ) -> Outcome<String> {
+        let Some(mut c) = self.store.client_by_client_id(client_id).await? else {
+            return Ok(Err(AdminFailure::NotFound));
+        };
+        let s = new_token(TokenFormat::Opaque);
+        c.secret_hash = Some(crate::secret::TokenHash::of(&s));
+        self.store.put_client(&c, self.now()).await?;
+        self.forget_clients();
+        self.admin_audit(
+            actor,
+            "client.secret_rotate",
+            &format!("client {client_id}"),
+        )
+        .await;
+        Ok(Ok(s))
+    }
+
+    pub async fn admin_delete_client(&self, actor: &str, client_id: &str) -> Outcome<()> {
+        if !self.store.delete_client(client_id, self.now()).await? {
+            return Ok(Err(AdminFailure::NotFound));
+        }
+        self.forget_clients();
+        self.admin_audit(actor, "client.delete", &format!("client {client_id}"))
+            .await;
+        Ok(Ok(()))
+    }
+
     pub async fn admin_audit_log(&self, f: &AuditFilter) -> Result<Vec<AuditEvent>, EngineError> {
         Ok(self.store.query_audit(f).await?)
     }

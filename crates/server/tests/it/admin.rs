@@ -467,3 +467,115 @@ async fn metrics_count_requests_sign_ins_and_tokens() {
         assert!(m.text.contains(needle), "{needle} not in metrics");
     }
 }
+
+#[tokio::test]
+async fn clients_are_created_with_a_secret_shown_once_rotated_updated_and_deleted() {
+    let a = Admin::new().await;
+    let body =
+        json!({ "client_id": "svc", "grant_types": ["client_credentials"], "scopes": ["read"] });
+    let (status, v) = a
+        .call(M::POST, "/admin/api/v1/clients", Some(body.clone()))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{v}");
+    let secret = v["client_secret"].as_str().unwrap().to_string();
+    assert_eq!(
+        a.call(M::POST, "/admin/api/v1/clients", Some(body)).await.0,
+        StatusCode::CONFLICT
+    );
+    let t = a
+        .app
+        .token(("svc", &secret), &[("grant_type", "client_credentials")])
+        .await;
+    let (_, v) = a.call(M::GET, "/admin/api/v1/clients/svc", None).await;
+    assert!(
+        v.get("client_secret").is_none() && !v.to_string().contains(&secret),
+        "never shown again"
+    );
+    let (_, v) = a
+        .call(M::POST, "/admin/api/v1/clients/svc/secret", None)
+        .await;
+    let new_secret = v["client_secret"].as_str().unwrap().to_string();
+    let old = a
+        .app
+        .post_form(
+            "/oauth/token",
+            Some(("svc", &secret)),
+            &[("grant_type", "client_credentials")],
+        )
+        .await;
+    assert_eq!(
+        old.status,
+        StatusCode::UNAUTHORIZED,
+        "the old secret stops working at once"
+    );
+    a.app
+        .token(
+            ("svc", &new_secret),
+            &[("grant_type", "client_credentials")],
+        )
+        .await;
+    let (status, v) = a
+        .call(
+            M::PATCH,
+            "/admin/api/v1/clients/svc",
+            Some(json!({ "scopes": ["read", "write"], "access_ttl": 60 })),
+        )
+        .await;
+    assert_eq!(
+        (status, v["access_ttl"].as_i64()),
+        (StatusCode::OK, Some(60))
+    );
+    assert_eq!(
+        a.call(
+            M::PATCH,
+            "/admin/api/v1/clients/svc",
+            Some(json!({ "grant_types": ["magic"] }))
+        )
+        .await
+        .0,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        a.call(
+            M::PATCH,
+            "/admin/api/v1/clients/svc",
+            Some(json!({ "redirect_uris": ["javascript:x"] }))
+        )
+        .await
+        .0,
+        StatusCode::BAD_REQUEST
+    );
+    let (_, list) = a.call(M::GET, "/admin/api/v1/clients", None).await;
+    assert!(list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["client_id"] == "svc"));
+    assert_eq!(
+        a.call(M::DELETE, "/admin/api/v1/clients/svc", None).await.0,
+        StatusCode::NO_CONTENT
+    );
+    assert!(
+        a.app
+            .engine
+            .check_access_token(t["access_token"].as_str().unwrap())
+            .await
+            .unwrap()
+            .is_none(),
+        "the client's tokens are revoked"
+    );
+    assert_eq!(
+        a.call(M::DELETE, "/admin/api/v1/clients/svc", None).await.0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        a.call(M::GET, "/admin/api/v1/clients/svc", None).await.0,
+        StatusCode::NOT_FOUND
+    );
+    let (status, v) = a.call(M::POST, "/admin/api/v1/clients", Some(json!({ "client_id": "pub", "public": true, "grant_types": ["authorization_code"], "redirect_uris": ["https://app.test/cb"] }))).await;
+    assert_eq!(
+        (status, v["public"].as_bool()),
+        (StatusCode::CREATED, Some(true))
+    );
+    assert!(v.get("client_secret").is_none());
+}

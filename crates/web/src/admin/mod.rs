@@ -4,6 +4,7 @@
 //! answers a password hash or a secret.
 
 pub mod audit;
+pub mod clients;
 pub mod users;
 
 use crate::AppState;
@@ -165,4 +166,18 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/admin/api/v1/users/{id}/sessions", get(users::sessions))
         .route("/admin/api/v1/sessions/{id}", delete(users::revoke_session))
         .route("/admin/api/v1/audit", get(audit::query))
+        .route(
+            "/admin/api/v1/clients",
+            get(clients::list).post(clients::create),
+        )
+        .route(
+            "/admin/api/v1/clients/{id}",
+            get(clients::get)
+                .patch(clients::update)
+                .delete(clients::remove),
+        )
+        .route(
+            "/admin/api/v1/clients/{id}/secret",
+            post(clients::rotate_secret),
+        )
 }
