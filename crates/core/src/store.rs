@@ -207,6 +207,27 @@ pub trait Store: Send + Sync + 'static {
     /// Live SSO sessions of a user.
     async fn user_sessions(&self, id: UserId, now: UnixTime)
         -> Result<Vec<SsoSession>, StoreError>;
+    async fn list_tenants(&self) -> Result<Vec<Tenant>, StoreError>;
+    /// Inserts or updates the tenant with `t.code` (the id of an existing one is kept).
+    async fn put_tenant(&self, t: &Tenant, now: UnixTime) -> Result<(), StoreError>;
+    async fn list_orgs(&self, tenant: TenantId) -> Result<Vec<Org>, StoreError>;
+    /// Inserts or updates the org `(t.tenant_id, t.code)`.
+    async fn put_org(&self, o: &Org) -> Result<(), StoreError>;
+    /// Sets a membership's roles and default flag (one default per user).
+    async fn put_membership(
+        &self,
+        user: UserId,
+        tenant: TenantId,
+        org: OrgId,
+        roles: &[String],
+        default: bool,
+    ) -> Result<(), StoreError>;
+    async fn delete_membership(
+        &self,
+        user: UserId,
+        tenant: TenantId,
+        org: OrgId,
+    ) -> Result<bool, StoreError>;
     async fn list_clients(&self) -> Result<Vec<Client>, StoreError>;
     /// Inserts or replaces the client named `c.client_id` (its row id is kept on replace).
     async fn put_client(&self, c: &Client, now: UnixTime) -> Result<(), StoreError>;

@@ -224,6 +224,162 @@ impl Engine {
         Ok(Ok(()))
     }
 
+    pub async fn admin_list_tenants(&self) -> Result<Vec<Tenant>, EngineError> {
+        Ok(self.store.list_tenants().await?)
+    }
+
+    pub async fn admin_tenant(&self, code: &str) -> Result<Option<Tenant>, EngineError> {
+        Ok(self.store.tenant_by_code(code).await?)
+    }
+
+    /// Creates (`create`: 409 if the code is taken) or updates (404 if missing) a tenant.
+    pub async fn admin_put_tenant(
+        &self,
+        actor: &str,
+        mut t: Tenant,
+        create: bool,
+    ) -> Outcome<Tenant> {
+        if t.code.trim().is_empty() || t.code.len() > 64 {
+            return Ok(Err(AdminFailure::Invalid {
+                field: "code",
+                message: "1 to 64 characters".into(),
+            }));
+        }
+        match (self.store.tenant_by_code(&t.code).await?, create) {
+            (Some(_), true) => return Ok(Err(AdminFailure::Conflict("code".into()))),
+            (None, false) => return Ok(Err(AdminFailure::NotFound)),
+            (Some(old), false) => t.id = old.id,
+            (None, true) => t.id = crate::ids::TenantId(new_id()),
+        }
+        self.store.put_tenant(&t, self.now()).await?;
+        self.admin_audit(
+            actor,
+            if create {
+                "tenant.create"
+            } else {
+                "tenant.update"
+            },
+            &format!("tenant {}", t.code),
+        )
+        .await;
+        Ok(Ok(t))
+    }
+
+    pub async fn admin_list_orgs(&self, tenant: &str) -> Outcome<Vec<Org>> {
+        let Some(t) = self.store.tenant_by_code(tenant).await? else {
+            return Ok(Err(AdminFailure::NotFound));
+        };
+        Ok(Ok(self.store.list_orgs(t.id).await?))
+    }
+
+    /// Creates or updates the org `code` of tenant `tenant` (`o.id`/`o.tenant_id` are set here).
+    pub async fn admin_put_org(
+        &self,
+        actor: &str,
+        tenant: &str,
+        mut o: Org,
+        create: bool,
+    ) -> Outcome<Org> {
+        let Some(t) = self.store.tenant_by_code(tenant).await? else {
+            return Ok(Err(AdminFailure::NotFound));
+        };
+        if o.code.trim().is_empty() || o.code.len() > 64 {
+            return Ok(Err(AdminFailure::Invalid {
+                field: "code",
+                message: "1 to 64 characters".into(),
+            }));
+        }
+        let existing = self
+            .store
+            .list_orgs(t.id)
+            .await?
+            .into_iter()
+            .find(|x| x.code == o.code);
+        match (existing, create) {
+            (Some(_), true) => return Ok(Err(AdminFailure::Conflict("code".into()))),
+            (None, false) => return Ok(Err(AdminFailure::NotFound)),
+            (Some(old), false) => o.id = old.id,
+            (None, true) => o.id = crate::ids::OrgId(new_id()),
+        }
+        o.tenant_id = t.id;
+        self.store.put_org(&o).await?;
+        self.admin_audit(
+            actor,
+            if create { "org.create" } else { "org.update" },
+            &format!("org {tenant}/{}", o.code),
+        )
+        .await;
+        Ok(Ok(o))
+    }
+
+    /// Puts a user in a tenant's org with roles (or changes them).
+    pub async fn admin_put_membership(
+        &self,
+        actor: &str,
+        user: UserId,
+        tenant: &str,
+        org: &str,
+        roles: &[String],
+        default: bool,
+    ) -> Outcome<()> {
+        let (Some(_), Some(t)) = (
+            self.store.user_by_id(user).await?,
+            self.store.tenant_by_code(tenant).await?,
+        ) else {
+            return Ok(Err(AdminFailure::NotFound));
+        };
+        let Some(o) = self
+            .store
+            .list_orgs(t.id)
+            .await?
+            .into_iter()
+            .find(|x| x.code == org)
+        else {
+            return Ok(Err(AdminFailure::NotFound));
+        };
+        self.store
+            .put_membership(user, t.id, o.id, roles, default)
+            .await?;
+        self.admin_audit(
+            actor,
+            "membership.put",
+            &format!("user {} in {tenant}/{org}: {}", user.0, roles.join(",")),
+        )
+        .await;
+        Ok(Ok(()))
+    }
+
+    pub async fn admin_delete_membership(
+        &self,
+        actor: &str,
+        user: UserId,
+        tenant: &str,
+        org: &str,
+    ) -> Outcome<()> {
+        let Some(t) = self.store.tenant_by_code(tenant).await? else {
+            return Ok(Err(AdminFailure::NotFound));
+        };
+        let Some(o) = self
+            .store
+            .list_orgs(t.id)
+            .await?
+            .into_iter()
+            .find(|x| x.code == org)
+        else {
+            return Ok(Err(AdminFailure::NotFound));
+        };
+        if !self.store.delete_membership(user, t.id, o.id).await? {
+            return Ok(Err(AdminFailure::NotFound));
+        }
+        self.admin_audit(
+            actor,
+            "membership.delete",
+            &format!("user {} in {tenant}/{org}", user.0),
+        )
+        .await;
+        Ok(Ok(()))
+    }
+
     pub async fn admin_list_clients(&self) -> Result<Vec<Client>, EngineError> {
         Ok(self.store.list_clients().await?)
     }

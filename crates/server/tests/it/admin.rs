@@ -579,3 +579,147 @@ async fn clients_are_created_with_a_secret_shown_once_rotated_updated_and_delete
     );
     assert!(v.get("client_secret").is_none());
 }
+
+#[tokio::test]
+async fn tenants_orgs_and_memberships_are_managed() {
+    let a = Admin::new().await;
+    let (status, t) = a
+        .call(
+            M::POST,
+            "/admin/api/v1/tenants",
+            Some(json!({ "code": "NEW", "name": "新租户", "sms_second_factor": "always" })),
+        )
+        .await;
+    assert_eq!(
+        (status, t["sms_second_factor"].as_str()),
+        (StatusCode::CREATED, Some("always")),
+        "{t}"
+    );
+    assert_eq!(
+        a.call(
+            M::POST,
+            "/admin/api/v1/tenants",
+            Some(json!({ "code": "NEW", "name": "x" }))
+        )
+        .await
+        .0,
+        StatusCode::CONFLICT
+    );
+    assert_eq!(
+        a.call(
+            M::POST,
+            "/admin/api/v1/tenants",
+            Some(json!({ "code": "X", "name": "x", "sms_second_factor": "sometimes" }))
+        )
+        .await
+        .0,
+        StatusCode::BAD_REQUEST
+    );
+    let (status, v) = a
+        .call(
+            M::PATCH,
+            "/admin/api/v1/tenants/NEW",
+            Some(json!({ "sso_url": "https://sso.new.test" })),
+        )
+        .await;
+    assert_eq!(
+        (status, v["sso_url"].as_str()),
+        (StatusCode::OK, Some("https://sso.new.test"))
+    );
+    assert_eq!(
+        a.call(
+            M::PATCH,
+            "/admin/api/v1/tenants/NOPE",
+            Some(json!({ "name": "x" }))
+        )
+        .await
+        .0,
+        StatusCode::NOT_FOUND
+    );
+    let (status, o) = a
+        .call(
+            M::POST,
+            "/admin/api/v1/tenants/NEW/orgs",
+            Some(json!({ "code": "HQ", "name": "总部", "type": "CHANNEL" })),
+        )
+        .await;
+    assert_eq!(
+        (status, o["type"].as_str()),
+        (StatusCode::CREATED, Some("CHANNEL"))
+    );
+    assert_eq!(
+        a.call(
+            M::POST,
+            "/admin/api/v1/tenants/NEW/orgs",
+            Some(json!({ "code": "HQ", "name": "again" }))
+        )
+        .await
+        .0,
+        StatusCode::CONFLICT
+    );
+    let (_, v) = a
+        .call(
+            M::PATCH,
+            "/admin/api/v1/tenants/NEW/orgs/HQ",
+            Some(json!({ "logo": "https://logo.test/x.png" })),
+        )
+        .await;
+    assert_eq!(v["logo"], "https://logo.test/x.png");
+    let (_, list) = a.call(M::GET, "/admin/api/v1/tenants/NEW/orgs", None).await;
+    assert_eq!(list["items"].as_array().unwrap().len(), 1);
+    let id = a.user_id("amy").await;
+    let path = format!("/admin/api/v1/users/{id}/memberships/NEW/HQ");
+    assert_eq!(
+        a.call(
+            M::PUT,
+            &path,
+            Some(json!({ "roles": ["admin"], "default": true }))
+        )
+        .await
+        .0,
+        StatusCode::NO_CONTENT
+    );
+    let (_, u) = a
+        .call(M::GET, &format!("/admin/api/v1/users/{id}"), None)
+        .await;
+    let ms = u["memberships"].as_array().unwrap();
+    assert!(
+        ms.iter().any(|m| m["tenant"] == "NEW"
+            && m["default"] == true
+            && m["roles"] == json!(["admin"])),
+        "{u}"
+    );
+    assert_eq!(
+        ms.iter().filter(|m| m["default"] == true).count(),
+        1,
+        "one default membership"
+    );
+    assert_eq!(
+        a.call(
+            M::PUT,
+            &format!("/admin/api/v1/users/{id}/memberships/NEW/NOPE"),
+            Some(json!({}))
+        )
+        .await
+        .0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        a.call(M::DELETE, &path, None).await.0,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        a.call(M::DELETE, &path, None).await.0,
+        StatusCode::NOT_FOUND
+    );
+    let (_, ts) = a.call(M::GET, "/admin/api/v1/tenants", None).await;
+    assert!(ts["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|t| t["code"] == "NEW"));
+    assert_eq!(
+        a.call(M::GET, "/admin/api/v1/tenants/NEW", None).await.0,
+        StatusCode::OK
+    );
+}

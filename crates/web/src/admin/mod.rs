@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod clients;
+pub mod tenants;
 pub mod users;
 
 use crate::AppState;
@@ -166,6 +167,26 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/admin/api/v1/users/{id}/sessions", get(users::sessions))
         .route("/admin/api/v1/sessions/{id}", delete(users::revoke_session))
         .route("/admin/api/v1/audit", get(audit::query))
+        .route(
+            "/admin/api/v1/tenants",
+            get(tenants::list).post(tenants::create),
+        )
+        .route(
+            "/admin/api/v1/tenants/{code}",
+            get(tenants::get).patch(tenants::update),
+        )
+        .route(
+            "/admin/api/v1/tenants/{code}/orgs",
+            get(tenants::orgs).post(tenants::create_org),
+        )
+        .route(
+            "/admin/api/v1/tenants/{code}/orgs/{org}",
+            axum::routing::patch(tenants::update_org),
+        )
+        .route(
+            "/admin/api/v1/users/{id}/memberships/{tenant}/{org}",
+            axum::routing::put(tenants::put_membership).delete(tenants::delete_membership),
+        )
         .route(
             "/admin/api/v1/clients",
             get(clients::list).post(clients::create),
