@@ -29,8 +29,12 @@ curl -s -H 'Content-Type: application/json' -d '{{"appId":"demo-app","appKey":"d
 # maxkey (seed 003): open in a browser, sign in as alice
 {base}/api/sso/authz/oauth/v20/authorize?response_type=code&client_id=demo-maxkey&redirect_uri=http://127.0.0.1:9000/maxkey/callback
 
+# admin API: a token of a client holding tessera:admin, then the users
+ADMIN=$(curl -s -u demo-admin:demo-admin-secret -d grant_type=client_credentials {base}/oauth/token | sed 's/.*"access_token":"\([^"]*\)".*/\1/')
+curl -s -H "Authorization: Bearer $ADMIN" {base}/admin/api/v1/users
+
 # operations
-curl -s {base}/healthz ; curl -s {base}/readyz
+curl -s {base}/healthz ; curl -s {base}/readyz ; curl -s {base}/metrics | head
 "#
     )
 }
