@@ -228,6 +228,9 @@ pub trait Store: Send + Sync + 'static {
         tenant: TenantId,
         org: OrgId,
     ) -> Result<bool, StoreError>;
+    async fn list_app_keys(&self) -> Result<Vec<AppKey>, StoreError>;
+    /// Inserts or updates the app key `k.app_key` (its id is kept on update).
+    async fn put_app_key(&self, k: &AppKey, now: UnixTime) -> Result<(), StoreError>;
     async fn list_clients(&self) -> Result<Vec<Client>, StoreError>;
     /// Inserts or replaces the client named `c.client_id` (its row id is kept on replace).
     async fn put_client(&self, c: &Client, now: UnixTime) -> Result<(), StoreError>;

@@ -756,6 +756,23 @@ macro_rules! impl_store {
                     Ok(r.rows_affected() > 0)
                 }
 
+                async fn list_app_keys(&self) -> Result<Vec<AppKey>, StoreError> {
+                    let rows: Vec<AppKeyRow> = sqlx::query_as("SELECT id, app_id, app_key, secret_hash, org_id, product_id, user_id, system_admin, enabled FROM app_keys ORDER BY app_key LIMIT 1000")
+                        .fetch_all(&self.pool).await.map_err(map_err)?;
+                    rows.into_iter().map(AppKey::try_from).collect()
+                }
+
+                async fn put_app_key(&self, k: &AppKey, now: UnixTime) -> Result<(), StoreError> {
+                    sqlx::query("INSERT INTO app_keys (id, app_id, app_key, secret_hash, org_id, product_id, user_id, system_admin, enabled, created_at) \
+                                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (app_key) DO UPDATE SET app_id = excluded.app_id, \
+                                 secret_hash = excluded.secret_hash, org_id = excluded.org_id, product_id = excluded.product_id, user_id = excluded.user_id, \
+                                 system_admin = excluded.system_admin, enabled = excluded.enabled")
+                        .bind(k.id.0).bind(&k.app_id).bind(&k.app_key).bind(&k.secret_hash.0[..]).bind(k.org_id.0).bind(k.product_id.0)
+                        .bind(k.user_id.map(|u| u.0)).bind(k.system_admin).bind(k.enabled).bind(now)
+                        .execute(&self.writer).await.map_err(map_err)?;
+                    Ok(())
+                }
+
                 async fn list_clients(&self) -> Result<Vec<Client>, StoreError> {
                     let q = format!("SELECT {CLIENT_COLS} FROM clients ORDER BY client_id LIMIT 1000");
                     let rows: Vec<ClientRow> = sqlx::query_as(&q).fetch_all(&self.pool).await.map_err(map_err)?;

@@ -380,6 +380,130 @@ impl Engine {
         Ok(Ok(()))
     }
 
+    pub async fn admin_list_app_keys(&self) -> Result<Vec<AppKey>, EngineError> {
+        Ok(self.store.list_app_keys().await?)
+    }
+
+    /// Creates an app key bound to the org `tenant/org` and a product (and a user if given);
+    /// its secret is answered once.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn admin_create_app_key(
+        &self,
+        actor: &str,
+        app_id: &str,
+        app_key: &str,
+        tenant: &str,
+        org: &str,
+        product: i64,
+        user: Option<UserId>,
+        system_admin: bool,
+    ) -> Outcome<(AppKey, String)> {
+        if app_key.trim().is_empty() || app_id.trim().is_empty() {
+            return Ok(Err(AdminFailure::Invalid {
+                field: "app_key",
+                message: "app_id and app_key are required".into(),
+            }));
+        }
+        if self.store.app_key_by_key(app_key).await?.is_some() {
+            return Ok(Err(AdminFailure::Conflict("app_key".into())));
+        }
+        let Some(t) = self.store.tenant_by_code(tenant).await? else {
+            return Ok(Err(AdminFailure::Invalid {
+                field: "tenant",
+                message: format!("no tenant {tenant:?}"),
+            }));
+        };
+        let Some(o) = self
+            .store
+            .list_orgs(t.id)
+            .await?
+            .into_iter()
+            .find(|x| x.code == org)
+        else {
+            return Ok(Err(AdminFailure::Invalid {
+                field: "org",
+                message: format!("no org {org:?} in {tenant:?}"),
+            }));
+        };
+        if self
+            .store
+            .org_product_name(o.id, crate::ids::ProductId(product))
+            .await?
+            .is_none()
+        {
+            return Ok(Err(AdminFailure::Invalid {
+                field: "product",
+                message: format!("product {product} is not linked to {tenant}/{org}"),
+            }));
+        }
+        if let Some(u) = user {
+            if self.store.user_by_id(u).await?.is_none() {
+                return Ok(Err(AdminFailure::Invalid {
+                    field: "user_id",
+                    message: "no such user".into(),
+                }));
+            }
+        }
+        let secret = new_token(TokenFormat::Opaque);
+        let k = AppKey {
+            id: crate::ids::AppKeyId(new_id()),
+            app_id: app_id.to_string(),
+            app_key: app_key.to_string(),
+            secret_hash: crate::secret::TokenHash::of(&secret),
+            org_id: o.id,
+            product_id: crate::ids::ProductId(product),
+            user_id: user,
+            system_admin,
+            enabled: true,
+        };
+        if let Err(e) = self.store.put_app_key(&k, self.now()).await {
+            return Ok(Err(conflict(e)?));
+        }
+        self.admin_audit(actor, "app_key.create", &format!("app key {app_key}"))
+            .await;
+        Ok(Ok((k, secret)))
+    }
+
+    /// Enables or disables an app key, or makes its user a system admin.
+    pub async fn admin_update_app_key(
+        &self,
+        actor: &str,
+        app_key: &str,
+        enabled: Option<bool>,
+        system_admin: Option<bool>,
+    ) -> Outcome<AppKey> {
+        let Some(mut k) = self.store.app_key_by_key(app_key).await? else {
+            return Ok(Err(AdminFailure::NotFound));
+        };
+        if let Some(e) = enabled {
+            k.enabled = e;
+        }
+        if let Some(s) = system_admin {
+            k.system_admin = s;
+        }
+        self.store.put_app_key(&k, self.now()).await?;
+        self.admin_audit(actor, "app_key.update", &format!("app key {app_key}"))
+            .await;
+        Ok(Ok(k))
+    }
+
+    /// A new app secret, answered once; the old one stops working.
+    pub async fn admin_rotate_app_secret(&self, actor: &str, app_key: &str) -> Outcome<String> {
+        let Some(mut k) = self.store.app_key_by_key(app_key).await? else {
+            return Ok(Err(AdminFailure::NotFound));
+        };
+        let s = new_token(TokenFormat::Opaque);
+        k.secret_hash = crate::secret::TokenHash::of(&s);
+        self.store.put_app_key(&k, self.now()).await?;
+        self.admin_audit(
+            actor,
+            "app_key.secret_rotate",
+            &format!("app key {app_key}"),
+        )
+        .await;
+        Ok(Ok(s))
+    }
+
     pub async fn admin_list_clients(&self) -> Result<Vec<Client>, EngineError> {
         Ok(self.store.list_clients().await?)
     }

@@ -723,3 +723,80 @@ async fn tenants_orgs_and_memberships_are_managed() {
         StatusCode::OK
     );
 }
+
+#[tokio::test]
+async fn app_keys_are_created_with_a_secret_shown_once_disabled_and_rotated() {
+    let app = TestApp::spawn(&format!(
+        "{BOOT}\n[[products]]\nid = 7\nname = \"CRM\"\n[[org_products]]\norg = \"A/O\"\nproduct = 7\nname = \"CRM A\"\n"
+    ))
+    .await;
+    let token = app
+        .token(
+            ("ops", "ops-secret"),
+            &[("grant_type", "client_credentials")],
+        )
+        .await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let a = Admin { app, token };
+    let body = json!({ "app_id": "app", "app_key": "k1", "tenant": "A", "org": "O", "product": 7 });
+    let (status, v) = a
+        .call(M::POST, "/admin/api/v1/app-keys", Some(body.clone()))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{v}");
+    let secret = v["app_secret"].as_str().unwrap().to_string();
+    assert_eq!(
+        a.call(M::POST, "/admin/api/v1/app-keys", Some(body))
+            .await
+            .0,
+        StatusCode::CONFLICT
+    );
+    let (status, v) = a.call(M::POST, "/admin/api/v1/app-keys", Some(json!({ "app_id": "app", "app_key": "k2", "tenant": "A", "org": "O", "product": 8 }))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(v["message"].as_str().unwrap().starts_with("product"));
+    let login = |secret: String| {
+        let app = &a.app;
+        async move {
+            app.post_json("/api/base/token/login", &json!({ "appId": "app", "appKey": "k1", "appSecret": secret, "loginType": "APP_KEY" })).await.status
+        }
+    };
+    assert_eq!(login(secret.clone()).await, StatusCode::OK);
+    let (_, v) = a.call(M::GET, "/admin/api/v1/app-keys", None).await;
+    assert!(!v.to_string().contains(&secret));
+    assert_eq!(
+        a.call(
+            M::PATCH,
+            "/admin/api/v1/app-keys/k1",
+            Some(json!({ "enabled": false }))
+        )
+        .await
+        .0,
+        StatusCode::OK
+    );
+    assert_eq!(login(secret.clone()).await, StatusCode::FORBIDDEN);
+    a.call(
+        M::PATCH,
+        "/admin/api/v1/app-keys/k1",
+        Some(json!({ "enabled": true })),
+    )
+    .await;
+    let (_, v) = a
+        .call(M::POST, "/admin/api/v1/app-keys/k1/secret", None)
+        .await;
+    assert_eq!(login(secret).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        login(v["app_secret"].as_str().unwrap().to_string()).await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        a.call(
+            M::PATCH,
+            "/admin/api/v1/app-keys/nope",
+            Some(json!({ "enabled": true }))
+        )
+        .await
+        .0,
+        StatusCode::NOT_FOUND
+    );
+}

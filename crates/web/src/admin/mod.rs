@@ -3,6 +3,7 @@
 //! `{"error", "message"}` with 400 (naming the field), 401, 403, 404 or 409; no endpoint ever
 //! answers a password hash or a secret.
 
+pub mod app_keys;
 pub mod audit;
 pub mod clients;
 pub mod tenants;
@@ -167,6 +168,18 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/admin/api/v1/users/{id}/sessions", get(users::sessions))
         .route("/admin/api/v1/sessions/{id}", delete(users::revoke_session))
         .route("/admin/api/v1/audit", get(audit::query))
+        .route(
+            "/admin/api/v1/app-keys",
+            get(app_keys::list).post(app_keys::create),
+        )
+        .route(
+            "/admin/api/v1/app-keys/{key}",
+            axum::routing::patch(app_keys::update),
+        )
+        .route(
+            "/admin/api/v1/app-keys/{key}/secret",
+            post(app_keys::rotate_secret),
+        )
         .route(
             "/admin/api/v1/tenants",
             get(tenants::list).post(tenants::create),

@@ -1,0 +1,109 @@
+//! `/admin/api/v1/app-keys…` (seed 002's app keys): list, create (the secret answered once),
+//! enable/disable, rotate the secret. Keys are disabled rather than deleted: their tokens and
+//! audit history stay meaningful.
+
+use super::{parse_body, Admin, ApiError};
+use crate::AppState;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use tessera_core::ids::UserId;
+use tessera_core::model::AppKey;
+
+fn key_json(k: &AppKey, secret: Option<&str>) -> serde_json::Value {
+    let mut v = serde_json::json!({
+        "id": k.id.0, "app_id": k.app_id, "app_key": k.app_key, "org_id": k.org_id.0, "product_id": k.product_id.0,
+        "user_id": k.user_id.map(|u| u.0), "login_user_type": if k.user_id.is_some() { "USER" } else { "CLIENT" },
+        "system_admin": k.system_admin, "enabled": k.enabled,
+    });
+    if let Some(s) = secret {
+        v["app_secret"] = serde_json::json!(s);
+    }
+    v
+}
+
+pub async fn list(_a: Admin, State(st): State<AppState>) -> Result<Response, ApiError> {
+    let ks = st
+        .engine
+        .admin_list_app_keys()
+        .await
+        .map_err(|e| ApiError::fault(&e))?;
+    Ok(Json(
+        serde_json::json!({ "items": ks.iter().map(|k| key_json(k, None)).collect::<Vec<_>>() }),
+    )
+    .into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateBody {
+    pub app_id: String,
+    pub app_key: String,
+    pub tenant: String,
+    pub org: String,
+    pub product: i64,
+    pub user_id: Option<i64>,
+    #[serde(default)]
+    pub system_admin: bool,
+}
+
+pub async fn create(
+    a: Admin,
+    State(st): State<AppState>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let b: CreateBody = parse_body(&body)?;
+    let (k, secret) = st
+        .engine
+        .admin_create_app_key(
+            &a.client,
+            &b.app_id,
+            &b.app_key,
+            &b.tenant,
+            &b.org,
+            b.product,
+            b.user_id.map(UserId),
+            b.system_admin,
+        )
+        .await
+        .map_err(|e| ApiError::fault(&e))??;
+    Ok((StatusCode::CREATED, Json(key_json(&k, Some(&secret)))).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateBody {
+    pub enabled: Option<bool>,
+    pub system_admin: Option<bool>,
+}
+
+pub async fn update(
+    a: Admin,
+    State(st): State<AppState>,
+    Path(key): Path<String>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let b: UpdateBody = parse_body(&body)?;
+    let k = st
+        .engine
+        .admin_update_app_key(&a.client, &key, b.enabled, b.system_admin)
+        .await
+        .map_err(|e| ApiError::fault(&e))??;
+    Ok(Json(key_json(&k, None)).into_response())
+}
+
+pub async fn rotate_secret(
+    a: Admin,
+    State(st): State<AppState>,
+    Path(key): Path<String>,
+) -> Result<Response, ApiError> {
+    let s = st
+        .engine
+        .admin_rotate_app_secret(&a.client, &key)
+        .await
+        .map_err(|e| ApiError::fault(&e))??;
+    Ok(Json(serde_json::json!({ "app_key": key, "app_secret": s })).into_response())
+}
