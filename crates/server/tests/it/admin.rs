@@ -415,6 +415,10 @@ async fn unlock_and_password_reset() {
         )
         .await;
     assert!(log["items"].as_array().unwrap().len() >= 4, "{log}");
+    assert_eq!(
+        log["items"][0]["detail"], "name=amy",
+        "the name tried is in the event"
+    );
     let (_, log) = a
         .call(
             M::GET,

@@ -222,12 +222,15 @@ async fn standard(
                     Ok(respond(&issued))
                 }
                 Err(failure) => {
-                    e.audit_login(
+                    // The name tried goes in the detail: the user may not exist.
+                    e.audit_event(
+                        "login",
                         Dialect::Standard,
                         failure.name(),
                         None,
                         Some(&client.client_id.0),
                         ip,
+                        format!("name={username}"),
                     )
                     .await;
                     Err(login_failure(st, req, &failure))

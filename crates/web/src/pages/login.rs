@@ -478,7 +478,7 @@ pub async fn post(State(st): State<AppState>, req: FormRequest) -> Response {
                 None,
                 None,
                 ip,
-                "login page".into(),
+                format!("login page, name={username}"),
             )
             .await;
             failed(&st, &req, &username, &f, &continue_to).await

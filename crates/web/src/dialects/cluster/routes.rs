@@ -132,12 +132,14 @@ async fn password(st: &AppState, req: &FormRequest, client: &Client) -> Response
             }
         }
         Ok(Err(f)) => {
-            e.audit_login(
+            e.audit_event(
+                "login",
                 Dialect::Cluster,
                 f.name(),
                 None,
                 Some(&client.client_id.0),
                 ip,
+                format!("name={mobile}"),
             )
             .await;
             render::login_failure(e, lang, &f)

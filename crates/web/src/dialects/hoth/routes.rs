@@ -308,7 +308,7 @@ async fn finish(
                 None,
                 Some(&client.client_id.0),
                 ip,
-                detail,
+                format!("name={name} {detail}"),
             )
             .await;
             render::login_failure(e, lang, &f, field)
