@@ -228,6 +228,18 @@ pub trait Store: Send + Sync + 'static {
         tenant: TenantId,
         org: OrgId,
     ) -> Result<bool, StoreError>;
+    async fn list_products(&self) -> Result<Vec<Product>, StoreError>;
+    async fn put_product(&self, p: &Product) -> Result<(), StoreError>;
+    /// Links an org to a product under a name (or renames the link).
+    async fn put_org_product(
+        &self,
+        org: OrgId,
+        product: ProductId,
+        name: &str,
+    ) -> Result<(), StoreError>;
+    async fn delete_org_product(&self, org: OrgId, product: ProductId) -> Result<bool, StoreError>;
+    async fn put_open_login_way(&self, w: &OpenLoginWay, position: i64) -> Result<(), StoreError>;
+    async fn delete_open_login_way(&self, code: &str) -> Result<bool, StoreError>;
     async fn list_app_keys(&self) -> Result<Vec<AppKey>, StoreError>;
     /// Inserts or updates the app key `k.app_key` (its id is kept on update).
     async fn put_app_key(&self, k: &AppKey, now: UnixTime) -> Result<(), StoreError>;

@@ -756,6 +756,41 @@ macro_rules! impl_store {
                     Ok(r.rows_affected() > 0)
                 }
 
+                async fn list_products(&self) -> Result<Vec<Product>, StoreError> {
+                    let rows = sqlx::query("SELECT id, name FROM products ORDER BY id LIMIT 1000").fetch_all(&self.pool).await.map_err(map_err)?;
+                    rows.iter().map(|r| Ok(Product { id: ProductId(r.try_get(0).map_err(map_err)?), name: r.try_get(1).map_err(map_err)? })).collect()
+                }
+
+                async fn put_product(&self, p: &Product) -> Result<(), StoreError> {
+                    sqlx::query("INSERT INTO products (id, name) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET name = excluded.name")
+                        .bind(p.id.0).bind(&p.name).execute(&self.writer).await.map_err(map_err)?;
+                    Ok(())
+                }
+
+                async fn put_org_product(&self, org: OrgId, product: ProductId, name: &str) -> Result<(), StoreError> {
+                    sqlx::query("INSERT INTO org_products (org_id, product_id, name) VALUES ($1, $2, $3) ON CONFLICT (org_id, product_id) DO UPDATE SET name = excluded.name")
+                        .bind(org.0).bind(product.0).bind(name).execute(&self.writer).await.map_err(map_err)?;
+                    Ok(())
+                }
+
+                async fn delete_org_product(&self, org: OrgId, product: ProductId) -> Result<bool, StoreError> {
+                    let r = sqlx::query("DELETE FROM org_products WHERE org_id = $1 AND product_id = $2").bind(org.0).bind(product.0)
+                        .execute(&self.writer).await.map_err(map_err)?;
+                    Ok(r.rows_affected() > 0)
+                }
+
+                async fn put_open_login_way(&self, w: &OpenLoginWay, position: i64) -> Result<(), StoreError> {
+                    sqlx::query("INSERT INTO open_login_ways (code, name, url, position) VALUES ($1, $2, $3, $4) \
+                                 ON CONFLICT (code) DO UPDATE SET name = excluded.name, url = excluded.url, position = excluded.position")
+                        .bind(&w.code).bind(&w.name).bind(&w.url).bind(position).execute(&self.writer).await.map_err(map_err)?;
+                    Ok(())
+                }
+
+                async fn delete_open_login_way(&self, code: &str) -> Result<bool, StoreError> {
+                    let r = sqlx::query("DELETE FROM open_login_ways WHERE code = $1").bind(code).execute(&self.writer).await.map_err(map_err)?;
+                    Ok(r.rows_affected() > 0)
+                }
+
                 async fn list_app_keys(&self) -> Result<Vec<AppKey>, StoreError> {
                     let rows: Vec<AppKeyRow> = sqlx::query_as("SELECT id, app_id, app_key, secret_hash, org_id, product_id, user_id, system_admin, enabled FROM app_keys ORDER BY app_key LIMIT 1000")
                         .fetch_all(&self.pool).await.map_err(map_err)?;

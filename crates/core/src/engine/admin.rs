@@ -380,6 +380,139 @@ impl Engine {
         Ok(Ok(()))
     }
 
+    pub async fn admin_list_products(&self) -> Result<Vec<Product>, EngineError> {
+        Ok(self.store.list_products().await?)
+    }
+
+    /// Creates (409 if the id is taken) or renames (404 if missing) a product.
+    pub async fn admin_put_product(
+        &self,
+        actor: &str,
+        p: Product,
+        create: bool,
+    ) -> Outcome<Product> {
+        if p.name.trim().is_empty() {
+            return Ok(Err(AdminFailure::Invalid {
+                field: "name",
+                message: "required".into(),
+            }));
+        }
+        let exists = self
+            .store
+            .list_products()
+            .await?
+            .iter()
+            .any(|x| x.id == p.id);
+        match (exists, create) {
+            (true, true) => return Ok(Err(AdminFailure::Conflict("id".into()))),
+            (false, false) => return Ok(Err(AdminFailure::NotFound)),
+            _ => {}
+        }
+        self.store.put_product(&p).await?;
+        self.admin_audit(
+            actor,
+            if create {
+                "product.create"
+            } else {
+                "product.update"
+            },
+            &format!("product {}", p.id.0),
+        )
+        .await;
+        Ok(Ok(p))
+    }
+
+    /// Links (or unlinks, `name = None`) the org `tenant/org` and a product.
+    pub async fn admin_org_product(
+        &self,
+        actor: &str,
+        tenant: &str,
+        org: &str,
+        product: i64,
+        name: Option<&str>,
+    ) -> Outcome<()> {
+        let Some(t) = self.store.tenant_by_code(tenant).await? else {
+            return Ok(Err(AdminFailure::NotFound));
+        };
+        let Some(o) = self
+            .store
+            .list_orgs(t.id)
+            .await?
+            .into_iter()
+            .find(|x| x.code == org)
+        else {
+            return Ok(Err(AdminFailure::NotFound));
+        };
+        let pid = crate::ids::ProductId(product);
+        if !self
+            .store
+            .list_products()
+            .await?
+            .iter()
+            .any(|x| x.id == pid)
+        {
+            return Ok(Err(AdminFailure::NotFound));
+        }
+        match name {
+            Some(n) => self.store.put_org_product(o.id, pid, n).await?,
+            None => {
+                if !self.store.delete_org_product(o.id, pid).await? {
+                    return Ok(Err(AdminFailure::NotFound));
+                }
+            }
+        }
+        self.admin_audit(
+            actor,
+            if name.is_some() {
+                "org_product.put"
+            } else {
+                "org_product.delete"
+            },
+            &format!("{tenant}/{org} product {product}"),
+        )
+        .await;
+        Ok(Ok(()))
+    }
+
+    pub async fn admin_open_login_ways(&self) -> Result<Vec<OpenLoginWay>, EngineError> {
+        Ok(self.store.open_login_ways().await?)
+    }
+
+    pub async fn admin_put_open_login_way(
+        &self,
+        actor: &str,
+        w: OpenLoginWay,
+        position: i64,
+    ) -> Outcome<OpenLoginWay> {
+        if w.code.trim().is_empty() || w.name.trim().is_empty() {
+            return Ok(Err(AdminFailure::Invalid {
+                field: "code",
+                message: "code and name are required".into(),
+            }));
+        }
+        self.store.put_open_login_way(&w, position).await?;
+        self.admin_audit(
+            actor,
+            "open_login_way.put",
+            &format!("open login way {}", w.code),
+        )
+        .await;
+        Ok(Ok(w))
+    }
+
+    pub async fn admin_delete_open_login_way(&self, actor: &str, code: &str) -> Outcome<()> {
+        if !self.store.delete_open_login_way(code).await? {
+            return Ok(Err(AdminFailure::NotFound));
+        }
+        self.admin_audit(
+            actor,
+            "open_login_way.delete",
+            &format!("open login way {code}"),
+        )
+        .await;
+        Ok(Ok(()))
+    }
+
     pub async fn admin_list_app_keys(&self) -> Result<Vec<AppKey>, EngineError> {
         Ok(self.store.list_app_keys().await?)
     }

@@ -804,3 +804,127 @@ async fn app_keys_are_created_with_a_secret_shown_once_disabled_and_rotated() {
         StatusCode::NOT_FOUND
     );
 }
+
+#[tokio::test]
+async fn products_their_org_links_and_open_login_ways_are_managed() {
+    let a = Admin::new().await;
+    let (status, v) = a
+        .call(
+            M::POST,
+            "/admin/api/v1/products",
+            Some(json!({ "id": 9, "name": "ERP" })),
+        )
+        .await;
+    assert_eq!(
+        (status, v["name"].as_str()),
+        (StatusCode::CREATED, Some("ERP"))
+    );
+    assert_eq!(
+        a.call(
+            M::POST,
+            "/admin/api/v1/products",
+            Some(json!({ "id": 9, "name": "again" }))
+        )
+        .await
+        .0,
+        StatusCode::CONFLICT
+    );
+    assert_eq!(
+        a.call(M::POST, "/admin/api/v1/products", Some(json!({ "id": 10 })))
+            .await
+            .0,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        a.call(
+            M::PATCH,
+            "/admin/api/v1/products/9",
+            Some(json!({ "name": "ERP 2" }))
+        )
+        .await
+        .1["name"],
+        "ERP 2"
+    );
+    assert_eq!(
+        a.call(
+            M::PATCH,
+            "/admin/api/v1/products/99",
+            Some(json!({ "name": "x" }))
+        )
+        .await
+        .0,
+        StatusCode::NOT_FOUND
+    );
+    let link = "/admin/api/v1/tenants/A/orgs/O/products/9";
+    assert_eq!(
+        a.call(M::PUT, link, Some(json!({ "name": "ERP · O" })))
+            .await
+            .0,
+        StatusCode::NO_CONTENT
+    );
+    let (status, _) = a
+        .call(
+            M::POST,
+            "/admin/api/v1/app-keys",
+            Some(
+                json!({ "app_id": "x", "app_key": "kx", "tenant": "A", "org": "O", "product": 9 }),
+            ),
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::CREATED,
+        "the link makes the product usable for app keys"
+    );
+    assert_eq!(
+        a.call(M::DELETE, link, None).await.0,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(a.call(M::DELETE, link, None).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(
+        a.call(
+            M::PUT,
+            "/admin/api/v1/tenants/A/orgs/O/products/404",
+            Some(json!({ "name": "x" }))
+        )
+        .await
+        .0,
+        StatusCode::NOT_FOUND
+    );
+    let (status, _) = a
+        .call(
+            M::PUT,
+            "/admin/api/v1/open-login-ways/dingtalk",
+            Some(json!({ "name": "钉钉", "url": "https://login.dingtalk.test/", "position": 1 })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        a.call(
+            M::PUT,
+            "/admin/api/v1/open-login-ways/bad",
+            Some(json!({ "name": "x", "url": "javascript:alert(1)" }))
+        )
+        .await
+        .0,
+        StatusCode::BAD_REQUEST
+    );
+    let init = a.app.get("/oauth/public/login/init-params").await.json();
+    assert_eq!(init["openLoginWays"][0]["code"], "dingtalk");
+    let (_, ws) = a.call(M::GET, "/admin/api/v1/open-login-ways", None).await;
+    assert_eq!(ws["items"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        a.call(M::DELETE, "/admin/api/v1/open-login-ways/dingtalk", None)
+            .await
+            .0,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        a.call(M::DELETE, "/admin/api/v1/open-login-ways/dingtalk", None)
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
+    let (_, ps) = a.call(M::GET, "/admin/api/v1/products", None).await;
+    assert_eq!(ps["items"][0]["id"], 9);
+}

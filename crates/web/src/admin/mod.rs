@@ -5,6 +5,7 @@
 
 pub mod app_keys;
 pub mod audit;
+pub mod catalog;
 pub mod clients;
 pub mod tenants;
 pub mod users;
@@ -168,6 +169,26 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/admin/api/v1/users/{id}/sessions", get(users::sessions))
         .route("/admin/api/v1/sessions/{id}", delete(users::revoke_session))
         .route("/admin/api/v1/audit", get(audit::query))
+        .route(
+            "/admin/api/v1/products",
+            get(catalog::products).post(catalog::create_product),
+        )
+        .route(
+            "/admin/api/v1/products/{id}",
+            axum::routing::patch(catalog::update_product),
+        )
+        .route(
+            "/admin/api/v1/tenants/{code}/orgs/{org}/products/{id}",
+            axum::routing::put(catalog::put_org_product).delete(catalog::delete_org_product),
+        )
+        .route(
+            "/admin/api/v1/open-login-ways",
+            get(catalog::open_login_ways),
+        )
+        .route(
+            "/admin/api/v1/open-login-ways/{code}",
+            axum::routing::put(catalog::put_open_login_way).delete(catalog::delete_open_login_way),
+        )
         .route(
             "/admin/api/v1/app-keys",
             get(app_keys::list).post(app_keys::create),

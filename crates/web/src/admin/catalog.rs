@@ -1,0 +1,176 @@
+//! `/admin/api/v1/products…`, org–product links, and `/admin/api/v1/open-login-ways…` (the
+//! third-party sign-ins seed 001's init parameters list).
+
+use super::{parse_body, parse_id, Admin, ApiError};
+use crate::AppState;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use tessera_core::ids::ProductId;
+use tessera_core::model::{OpenLoginWay, Product};
+
+pub async fn products(_a: Admin, State(st): State<AppState>) -> Result<Response, ApiError> {
+    let ps = st
+        .engine
+        .admin_list_products()
+        .await
+        .map_err(|e| ApiError::fault(&e))?;
+    let items: Vec<_> = ps
+        .iter()
+        .map(|p| serde_json::json!({ "id": p.id.0, "name": p.name }))
+        .collect();
+    Ok(Json(serde_json::json!({ "items": items })).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProductBody {
+    pub id: i64,
+    pub name: String,
+}
+
+pub async fn create_product(
+    a: Admin,
+    State(st): State<AppState>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let b: ProductBody = parse_body(&body)?;
+    let p = st
+        .engine
+        .admin_put_product(
+            &a.client,
+            Product {
+                id: ProductId(b.id),
+                name: b.name,
+            },
+            true,
+        )
+        .await
+        .map_err(|e| ApiError::fault(&e))??;
+    Ok((
+        StatusCode::CREATED,
+        Json(serde_json::json!({ "id": p.id.0, "name": p.name })),
+    )
+        .into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NameBody {
+    pub name: String,
+}
+
+pub async fn update_product(
+    a: Admin,
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let id = parse_id(&id)?;
+    let b: NameBody = parse_body(&body)?;
+    let p = st
+        .engine
+        .admin_put_product(
+            &a.client,
+            Product {
+                id: ProductId(id),
+                name: b.name,
+            },
+            false,
+        )
+        .await
+        .map_err(|e| ApiError::fault(&e))??;
+    Ok(Json(serde_json::json!({ "id": p.id.0, "name": p.name })).into_response())
+}
+
+/// `PUT /admin/api/v1/tenants/{code}/orgs/{org}/products/{id}` with `{"name"}`.
+pub async fn put_org_product(
+    a: Admin,
+    State(st): State<AppState>,
+    Path((tenant, org, id)): Path<(String, String, String)>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let id = parse_id(&id)?;
+    let b: NameBody = parse_body(&body)?;
+    st.engine
+        .admin_org_product(&a.client, &tenant, &org, id, Some(&b.name))
+        .await
+        .map_err(|e| ApiError::fault(&e))??;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+pub async fn delete_org_product(
+    a: Admin,
+    State(st): State<AppState>,
+    Path((tenant, org, id)): Path<(String, String, String)>,
+) -> Result<Response, ApiError> {
+    let id = parse_id(&id)?;
+    st.engine
+        .admin_org_product(&a.client, &tenant, &org, id, None)
+        .await
+        .map_err(|e| ApiError::fault(&e))??;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+pub async fn open_login_ways(_a: Admin, State(st): State<AppState>) -> Result<Response, ApiError> {
+    let ws = st
+        .engine
+        .admin_open_login_ways()
+        .await
+        .map_err(|e| ApiError::fault(&e))?;
+    let items: Vec<_> = ws
+        .iter()
+        .map(|w| serde_json::json!({ "code": w.code, "name": w.name, "url": w.url }))
+        .collect();
+    Ok(Json(serde_json::json!({ "items": items })).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WayBody {
+    pub name: String,
+    #[serde(default)]
+    pub url: String,
+    /// Order in the list (smaller first).
+    #[serde(default)]
+    pub position: i64,
+}
+
+/// `PUT /admin/api/v1/open-login-ways/{code}`: creates or replaces.
+pub async fn put_open_login_way(
+    a: Admin,
+    State(st): State<AppState>,
+    Path(code): Path<String>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let b: WayBody = parse_body(&body)?;
+    if !b.url.is_empty() && !(b.url.starts_with("https://") || b.url.starts_with("http://")) {
+        return Err(ApiError::bad("url: an absolute http(s) URL"));
+    }
+    let w = OpenLoginWay {
+        code,
+        name: b.name,
+        url: b.url,
+    };
+    let w = st
+        .engine
+        .admin_put_open_login_way(&a.client, w, b.position)
+        .await
+        .map_err(|e| ApiError::fault(&e))??;
+    Ok(Json(serde_json::json!({ "code": w.code, "name": w.name, "url": w.url })).into_response())
+}
+
+pub async fn delete_open_login_way(
+    a: Admin,
+    State(st): State<AppState>,
+    Path(code): Path<String>,
+) -> Result<Response, ApiError> {
+    st.engine
+        .admin_delete_open_login_way(&a.client, &code)
+        .await
+        .map_err(|e| ApiError::fault(&e))??;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
