@@ -147,7 +147,8 @@ pub async fn put_open_login_way(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let b: WayBody = parse_body(&body)?;
-    if !b.url.is_empty() && !(b.url.starts_with("https://") || b.url.starts_with("http://")) {
+    let url_ok = b.url.is_empty() || b.url.starts_with("https://") || b.url.starts_with("http://");
+    if !url_ok {
         return Err(ApiError::bad("url: an absolute http(s) URL"));
     }
     let w = OpenLoginWay {
