@@ -59,6 +59,24 @@ impl Engine {
         .await
     }
 
+    /// The org `org` of the tenant `tenant` (codes), with its tenant.
+    async fn org_by_codes(
+        &self,
+        tenant: &str,
+        org: &str,
+    ) -> Result<Option<(Tenant, Org)>, EngineError> {
+        let Some(t) = self.store.tenant_by_code(tenant).await? else {
+            return Ok(None);
+        };
+        let o = self
+            .store
+            .list_orgs(t.id)
+            .await?
+            .into_iter()
+            .find(|x| x.code == org);
+        Ok(o.map(|o| (t, o)))
+    }
+
     pub async fn admin_list_users(&self, f: &UserFilter) -> Result<(Vec<User>, i64), EngineError> {
         Ok(self.store.list_users(f).await?)
     }
@@ -322,19 +340,10 @@ impl Engine {
         roles: &[String],
         default: bool,
     ) -> Outcome<()> {
-        let (Some(_), Some(t)) = (
+        let (Some(_), Some((t, o))) = (
             self.store.user_by_id(user).await?,
-            self.store.tenant_by_code(tenant).await?,
+            self.org_by_codes(tenant, org).await?,
         ) else {
-            return Ok(Err(AdminFailure::NotFound));
-        };
-        let Some(o) = self
-            .store
-            .list_orgs(t.id)
-            .await?
-            .into_iter()
-            .find(|x| x.code == org)
-        else {
             return Ok(Err(AdminFailure::NotFound));
         };
         self.store
@@ -356,16 +365,7 @@ impl Engine {
         tenant: &str,
         org: &str,
     ) -> Outcome<()> {
-        let Some(t) = self.store.tenant_by_code(tenant).await? else {
-            return Ok(Err(AdminFailure::NotFound));
-        };
-        let Some(o) = self
-            .store
-            .list_orgs(t.id)
-            .await?
-            .into_iter()
-            .find(|x| x.code == org)
-        else {
+        let Some((t, o)) = self.org_by_codes(tenant, org).await? else {
             return Ok(Err(AdminFailure::NotFound));
         };
         if !self.store.delete_membership(user, t.id, o.id).await? {
@@ -431,16 +431,7 @@ impl Engine {
         product: i64,
         name: Option<&str>,
     ) -> Outcome<()> {
-        let Some(t) = self.store.tenant_by_code(tenant).await? else {
-            return Ok(Err(AdminFailure::NotFound));
-        };
-        let Some(o) = self
-            .store
-            .list_orgs(t.id)
-            .await?
-            .into_iter()
-            .find(|x| x.code == org)
-        else {
+        let Some((_, o)) = self.org_by_codes(tenant, org).await? else {
             return Ok(Err(AdminFailure::NotFound));
         };
         let pid = crate::ids::ProductId(product);
@@ -540,22 +531,10 @@ impl Engine {
         if self.store.app_key_by_key(app_key).await?.is_some() {
             return Ok(Err(AdminFailure::Conflict("app_key".into())));
         }
-        let Some(t) = self.store.tenant_by_code(tenant).await? else {
-            return Ok(Err(AdminFailure::Invalid {
-                field: "tenant",
-                message: format!("no tenant {tenant:?}"),
-            }));
-        };
-        let Some(o) = self
-            .store
-            .list_orgs(t.id)
-            .await?
-            .into_iter()
-            .find(|x| x.code == org)
-        else {
+        let Some((_, o)) = self.org_by_codes(tenant, org).await? else {
             return Ok(Err(AdminFailure::Invalid {
                 field: "org",
-                message: format!("no org {org:?} in {tenant:?}"),
+                message: format!("no org {tenant}/{org}"),
             }));
         };
         if self
