@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 /// The wire format a client speaks at `POST /oauth/token` (`http-contract.md`, "Dialect dispatch").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Dialect {
     Standard,
@@ -40,6 +41,7 @@ impl Dialect {
 
 /// A tenant's SMS second-factor policy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum SmsSecondFactor {
     Always,
@@ -77,6 +79,7 @@ pub struct Tenant {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum OrgType {
     #[serde(rename = "CHANNEL")]
     Channel,
@@ -179,6 +182,7 @@ pub struct Membership {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum GrantType {
     AuthorizationCode,

@@ -3,6 +3,18 @@
 //! takes), rotated after `keys.transport_rotate`; the previous key keeps decrypting for
 //! `keys.transport_grace`, so that logins in flight across a rotation still work.
 //!
+//! Several processes may share one `keys.dir` (docs/deploy.md):
+//! - Making a missing key and rotating happen under an exclusive lock on `keys.dir/keys.lock`
+//!   (flock), re-checking under the lock whether another process already did it; readers take
+//!   the shared lock, so they never see half a rotation.
+//! - Files are written atomically: a temporary file (mode 0600) in the same folder, renamed.
+//! - The modification time of `transport.pem` (set explicitly by the writer) is when that key
+//!   became current, and so when the previous key was retired: every process measures the
+//!   rotation age and the previous key's grace from the same instant.
+//! - Each process reloads the files when they changed ([`RsaTransport::reload_if_changed`],
+//!   called every 15 s by the server and after a ciphertext that does not decrypt), so that a
+//!   client that took the new public key from one process can send its password to another.
+//!
 //! Note: PKCS#1 v1.5 decryption is what the seed's front-ends use; the `rsa` crate's
 //! implementation is not constant-time (RUSTSEC-2023-0071). The decryption error is not shown
 //! to the client beyond `decodePasswordError`, and replayed ciphertexts are refused.
@@ -11,35 +23,19 @@ use base64::Engine as _;
 use rsa::pkcs8::{DecodePrivateKey, EncodePrivateKey, EncodePublicKey, LineEnding};
 use rsa::traits::PublicKeyParts;
 use rsa::{Pkcs1v15Encrypt, RsaPrivateKey};
+use sha2::{Digest, Sha256};
+use std::fs::File;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::sync::RwLock;
+use std::sync::{Mutex, MutexGuard, RwLock};
 use std::time::{Duration, SystemTime};
 use tessera_core::secret::Secret;
 use tessera_core::transport::PasswordTransport;
 
 const CURRENT: &str = "transport.pem";
 const PREVIOUS: &str = "transport.previous.pem";
-
-struct Key {
-    key: RsaPrivateKey,
-    public_b64: String,
-    /// When it became current (file mtime).
-    since: SystemTime,
-}
-
-struct Keys {
-    current: Key,
-    /// The key before, and when it stopped being current.
-    previous: Option<Key>,
-}
-
-pub struct RsaTransport {
-    dir: PathBuf,
-    bits: usize,
-    rotate_after: Duration,
-    grace: Duration,
-    keys: RwLock<Keys>,
-}
+/// The lock file of `keys.dir`: never deleted, empty.
+pub(crate) const LOCK: &str = "keys.lock";
 
 /// A new private key as PKCS#8 PEM.
 pub fn generate_pem(bits: usize) -> Result<String, String> {
@@ -50,44 +46,233 @@ pub fn generate_pem(bits: usize) -> Result<String, String> {
         .map_err(|e| format!("RSA key encoding: {e}"))
 }
 
-pub(crate) fn write_private(path: &Path, pem: &str) -> Result<(), String> {
-    use std::io::Write;
+/// Makes `keys.dir` (mode 0700 when it is made here).
+pub(crate) fn create_dir(dir: &Path) -> Result<(), String> {
+    let mut b = std::fs::DirBuilder::new();
+    b.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        b.mode(0o700);
+    }
+    b.create(dir)
+        .map_err(|e| format!("keys.dir {}: {e}", dir.display()))
+}
+
+/// The lock on `keys.dir/keys.lock`, released when dropped. Within one process a mutex is taken
+/// too: on NFS, flock is emulated with POSIX locks, which do not exclude threads of one process.
+pub(crate) struct DirLock {
+    // Field order is drop order: the file (and its flock) goes first.
+    _file: File,
+    _local: MutexGuard<'static, ()>,
+}
+
+static LOCAL: Mutex<()> = Mutex::new(());
+
+/// Waits for the lock of `dir`: exclusive to make or replace key files, shared to read them.
+pub(crate) fn lock_dir(dir: &Path, exclusive: bool) -> Result<DirLock, String> {
+    let local = LOCAL.lock().unwrap_or_else(|e| e.into_inner());
+    let path = dir.join(LOCK);
     let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create(true).truncate(true);
+    opts.read(true).write(true).create(true).truncate(false);
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
         opts.mode(0o600);
     }
-    let mut f = opts
-        .open(path)
+    let file = opts
+        .open(&path)
         .map_err(|e| format!("{}: {e}", path.display()))?;
-    f.write_all(pem.as_bytes())
-        .map_err(|e| format!("{}: {e}", path.display()))
+    // Called through the trait: std's own `File::lock` is newer than the workspace's MSRV.
+    let locked = if exclusive {
+        fs4::FileExt::lock(&file)
+    } else {
+        fs4::FileExt::lock_shared(&file)
+    };
+    locked.map_err(|e| format!("{}: cannot lock: {e}", path.display()))?;
+    Ok(DirLock {
+        _file: file,
+        _local: local,
+    })
 }
 
-fn load(path: &Path, min_bits: usize) -> Result<Option<Key>, String> {
-    if !path.exists() {
-        return Ok(None);
+/// Writes `dir/name` atomically: a temporary file in `dir` (mode 0600), flushed to disk, with
+/// the modification time `mtime` if given, then renamed over `name`.
+pub(crate) fn write_atomic(
+    dir: &Path,
+    name: &str,
+    text: &str,
+    mtime: Option<SystemTime>,
+) -> Result<(), String> {
+    let path = dir.join(name);
+    let tmp = dir.join(format!(
+        ".{name}.{}.{:016x}.tmp",
+        std::process::id(),
+        rand::random::<u64>()
+    ));
+    let written = write_then_rename(&tmp, &path, text, mtime);
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(format!("{}: {e}", path.display()));
     }
-    let pem = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let key = RsaPrivateKey::from_pkcs8_pem(&pem)
+    // Flush the folder too, so that the rename survives a power cut.
+    #[cfg(unix)]
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+fn write_then_rename(
+    tmp: &Path,
+    path: &Path,
+    text: &str,
+    mtime: Option<SystemTime>,
+) -> std::io::Result<()> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(tmp)?;
+    f.write_all(text.as_bytes())?;
+    if let Some(t) = mtime {
+        f.set_modified(t)?;
+    }
+    f.sync_all()?;
+    drop(f);
+    std::fs::rename(tmp, path)
+}
+
+/// Makes `dir/name` with a new key unless it exists, under the exclusive lock (re-checking
+/// there), so that processes starting together agree on one key. The key is generated before
+/// taking the lock, so that the lock is never held for long (processes starting together may
+/// each generate one; all but the first throw theirs away).
+pub(crate) fn create_once(dir: &Path, name: &str, bits: usize) -> Result<(), String> {
+    let path = dir.join(name);
+    if path.exists() {
+        return Ok(());
+    }
+    let pem = generate_pem(bits)?;
+    let _lock = lock_dir(dir, true)?;
+    if path.exists() {
+        return Ok(());
+    }
+    write_atomic(dir, name, &pem, Some(SystemTime::now()))?;
+    tracing::info!(path = %path.display(), "RSA key made");
+    Ok(())
+}
+
+/// A private key read from PEM; at least 2048 bits.
+pub(crate) fn parse_private(path: &Path, pem: &str) -> Result<RsaPrivateKey, String> {
+    let key = RsaPrivateKey::from_pkcs8_pem(pem)
         .map_err(|e| format!("{}: not a PKCS#8 RSA key: {e}", path.display()))?;
-    if key.size() * 8 < min_bits.max(2048) {
+    if key.size() * 8 < 2048 {
         return Err(format!(
             "{}: a {}-bit key is too short: 2048 bits at least",
             path.display(),
             key.size() * 8
         ));
     }
-    let since = std::fs::metadata(path)
-        .and_then(|m| m.modified())
-        .unwrap_or_else(|_| SystemTime::now());
-    Ok(Some(Key {
-        public_b64: public_b64(&key)?,
-        key,
-        since,
-    }))
+    Ok(key)
+}
+
+/// The key files as read, before parsing.
+struct Files {
+    current: String,
+    /// Modification time of `transport.pem`: when it became current.
+    since: SystemTime,
+    previous: Option<String>,
+}
+
+impl Files {
+    /// Reads the files; the caller holds the lock. `None` when there is no current key.
+    fn read(dir: &Path) -> Result<Option<Files>, String> {
+        let path = dir.join(CURRENT);
+        // Opening (not only stat-ing) revalidates the attributes on NFS (close-to-open).
+        let mut f = match File::open(&path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(format!("{}: {e}", path.display())),
+        };
+        let mut current = String::new();
+        f.read_to_string(&mut current)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        let since = f
+            .metadata()
+            .and_then(|m| m.modified())
+            .map_err(|e| format!("{}: modification time: {e}", path.display()))?;
+        let prev_path = dir.join(PREVIOUS);
+        let previous = match std::fs::read_to_string(&prev_path) {
+            Ok(s) => Some(s),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => return Err(format!("{}: {e}", prev_path.display())),
+        };
+        Ok(Some(Files {
+            current,
+            since,
+            previous,
+        }))
+    }
+
+    fn fingerprint(&self) -> [u8; 32] {
+        let mut h = Sha256::new();
+        h.update(self.current.as_bytes());
+        let since = self
+            .since
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap_or_default();
+        h.update(since.as_nanos().to_be_bytes());
+        if let Some(p) = &self.previous {
+            h.update([1]);
+            h.update(p.as_bytes());
+        }
+        h.finalize().into()
+    }
+
+    fn parse(&self, dir: &Path) -> Result<Keys, String> {
+        let key = |name: &str, pem: &str| -> Result<Key, String> {
+            let key = parse_private(&dir.join(name), pem)?;
+            Ok(Key {
+                public_b64: public_b64(&key)?,
+                key,
+            })
+        };
+        Ok(Keys {
+            current: key(CURRENT, &self.current)?,
+            since: self.since,
+            previous: self
+                .previous
+                .as_deref()
+                .map(|p| key(PREVIOUS, p))
+                .transpose()?,
+            fingerprint: self.fingerprint(),
+        })
+    }
+}
+
+struct Key {
+    key: RsaPrivateKey,
+    public_b64: String,
+}
+
+struct Keys {
+    current: Key,
+    /// When the current key became current, and so when the previous one was retired.
+    since: SystemTime,
+    previous: Option<Key>,
+    /// Of the files these keys were read from, to notice a change.
+    fingerprint: [u8; 32],
+}
+
+pub struct RsaTransport {
+    dir: PathBuf,
+    bits: usize,
+    rotate_after: Duration,
+    grace: Duration,
+    keys: RwLock<Keys>,
 }
 
 fn public_b64(key: &RsaPrivateKey) -> Result<String, String> {
@@ -99,8 +284,9 @@ fn public_b64(key: &RsaPrivateKey) -> Result<String, String> {
 }
 
 impl RsaTransport {
-    /// Loads the keys of `dir`, making the folder and a key on first start. A key shorter than
-    /// 2048 bits (or than `bits`) is refused.
+    /// Loads the keys of `dir`, making the folder and a key on first start (under the lock, so
+    /// that processes starting together agree on one key). A key shorter than 2048 bits is
+    /// refused, and so is `bits` below 2048.
     pub fn open(
         dir: &Path,
         bits: usize,
@@ -110,49 +296,115 @@ impl RsaTransport {
         if bits < 2048 {
             return Err(format!("keys.rsa_bits = {bits}: 2048 at least"));
         }
-        std::fs::create_dir_all(dir).map_err(|e| format!("keys.dir {}: {e}", dir.display()))?;
-        let current = match load(&dir.join(CURRENT), 2048)? {
-            Some(k) => k,
-            None => {
-                write_private(&dir.join(CURRENT), &generate_pem(bits)?)?;
-                load(&dir.join(CURRENT), bits)?.ok_or("transport key vanished")?
-            }
-        };
-        let previous = load(&dir.join(PREVIOUS), 2048)?;
+        create_dir(dir)?;
+        create_once(dir, CURRENT, bits)?;
+        let files = {
+            let _lock = lock_dir(dir, false)?;
+            Files::read(dir)?
+        }
+        .ok_or_else(|| {
+            format!(
+                "{}: the transport key vanished",
+                dir.join(CURRENT).display()
+            )
+        })?;
         Ok(Self {
             dir: dir.to_path_buf(),
             bits,
             rotate_after,
             grace,
-            keys: RwLock::new(Keys { current, previous }),
+            keys: RwLock::new(files.parse(dir)?),
         })
     }
 
-    /// Makes a new current key once the current one is older than `rotate_after`.
-    pub fn rotate_if_due(&self) -> Result<bool, String> {
-        let due = {
-            let k = self.keys.read().unwrap_or_else(|e| e.into_inner());
-            k.current.since.elapsed().unwrap_or_default() >= self.rotate_after
-        };
-        if due {
-            self.rotate()?;
+    fn fingerprint(&self) -> [u8; 32] {
+        self.keys
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .fingerprint
+    }
+
+    fn install(&self, keys: Keys) {
+        *self.keys.write().unwrap_or_else(|e| e.into_inner()) = keys;
+    }
+
+    /// Reads the key files again and takes them if they changed (another process rotated).
+    /// Answers whether they changed.
+    pub fn reload_if_changed(&self) -> Result<bool, String> {
+        // Installed under the lock too, so that two reloads in this process cannot install
+        // what they read in the wrong order.
+        let _lock = lock_dir(&self.dir, false)?;
+        let files = Files::read(&self.dir)?
+            .ok_or_else(|| format!("{}: missing", self.dir.join(CURRENT).display()))?;
+        if files.fingerprint() == self.fingerprint() {
+            return Ok(false);
         }
-        Ok(due)
+        self.install(files.parse(&self.dir)?);
+        tracing::info!(dir = %self.dir.display(), "RSA transport key reloaded");
+        Ok(true)
+    }
+
+    /// Makes a new current key once the current one is older than `rotate_after`. Another
+    /// process's rotation is taken instead (read first, and checked again under the lock).
+    pub fn rotate_if_due(&self) -> Result<bool, String> {
+        self.reload_if_changed()?;
+        // Whether due, and of which files: read together, since a request's reload may install
+        // newer keys meanwhile.
+        let (due, seen) = {
+            let k = self.keys.read().unwrap_or_else(|e| e.into_inner());
+            (
+                k.since.elapsed().unwrap_or_default() >= self.rotate_after,
+                k.fingerprint,
+            )
+        };
+        if !due {
+            return Ok(false);
+        }
+        self.rotate_unless_changed(Some(seen))
     }
 
     /// The current key becomes the previous one; a new key becomes current.
     pub fn rotate(&self) -> Result<(), String> {
+        self.rotate_unless_changed(None).map(|_| ())
+    }
+
+    /// Rotates under the exclusive lock, unless the files no longer have the fingerprint
+    /// `expected` (another process rotated meanwhile: its keys are taken). The new key is made
+    /// before taking the lock, so that readers never wait for key generation.
+    fn rotate_unless_changed(&self, expected: Option<[u8; 32]>) -> Result<bool, String> {
         let pem = generate_pem(self.bits)?;
-        let (cur, prev) = (self.dir.join(CURRENT), self.dir.join(PREVIOUS));
-        std::fs::rename(&cur, &prev).map_err(|e| format!("{}: {e}", cur.display()))?;
-        write_private(&cur, &pem)?;
-        let current = load(&cur, self.bits)?.ok_or("transport key vanished")?;
-        let mut k = self.keys.write().unwrap_or_else(|e| e.into_inner());
-        let mut old = std::mem::replace(&mut k.current, current);
-        old.since = SystemTime::now();
-        k.previous = Some(old);
-        tracing::info!("RSA transport key rotated");
-        Ok(())
+        let _lock = lock_dir(&self.dir, true)?;
+        let files = Files::read(&self.dir)?
+            .ok_or_else(|| format!("{}: missing", self.dir.join(CURRENT).display()))?;
+        if expected.is_some_and(|f| f != files.fingerprint()) {
+            self.install(files.parse(&self.dir)?);
+            tracing::info!(dir = %self.dir.display(), "RSA transport key rotated elsewhere");
+            return Ok(false);
+        }
+        // Previous first: a crash between the two writes leaves the current key in both files.
+        write_atomic(&self.dir, PREVIOUS, &files.current, None)?;
+        write_atomic(&self.dir, CURRENT, &pem, Some(SystemTime::now()))?;
+        let files = Files::read(&self.dir)?
+            .ok_or_else(|| format!("{}: missing", self.dir.join(CURRENT).display()))?;
+        self.install(files.parse(&self.dir)?);
+        tracing::info!(dir = %self.dir.display(), "RSA transport key rotated");
+        Ok(true)
+    }
+
+    fn try_decrypt(&self, bytes: &[u8]) -> Option<String> {
+        let k = self.keys.read().unwrap_or_else(|e| e.into_inner());
+        let try_key = |key: &RsaPrivateKey| {
+            key.decrypt(Pkcs1v15Encrypt, bytes)
+                .ok()
+                .and_then(|b| String::from_utf8(b).ok())
+        };
+        try_key(&k.current.key).or_else(|| {
+            let prev = k.previous.as_ref()?;
+            // The previous key was retired when the current one became current.
+            (k.since.elapsed().unwrap_or_default() < self.grace)
+                .then(|| try_key(&prev.key))
+                .flatten()
+        })
     }
 }
 
@@ -170,28 +422,29 @@ impl PasswordTransport for RsaTransport {
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(ciphertext_b64.trim())
             .ok()?;
-        let k = self.keys.read().unwrap_or_else(|e| e.into_inner());
-        let try_key = |key: &RsaPrivateKey| {
-            key.decrypt(Pkcs1v15Encrypt, &bytes)
-                .ok()
-                .and_then(|b| String::from_utf8(b).ok())
-        };
-        let clear = try_key(&k.current.key).or_else(|| {
-            let prev = k.previous.as_ref()?;
-            // `since` of the previous key is when it was retired.
-            (prev.since.elapsed().unwrap_or_default() < self.grace)
-                .then(|| try_key(&prev.key))
-                .flatten()
-        })?;
-        Some(Secret::new(clear))
+        if let Some(clear) = self.try_decrypt(&bytes) {
+            return Some(Secret::new(clear));
+        }
+        // Perhaps another process rotated and the client took its new public key: read the
+        // files once more (a no-op unless they changed) and try again.
+        match self.reload_if_changed() {
+            Ok(true) => self.try_decrypt(&bytes).map(Secret::new),
+            Ok(false) => None,
+            Err(e) => {
+                tracing::warn!(error = %e, "RSA transport key reload failed");
+                None
+            }
+        }
     }
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
     use rsa::pkcs8::DecodePublicKey;
+
+    const HOUR: Duration = Duration::from_secs(3600);
 
     fn encrypt(public_b64: &str, msg: &str) -> String {
         let der = base64::engine::general_purpose::STANDARD
@@ -204,64 +457,197 @@ mod tests {
         base64::engine::general_purpose::STANDARD.encode(c)
     }
 
+    fn open(dir: &Path, rotate: Duration, grace: Duration) -> RsaTransport {
+        RsaTransport::open(dir, 2048, rotate, grace).unwrap()
+    }
+
+    /// Moves the current key's "became current" instant `by` into the past.
+    fn backdate_current(dir: &Path, by: Duration) {
+        let f = std::fs::OpenOptions::new()
+            .write(true)
+            .open(dir.join(CURRENT))
+            .unwrap();
+        f.set_modified(SystemTime::now() - by).unwrap();
+    }
+
     #[test]
     fn a_rotated_key_keeps_decrypting_within_the_grace_period_only() {
         let dir = tempfile::tempdir().unwrap();
-        let t = RsaTransport::open(
-            dir.path(),
-            2048,
-            Duration::from_secs(3600),
-            Duration::from_secs(3600),
-        )
-        .unwrap();
+        let t = open(dir.path(), HOUR, HOUR);
         let old = encrypt(&t.public_key(), "pw");
         assert_eq!(t.decrypt(&old).unwrap().expose(), "pw");
+        let before = t.public_key();
         t.rotate().unwrap();
-        assert_ne!(encrypt(&t.public_key(), "x"), old);
+        assert_ne!(t.public_key(), before);
         assert_eq!(
             t.decrypt(&old).unwrap().expose(),
             "pw",
             "in flight across the rotation"
         );
-        let strict =
-            RsaTransport::open(dir.path(), 2048, Duration::from_secs(3600), Duration::ZERO)
-                .unwrap();
+        // A restart within the grace period keeps the previous key working.
+        let restarted = open(dir.path(), HOUR, HOUR);
+        assert_eq!(restarted.decrypt(&old).unwrap().expose(), "pw");
+        let strict = open(dir.path(), HOUR, Duration::ZERO);
         assert!(strict.decrypt(&old).is_none(), "after the grace period");
         assert!(t.decrypt("not base64!").is_none());
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(dir.path().join(CURRENT))
-                .unwrap()
-                .permissions()
-                .mode();
-            assert_eq!(mode & 0o777, 0o600);
+            for name in [CURRENT, PREVIOUS, LOCK] {
+                let mode = std::fs::metadata(dir.path().join(name))
+                    .unwrap()
+                    .permissions()
+                    .mode();
+                assert_eq!(mode & 0o777, 0o600, "{name}");
+            }
+        }
+        let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".tmp"))
+            .collect();
+        assert!(leftovers.is_empty(), "{leftovers:?}");
+    }
+
+    #[test]
+    fn the_grace_period_runs_from_the_retirement_recorded_on_disk() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = open(dir.path(), 24 * HOUR, HOUR);
+        let b = open(dir.path(), 24 * HOUR, HOUR);
+        let old = encrypt(&a.public_key(), "pw");
+        a.rotate().unwrap();
+        assert_eq!(b.decrypt(&old).unwrap().expose(), "pw", "within grace");
+        // Two hours later for every process: the previous key was retired too long ago.
+        backdate_current(dir.path(), 2 * HOUR);
+        assert!(b.reload_if_changed().unwrap());
+        assert!(b.decrypt(&old).is_none(), "b, after the grace period");
+        assert!(
+            open(dir.path(), 24 * HOUR, HOUR).decrypt(&old).is_none(),
+            "a new process, after the grace period"
+        );
+    }
+
+    #[test]
+    fn two_processes_on_one_dir_publish_the_same_key_and_follow_a_rotation() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = open(dir.path(), 24 * HOUR, HOUR);
+        let b = open(dir.path(), 24 * HOUR, HOUR);
+        assert_eq!(a.public_key(), b.public_key());
+        assert!(!b.reload_if_changed().unwrap(), "nothing changed");
+
+        let old = encrypt(&b.public_key(), "old-pw");
+        a.rotate().unwrap();
+        assert_ne!(a.public_key(), b.public_key(), "b has not looked yet");
+        // A client took the new key from a and sends its password to b.
+        let new = encrypt(&a.public_key(), "new-pw");
+        assert_eq!(
+            b.decrypt(&new).unwrap().expose(),
+            "new-pw",
+            "reloaded after the failure"
+        );
+        assert_eq!(a.public_key(), b.public_key());
+        assert_eq!(b.decrypt(&old).unwrap().expose(), "old-pw", "previous key");
+        assert_eq!(a.decrypt(&old).unwrap().expose(), "old-pw");
+
+        // A third process that only reloads periodically sees the rotation too.
+        let c = open(dir.path(), 24 * HOUR, HOUR);
+        a.rotate().unwrap();
+        assert!(c.reload_if_changed().unwrap());
+        assert_eq!(c.public_key(), a.public_key());
+        assert!(
+            c.decrypt(&old).is_none(),
+            "two rotations ago: no longer kept"
+        );
+    }
+
+    #[test]
+    fn a_due_rotation_happens_once_across_processes() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = open(dir.path(), HOUR, HOUR);
+        let original = std::fs::read_to_string(dir.path().join(CURRENT)).unwrap();
+        let old = encrypt(&first.public_key(), "pw");
+        backdate_current(dir.path(), 2 * HOUR);
+        let procs: Vec<RsaTransport> = (0..3).map(|_| open(dir.path(), HOUR, HOUR)).collect();
+        let barrier = std::sync::Barrier::new(procs.len());
+        let rotated: Vec<bool> = std::thread::scope(|s| {
+            let hs: Vec<_> = procs
+                .iter()
+                .map(|p| {
+                    let barrier = &barrier;
+                    s.spawn(move || {
+                        barrier.wait();
+                        p.rotate_if_due().unwrap()
+                    })
+                })
+                .collect();
+            hs.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        assert_eq!(rotated.iter().filter(|r| **r).count(), 1, "{rotated:?}");
+        let key = procs[0].public_key();
+        assert!(procs.iter().all(|p| p.public_key() == key));
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join(PREVIOUS)).unwrap(),
+            original,
+            "the retired key is the original, not an intermediate one"
+        );
+        assert!(procs.iter().all(|p| !p.rotate_if_due().unwrap()), "fresh");
+        assert_eq!(procs[2].decrypt(&old).unwrap().expose(), "pw");
+    }
+
+    #[test]
+    fn concurrent_first_starts_make_one_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let keys = dir.path().join("nested/keys");
+        let barrier = std::sync::Barrier::new(3);
+        let published: Vec<String> = std::thread::scope(|s| {
+            let hs: Vec<_> = (0..3)
+                .map(|_| {
+                    let (barrier, keys) = (&barrier, &keys);
+                    s.spawn(move || {
+                        barrier.wait();
+                        open(keys, HOUR, HOUR).public_key()
+                    })
+                })
+                .collect();
+            hs.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        assert!(published.iter().all(|k| *k == published[0]), "one key");
+        assert_eq!(published[0], open(&keys, HOUR, HOUR).public_key());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&keys).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o700);
         }
     }
 
     #[test]
-    fn short_keys_are_refused() {
+    fn short_or_broken_keys_are_refused_naming_the_file() {
         let dir = tempfile::tempdir().unwrap();
-        assert!(RsaTransport::open(
-            dir.path(),
-            1024,
-            Duration::from_secs(1),
-            Duration::from_secs(1)
-        )
-        .is_err());
+        assert!(RsaTransport::open(dir.path(), 1024, HOUR, HOUR).is_err());
         let pem = RsaPrivateKey::new(&mut rand::rngs::OsRng, 1024)
             .unwrap()
             .to_pkcs8_pem(LineEnding::LF)
             .unwrap();
         std::fs::write(dir.path().join(CURRENT), pem.as_bytes()).unwrap();
-        let e = RsaTransport::open(
-            dir.path(),
-            2048,
-            Duration::from_secs(1),
-            Duration::from_secs(1),
-        )
-        .err()
-        .unwrap();
+        let e = RsaTransport::open(dir.path(), 2048, HOUR, HOUR)
+            .err()
+            .unwrap();
         assert!(e.contains("too short"), "{e}");
+        assert!(e.contains(CURRENT), "{e}");
+        std::fs::write(dir.path().join(CURRENT), "garbage").unwrap();
+        let e = RsaTransport::open(dir.path(), 2048, HOUR, HOUR)
+            .err()
+            .unwrap();
+        assert!(
+            e.starts_with(&dir.path().join(CURRENT).display().to_string()),
+            "{e}"
+        );
+        assert!(!e.contains('\n'), "one line: {e}");
+        // keys.dir that is a file.
+        let file = dir.path().join("not-a-dir");
+        std::fs::write(&file, "x").unwrap();
+        let e = RsaTransport::open(&file, 2048, HOUR, HOUR).err().unwrap();
+        assert!(e.contains("not-a-dir"), "{e}");
     }
 }

@@ -226,13 +226,18 @@ pub async fn start(cfg: Config, extra: Vec<(String, String)>) -> Result<Running,
     })?;
     let (tx, rx) = oneshot::channel::<()>();
     let purge = spawn_purge(engine.clone(), d.audit_retention);
+    // Every 15 s: take the key files again if another process sharing keys.dir rotated them,
+    // and rotate once the current key is due (under the lock of keys.dir; see keys.rs).
     let rotation = tokio::spawn(async move {
-        let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(15));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
             let t = transport.clone();
             match tokio::task::spawn_blocking(move || t.rotate_if_due()).await {
-                Ok(Err(e)) => tracing::error!(error = %e, "RSA transport key rotation failed"),
+                Ok(Err(e)) => {
+                    tracing::error!(error = %e, "RSA transport key reload/rotation failed")
+                }
                 Err(e) => tracing::error!(error = %e, "RSA transport key rotation task failed"),
                 Ok(Ok(_)) => {}
             }

@@ -1,14 +1,16 @@
 //! The ID-token signing key (`keys.dir/signing.pem`, RSA, PKCS#8, mode 0600), made on first
-//! start. JWTs are RS256 (jsonwebtoken) with a `kid` derived from the public key (RFC 7638
-//! thumbprint), so that a second key can be published beside the first when keys rotate.
+//! start under the lock of `keys.dir` (see `keys.rs`), so that processes sharing the folder sign
+//! with one key. JWTs are RS256 (jsonwebtoken) with a `kid` derived from the public key
+//! (RFC 7638 thumbprint), so that a second key can be published beside the first when keys
+//! rotate.
 
 use base64::Engine as _;
-use rsa::pkcs8::DecodePrivateKey;
 use rsa::traits::PublicKeyParts;
-use rsa::RsaPrivateKey;
 use sha2::{Digest, Sha256};
 use std::path::Path;
 use tessera_core::signer::IdTokenSigner;
+
+const SIGNING: &str = "signing.pem";
 
 pub struct RsaSigner {
     key: jsonwebtoken::EncodingKey,
@@ -21,22 +23,14 @@ fn b64url(b: &[u8]) -> String {
 }
 
 impl RsaSigner {
+    /// Loads `dir/signing.pem`, making it on first start under the lock of `keys.dir`, so that
+    /// processes starting together on a shared `keys.dir` agree on one key.
     pub fn open(dir: &Path, bits: usize) -> Result<Self, String> {
-        std::fs::create_dir_all(dir).map_err(|e| format!("keys.dir {}: {e}", dir.display()))?;
-        let path = dir.join("signing.pem");
-        if !path.exists() {
-            crate::keys::write_private(&path, &crate::keys::generate_pem(bits)?)?;
-        }
+        crate::keys::create_dir(dir)?;
+        crate::keys::create_once(dir, SIGNING, bits)?;
+        let path = dir.join(SIGNING);
         let pem = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let private = RsaPrivateKey::from_pkcs8_pem(&pem)
-            .map_err(|e| format!("{}: not a PKCS#8 RSA key: {e}", path.display()))?;
-        if private.size() * 8 < 2048 {
-            return Err(format!(
-                "{}: a {}-bit key is too short: 2048 bits at least",
-                path.display(),
-                private.size() * 8
-            ));
-        }
+        let private = crate::keys::parse_private(&path, &pem)?;
         let (n, e) = (
             b64url(&private.n().to_bytes_be()),
             b64url(&private.e().to_bytes_be()),
@@ -60,5 +54,41 @@ impl IdTokenSigner for RsaSigner {
 
     fn jwks(&self) -> serde_json::Value {
         serde_json::json!({ "keys": [self.jwk] })
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn concurrent_first_starts_sign_with_one_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let barrier = std::sync::Barrier::new(3);
+        let kids: Vec<String> = std::thread::scope(|s| {
+            let hs: Vec<_> = (0..3)
+                .map(|_| {
+                    let barrier = &barrier;
+                    let dir = dir.path();
+                    s.spawn(move || {
+                        barrier.wait();
+                        RsaSigner::open(dir, 2048).unwrap().kid
+                    })
+                })
+                .collect();
+            hs.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        assert!(kids.iter().all(|k| *k == kids[0]), "{kids:?}");
+        assert_eq!(RsaSigner::open(dir.path(), 2048).unwrap().kid, kids[0]);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.path().join(SIGNING))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
     }
 }

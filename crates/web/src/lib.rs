@@ -7,12 +7,12 @@ pub mod dialects;
 pub mod error;
 pub mod metrics;
 pub mod oauth;
+pub mod openapi;
 pub mod ops;
 pub mod pages;
 pub mod params;
 
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
 use axum::Router;
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,6 +20,9 @@ use tessera_core::Engine;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// Largest request body accepted anywhere (`http-contract.md`: over 64 KiB answers 413).
 pub const BODY_LIMIT: usize = 64 * 1024;
@@ -47,36 +50,54 @@ pub struct AppState {
     pub settings: Arc<WebSettings>,
 }
 
+/// Every route, with its OpenAPI description: `routes!` takes the method and the path from the
+/// handler's `#[utoipa::path]`, so the router and `/openapi.json` are one list (no route may be
+/// added with a bare `.route`; a unit test below checks the sources).
+pub fn api() -> OpenApiRouter<AppState> {
+    use dialects::{appkey, cluster, hoth, maxkey};
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .routes(routes!(oauth::token::token))
+        .routes(routes!(oauth::authorize::authorize))
+        .routes(routes!(oauth::authorize::authorize_maxkey))
+        .routes(routes!(maxkey::routes::token))
+        .routes(routes!(maxkey::routes::me))
+        .routes(routes!(oauth::oidc::userinfo))
+        .routes(routes!(oauth::oidc::jwks))
+        .routes(routes!(oauth::oidc::discovery))
+        .routes(routes!(oauth::oidc::logout))
+        .routes(routes!(pages::login::get, pages::login::post))
+        .routes(routes!(oauth::introspect::introspect))
+        .routes(routes!(oauth::revoke::revoke))
+        .routes(routes!(cluster::routes::sms_code))
+        .routes(routes!(hoth::routes::init_params))
+        .routes(routes!(hoth::routes::public_key))
+        .routes(routes!(hoth::routes::captcha))
+        .routes(routes!(hoth::routes::sms))
+        .routes(routes!(appkey::routes::login))
+        .routes(routes!(appkey::routes::refresh))
+        .routes(routes!(ops::healthz))
+        .routes(routes!(ops::readyz))
+        .routes(routes!(metrics::render))
+        .routes(routes!(openapi::document))
+        .merge(admin::routes())
+}
+
+/// The OpenAPI document of [`api`].
+pub fn openapi_document() -> utoipa::openapi::OpenApi {
+    api().into_openapi()
+}
+
 /// The whole application.
 pub fn router(state: AppState) -> Router {
     let x_request_id = http::HeaderName::from_static("x-request-id");
-    Router::new()
-        .route("/oauth/token", post(oauth::token::token))
-        .route("/oauth/authorize", get(oauth::authorize::authorize))
-        .route("/api/sso/authz/oauth/v20/authorize", get(oauth::authorize::authorize))
-        .route("/api/sso/authz/oauth/v20/token", get(dialects::maxkey::routes::token).post(dialects::maxkey::routes::token))
-        .route("/api/sso/authz/oauth/v20/me", get(dialects::maxkey::routes::me).post(dialects::maxkey::routes::me))
-        .route("/oauth/userinfo", get(oauth::oidc::userinfo).post(oauth::oidc::userinfo))
-        .route("/oauth/jwks", get(oauth::oidc::jwks))
-        .route("/.well-known/openid-configuration", get(oauth::oidc::discovery))
-        .route("/oauth/logout", get(oauth::oidc::logout))
-        .route("/login", get(pages::login::get).post(pages::login::post))
-        .route("/oauth/introspect", post(oauth::introspect::introspect))
-        .route("/oauth/sms/code", post(dialects::cluster::routes::sms_code))
-        .route("/oauth/public/login/init-params", get(dialects::hoth::routes::init_params))
-        .route("/oauth/public/key", get(dialects::hoth::routes::public_key))
-        .route("/oauth/public/captcha", get(dialects::hoth::routes::captcha))
-        .route("/oauth/public/captcha/sms", post(dialects::hoth::routes::sms))
-        .route("/api/base/token/login", post(dialects::appkey::routes::login))
-        .route("/api/base/token/refresh", post(dialects::appkey::routes::refresh))
-        .route("/oauth/revoke", post(oauth::revoke::revoke))
-        .route("/healthz", get(ops::healthz))
-        .route("/metrics", get(metrics::render))
-        .route("/readyz", get(ops::readyz))
-        .merge(admin::routes())
+    let (routes, doc) = api().split_for_parts();
+    // Serialized once; `to_json` only fails on non-string map keys, which the document has none of.
+    let doc = openapi::Document(doc.to_json().unwrap_or_else(|_| "{}".into()).into());
+    routes
         .fallback(ops::not_found)
         .route_layer(axum::middleware::from_fn(metrics::track))
         .with_state(state)
+        .layer(axum::Extension(doc))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(CatchPanicLayer::custom(error::panic_response))
         .layer(
@@ -88,4 +109,32 @@ pub fn router(state: AppState) -> Router {
         .layer(PropagateRequestIdLayer::new(x_request_id.clone()))
         .layer(SetRequestIdLayer::new(x_request_id, MakeRequestUuid))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(http::StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
+}
+
+#[cfg(test)]
+mod tests {
+    /// Routes are added only through `routes!` (see [`super::api`]), so that none escapes the
+    /// OpenAPI document: no source file of this crate registers a bare route.
+    #[test]
+    fn no_route_is_registered_outside_the_documented_list() {
+        fn walk(dir: &std::path::Path, found: &mut Vec<String>) {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    walk(&path, found);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    let text = std::fs::read_to_string(&path).unwrap();
+                    let needle = [".", "route("].concat();
+                    for (n, line) in text.lines().enumerate() {
+                        if line.contains(&needle) {
+                            found.push(format!("{}:{}", path.display(), n + 1));
+                        }
+                    }
+                }
+            }
+        }
+        let mut found = vec![];
+        walk(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &mut found);
+        assert!(found.is_empty(), "bare routes: {found:?}");
+    }
 }

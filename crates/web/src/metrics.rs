@@ -53,6 +53,7 @@ pub async fn track(req: Request, next: Next) -> Response {
     response
 }
 
+#[utoipa::path(get, path = "/metrics", tag = "ops", summary = "Prometheus metrics", responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
 pub async fn render(State(st): State<AppState>) -> Response {
     let (size, idle) = st.engine.store().pool_usage();
     metrics::gauge!("tessera_db_pool_connections").set(size as f64);

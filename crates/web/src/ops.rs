@@ -7,11 +7,13 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 
 /// 200 while the process runs.
+#[utoipa::path(get, path = "/healthz", tag = "ops", summary = "Liveness", responses((status = 200, description = "{status: ok}", content_type = "application/json")))]
 pub async fn healthz() -> Response {
     Json(serde_json::json!({ "status": "ok" })).into_response()
 }
 
 /// 200 when the database answers, else 503.
+#[utoipa::path(get, path = "/readyz", tag = "ops", summary = "Readiness: database and short-lived store answer", responses((status = 200, description = "{status: ready}", content_type = "application/json"), (status = 503, description = "A dependency is down", content_type = "application/json")))]
 pub async fn readyz(State(state): State<AppState>) -> Response {
     if state.engine.ready().await {
         Json(serde_json::json!({ "status": "ready" })).into_response()

@@ -288,6 +288,50 @@ impl Engine {
         Ok(self.store.open_login_ways().await?)
     }
 
+    /// Records a failed sign-in: the failure's name as the outcome, the name tried in the
+    /// detail, and the user's id whenever a user answers to that name (every failure but
+    /// `UnknownUser`), so that `GET /admin/api/v1/audit?user=` finds failed attempts too.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn audit_login_failure(
+        &self,
+        dialect: Dialect,
+        failure: &crate::error::LoginFailure,
+        name: &str,
+        client: Option<&str>,
+        ip: Option<String>,
+        detail: &str,
+    ) {
+        use crate::error::LoginFailure as F;
+        let user = match failure {
+            F::ChooseTenant { user, .. } | F::SecondFactorRequired { user, .. } => Some(*user),
+            F::UnknownUser => None,
+            _ => {
+                let login = crate::engine::LoginName {
+                    value: name.to_string(),
+                    field: None,
+                };
+                match self.find_user(&login, None).await {
+                    Ok(found) => found.map(|(u, _)| u.id),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "audit: the user of a failed sign-in was not looked up");
+                        None
+                    }
+                }
+            }
+        };
+        let sep = if detail.is_empty() { "" } else { " " };
+        self.audit_event(
+            "login",
+            dialect,
+            failure.name(),
+            user,
+            client,
+            ip,
+            format!("{detail}{sep}name={name}"),
+        )
+        .await
+    }
+
     /// Records a sign-in (success or the failure's name) in the audit log.
     pub async fn audit_login(
         &self,

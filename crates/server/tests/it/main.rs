@@ -11,5 +11,6 @@ mod fixtures;
 mod garbage;
 mod hoth;
 mod oauth;
+mod openapi;
 mod ops;
 mod sso;

@@ -25,6 +25,7 @@ fn key_json(k: &AppKey, secret: Option<&str>) -> serde_json::Value {
     v
 }
 
+#[utoipa::path(get, path = "/admin/api/v1/app-keys", tag = "admin", summary = "List app keys", security(("admin" = [])), responses((status = 200, description = "{items}"), crate::openapi::AdminErrors))]
 pub async fn list(_a: Admin, State(st): State<AppState>) -> Result<Response, ApiError> {
     let ks = st
         .engine
@@ -37,7 +38,7 @@ pub async fn list(_a: Admin, State(st): State<AppState>) -> Result<Response, Api
     .into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateBody {
     pub app_id: String,
@@ -50,6 +51,7 @@ pub struct CreateBody {
     pub system_admin: bool,
 }
 
+#[utoipa::path(post, path = "/admin/api/v1/app-keys", tag = "admin", summary = "Create an app key (secret returned once)", security(("admin" = [])), request_body = CreateBody, responses((status = 201, description = "The key with app_secret"), crate::openapi::AdminErrors))]
 pub async fn create(
     a: Admin,
     State(st): State<AppState>,
@@ -73,13 +75,14 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(key_json(&k, Some(&secret)))).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateBody {
     pub enabled: Option<bool>,
     pub system_admin: Option<bool>,
 }
 
+#[utoipa::path(patch, path = "/admin/api/v1/app-keys/{key}", tag = "admin", summary = "Enable or disable an app key", security(("admin" = [])), params(("key" = String, Path)), request_body = UpdateBody, responses((status = 200, description = "The key"), crate::openapi::AdminErrors))]
 pub async fn update(
     a: Admin,
     State(st): State<AppState>,
@@ -95,6 +98,7 @@ pub async fn update(
     Ok(Json(key_json(&k, None)).into_response())
 }
 
+#[utoipa::path(post, path = "/admin/api/v1/app-keys/{key}/secret", tag = "admin", summary = "Rotate an app secret (returned once)", security(("admin" = [])), params(("key" = String, Path)), responses((status = 200, description = "{app_key, app_secret}"), crate::openapi::AdminErrors))]
 pub async fn rotate_secret(
     a: Admin,
     State(st): State<AppState>,

@@ -10,7 +10,8 @@ use serde::Deserialize;
 use tessera_core::ids::UserId;
 use tessera_core::store::AuditFilter;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct AuditQuery {
     pub user: Option<i64>,
@@ -23,6 +24,7 @@ pub struct AuditQuery {
     pub limit: Option<i64>,
 }
 
+#[utoipa::path(get, path = "/admin/api/v1/audit", tag = "admin", summary = "Query the audit log", security(("admin" = [])), params(AuditQuery), responses((status = 200, description = "{items}"), crate::openapi::AdminErrors))]
 pub async fn query(
     _a: Admin,
     State(st): State<AppState>,

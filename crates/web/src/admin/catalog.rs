@@ -12,6 +12,7 @@ use serde::Deserialize;
 use tessera_core::ids::ProductId;
 use tessera_core::model::{OpenLoginWay, Product};
 
+#[utoipa::path(get, path = "/admin/api/v1/products", tag = "admin", summary = "List products", security(("admin" = [])), responses((status = 200, description = "{items}"), crate::openapi::AdminErrors))]
 pub async fn products(_a: Admin, State(st): State<AppState>) -> Result<Response, ApiError> {
     let ps = st
         .engine
@@ -25,13 +26,14 @@ pub async fn products(_a: Admin, State(st): State<AppState>) -> Result<Response,
     Ok(Json(serde_json::json!({ "items": items })).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProductBody {
     pub id: i64,
     pub name: String,
 }
 
+#[utoipa::path(post, path = "/admin/api/v1/products", tag = "admin", summary = "Create a product", security(("admin" = [])), request_body = ProductBody, responses((status = 201, description = "{id, name}"), crate::openapi::AdminErrors))]
 pub async fn create_product(
     a: Admin,
     State(st): State<AppState>,
@@ -57,12 +59,13 @@ pub async fn create_product(
         .into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NameBody {
     pub name: String,
 }
 
+#[utoipa::path(patch, path = "/admin/api/v1/products/{id}", tag = "admin", summary = "Rename a product", security(("admin" = [])), params(("id" = i64, Path)), request_body = NameBody, responses((status = 200, description = "{id, name}"), crate::openapi::AdminErrors))]
 pub async fn update_product(
     a: Admin,
     State(st): State<AppState>,
@@ -87,6 +90,7 @@ pub async fn update_product(
 }
 
 /// `PUT /admin/api/v1/tenants/{code}/orgs/{org}/products/{id}` with `{"name"}`.
+#[utoipa::path(put, path = "/admin/api/v1/tenants/{code}/orgs/{org}/products/{id}", tag = "admin", summary = "Link an org to a product", security(("admin" = [])), params(("code" = String, Path), ("org" = String, Path), ("id" = i64, Path)), request_body = NameBody, responses((status = 204, description = "Done"), crate::openapi::AdminErrors))]
 pub async fn put_org_product(
     a: Admin,
     State(st): State<AppState>,
@@ -102,6 +106,7 @@ pub async fn put_org_product(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
+#[utoipa::path(delete, path = "/admin/api/v1/tenants/{code}/orgs/{org}/products/{id}", tag = "admin", summary = "Unlink an org from a product", security(("admin" = [])), params(("code" = String, Path), ("org" = String, Path), ("id" = i64, Path)), responses((status = 204, description = "Done"), crate::openapi::AdminErrors))]
 pub async fn delete_org_product(
     a: Admin,
     State(st): State<AppState>,
@@ -115,6 +120,7 @@ pub async fn delete_org_product(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
+#[utoipa::path(get, path = "/admin/api/v1/open-login-ways", tag = "admin", summary = "List open login ways (hoth init-params)", security(("admin" = [])), responses((status = 200, description = "{items}"), crate::openapi::AdminErrors))]
 pub async fn open_login_ways(_a: Admin, State(st): State<AppState>) -> Result<Response, ApiError> {
     let ws = st
         .engine
@@ -128,7 +134,7 @@ pub async fn open_login_ways(_a: Admin, State(st): State<AppState>) -> Result<Re
     Ok(Json(serde_json::json!({ "items": items })).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WayBody {
     pub name: String,
@@ -140,6 +146,7 @@ pub struct WayBody {
 }
 
 /// `PUT /admin/api/v1/open-login-ways/{code}`: creates or replaces.
+#[utoipa::path(put, path = "/admin/api/v1/open-login-ways/{code}", tag = "admin", summary = "Create or replace an open login way", security(("admin" = [])), params(("code" = String, Path)), request_body = WayBody, responses((status = 200, description = "{code, name, url}"), crate::openapi::AdminErrors))]
 pub async fn put_open_login_way(
     a: Admin,
     State(st): State<AppState>,
@@ -164,6 +171,7 @@ pub async fn put_open_login_way(
     Ok(Json(serde_json::json!({ "code": w.code, "name": w.name, "url": w.url })).into_response())
 }
 
+#[utoipa::path(delete, path = "/admin/api/v1/open-login-ways/{code}", tag = "admin", summary = "Delete an open login way", security(("admin" = [])), params(("code" = String, Path)), responses((status = 204, description = "Done"), crate::openapi::AdminErrors))]
 pub async fn delete_open_login_way(
     a: Admin,
     State(st): State<AppState>,

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use tessera_core::ids::{ClientId, ClientRowId, TenantId};
 use tessera_core::model::{Client, Dialect, GrantType};
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct ClientView {
     pub client_id: String,
     pub public: bool,
@@ -45,6 +45,7 @@ fn view(c: &Client, secret: Option<String>) -> ClientView {
     }
 }
 
+#[utoipa::path(get, path = "/admin/api/v1/clients", tag = "admin", summary = "List clients", security(("admin" = [])), responses((status = 200, description = "{items}"), crate::openapi::AdminErrors))]
 pub async fn list(_a: Admin, State(st): State<AppState>) -> Result<Response, ApiError> {
     let cs = st
         .engine
@@ -55,6 +56,7 @@ pub async fn list(_a: Admin, State(st): State<AppState>) -> Result<Response, Api
     Ok(Json(serde_json::json!({ "items": items })).into_response())
 }
 
+#[utoipa::path(get, path = "/admin/api/v1/clients/{id}", tag = "admin", summary = "A client", security(("admin" = [])), params(("id" = String, Path)), responses((status = 200, description = "The client", body = ClientView), crate::openapi::AdminErrors))]
 pub async fn get(
     _a: Admin,
     State(st): State<AppState>,
@@ -73,7 +75,7 @@ fn standard() -> Dialect {
     Dialect::Standard
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateBody {
     pub client_id: String,
@@ -116,6 +118,7 @@ fn check_uris(field: &'static str, uris: &[String]) -> Result<(), ApiError> {
     }
 }
 
+#[utoipa::path(post, path = "/admin/api/v1/clients", tag = "admin", summary = "Register a client (secret returned once)", security(("admin" = [])), request_body = CreateBody, responses((status = 201, description = "The client with client_secret", body = ClientView), crate::openapi::AdminErrors))]
 pub async fn create(
     a: Admin,
     State(st): State<AppState>,
@@ -147,7 +150,7 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(view(&c, secret))).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateBody {
     pub dialect: Option<Dialect>,
@@ -159,6 +162,7 @@ pub struct UpdateBody {
     pub refresh_ttl: Option<i64>,
 }
 
+#[utoipa::path(patch, path = "/admin/api/v1/clients/{id}", tag = "admin", summary = "Update a client", security(("admin" = [])), params(("id" = String, Path)), request_body = UpdateBody, responses((status = 200, description = "The client", body = ClientView), crate::openapi::AdminErrors))]
 pub async fn update(
     a: Admin,
     State(st): State<AppState>,
@@ -205,6 +209,7 @@ pub async fn update(
     Ok(Json(view(&c, None)).into_response())
 }
 
+#[utoipa::path(delete, path = "/admin/api/v1/clients/{id}", tag = "admin", summary = "Delete a client (its tokens revoked)", security(("admin" = [])), params(("id" = String, Path)), responses((status = 204, description = "Done"), crate::openapi::AdminErrors))]
 pub async fn remove(
     a: Admin,
     State(st): State<AppState>,
@@ -217,6 +222,7 @@ pub async fn remove(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
+#[utoipa::path(post, path = "/admin/api/v1/clients/{id}/secret", tag = "admin", summary = "Rotate a client secret (returned once)", security(("admin" = [])), params(("id" = String, Path)), responses((status = 200, description = "{client_id, client_secret}"), crate::openapi::AdminErrors))]
 pub async fn rotate_secret(
     a: Admin,
     State(st): State<AppState>,

@@ -148,91 +148,32 @@ pub fn parse_id(s: &str) -> Result<i64, ApiError> {
     s.parse::<i64>().map_err(|_| ApiError::not_found())
 }
 
-/// The admin routes.
-pub fn routes() -> axum::Router<AppState> {
-    use axum::routing::{delete, get, post};
-    axum::Router::new()
-        .route("/admin/api/v1/users", get(users::list).post(users::create))
-        .route(
-            "/admin/api/v1/users/{id}",
-            get(users::get).patch(users::update).delete(users::remove),
-        )
-        .route("/admin/api/v1/users/{id}/unlock", post(users::unlock))
-        .route(
-            "/admin/api/v1/users/{id}/password",
-            post(users::reset_password),
-        )
-        .route(
-            "/admin/api/v1/users/{id}/tokens",
-            get(users::tokens).delete(users::revoke_tokens),
-        )
-        .route("/admin/api/v1/users/{id}/sessions", get(users::sessions))
-        .route("/admin/api/v1/sessions/{id}", delete(users::revoke_session))
-        .route("/admin/api/v1/audit", get(audit::query))
-        .route(
-            "/admin/api/v1/products",
-            get(catalog::products).post(catalog::create_product),
-        )
-        .route(
-            "/admin/api/v1/products/{id}",
-            axum::routing::patch(catalog::update_product),
-        )
-        .route(
-            "/admin/api/v1/tenants/{code}/orgs/{org}/products/{id}",
-            axum::routing::put(catalog::put_org_product).delete(catalog::delete_org_product),
-        )
-        .route(
-            "/admin/api/v1/open-login-ways",
-            get(catalog::open_login_ways),
-        )
-        .route(
-            "/admin/api/v1/open-login-ways/{code}",
-            axum::routing::put(catalog::put_open_login_way).delete(catalog::delete_open_login_way),
-        )
-        .route(
-            "/admin/api/v1/app-keys",
-            get(app_keys::list).post(app_keys::create),
-        )
-        .route(
-            "/admin/api/v1/app-keys/{key}",
-            axum::routing::patch(app_keys::update),
-        )
-        .route(
-            "/admin/api/v1/app-keys/{key}/secret",
-            post(app_keys::rotate_secret),
-        )
-        .route(
-            "/admin/api/v1/tenants",
-            get(tenants::list).post(tenants::create),
-        )
-        .route(
-            "/admin/api/v1/tenants/{code}",
-            get(tenants::get).patch(tenants::update),
-        )
-        .route(
-            "/admin/api/v1/tenants/{code}/orgs",
-            get(tenants::orgs).post(tenants::create_org),
-        )
-        .route(
-            "/admin/api/v1/tenants/{code}/orgs/{org}",
-            axum::routing::patch(tenants::update_org),
-        )
-        .route(
-            "/admin/api/v1/users/{id}/memberships/{tenant}/{org}",
-            axum::routing::put(tenants::put_membership).delete(tenants::delete_membership),
-        )
-        .route(
-            "/admin/api/v1/clients",
-            get(clients::list).post(clients::create),
-        )
-        .route(
-            "/admin/api/v1/clients/{id}",
-            get(clients::get)
-                .patch(clients::update)
-                .delete(clients::remove),
-        )
-        .route(
-            "/admin/api/v1/clients/{id}/secret",
-            post(clients::rotate_secret),
-        )
+/// The admin routes, documented (see [`crate::api`]).
+pub fn routes() -> utoipa_axum::router::OpenApiRouter<AppState> {
+    use utoipa_axum::routes;
+    utoipa_axum::router::OpenApiRouter::new()
+        .routes(routes!(users::list, users::create))
+        .routes(routes!(users::get, users::update, users::remove))
+        .routes(routes!(users::unlock))
+        .routes(routes!(users::reset_password))
+        .routes(routes!(users::tokens, users::revoke_tokens))
+        .routes(routes!(users::sessions))
+        .routes(routes!(users::revoke_session))
+        .routes(routes!(audit::query))
+        .routes(routes!(catalog::products, catalog::create_product))
+        .routes(routes!(catalog::update_product))
+        .routes(routes!(catalog::put_org_product, catalog::delete_org_product))
+        .routes(routes!(catalog::open_login_ways))
+        .routes(routes!(catalog::put_open_login_way, catalog::delete_open_login_way))
+        .routes(routes!(app_keys::list, app_keys::create))
+        .routes(routes!(app_keys::update))
+        .routes(routes!(app_keys::rotate_secret))
+        .routes(routes!(tenants::list, tenants::create))
+        .routes(routes!(tenants::get, tenants::update))
+        .routes(routes!(tenants::orgs, tenants::create_org))
+        .routes(routes!(tenants::update_org))
+        .routes(routes!(tenants::put_membership, tenants::delete_membership))
+        .routes(routes!(clients::list, clients::create))
+        .routes(routes!(clients::get, clients::update, clients::remove))
+        .routes(routes!(clients::rotate_secret))
 }

@@ -22,6 +22,7 @@ fn org_json(o: &Org) -> serde_json::Value {
     serde_json::json!({ "id": o.id.0, "code": o.code, "name": o.name, "type": o.org_type.as_str(), "logo": o.logo, "enabled": o.enabled })
 }
 
+#[utoipa::path(get, path = "/admin/api/v1/tenants", tag = "admin", summary = "List tenants", security(("admin" = [])), responses((status = 200, description = "{items}"), crate::openapi::AdminErrors))]
 pub async fn list(_a: Admin, State(st): State<AppState>) -> Result<Response, ApiError> {
     let ts = st
         .engine
@@ -34,6 +35,7 @@ pub async fn list(_a: Admin, State(st): State<AppState>) -> Result<Response, Api
     )
 }
 
+#[utoipa::path(get, path = "/admin/api/v1/tenants/{code}", tag = "admin", summary = "A tenant", security(("admin" = [])), params(("code" = String, Path)), responses((status = 200, description = "The tenant"), crate::openapi::AdminErrors))]
 pub async fn get(
     _a: Admin,
     State(st): State<AppState>,
@@ -55,7 +57,7 @@ fn never() -> SmsSecondFactor {
     SmsSecondFactor::Never
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TenantBody {
     pub code: String,
@@ -70,6 +72,7 @@ pub struct TenantBody {
     pub sms_second_factor: SmsSecondFactor,
 }
 
+#[utoipa::path(post, path = "/admin/api/v1/tenants", tag = "admin", summary = "Create a tenant", security(("admin" = [])), request_body = TenantBody, responses((status = 201, description = "The tenant"), crate::openapi::AdminErrors))]
 pub async fn create(
     a: Admin,
     State(st): State<AppState>,
@@ -93,7 +96,7 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(tenant_json(&t))).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TenantPatch {
     pub name: Option<String>,
@@ -103,6 +106,7 @@ pub struct TenantPatch {
     pub sms_second_factor: Option<SmsSecondFactor>,
 }
 
+#[utoipa::path(patch, path = "/admin/api/v1/tenants/{code}", tag = "admin", summary = "Update a tenant", security(("admin" = [])), params(("code" = String, Path)), request_body = TenantPatch, responses((status = 200, description = "The tenant"), crate::openapi::AdminErrors))]
 pub async fn update(
     a: Admin,
     State(st): State<AppState>,
@@ -139,6 +143,7 @@ pub async fn update(
     Ok(Json(tenant_json(&t)).into_response())
 }
 
+#[utoipa::path(get, path = "/admin/api/v1/tenants/{code}/orgs", tag = "admin", summary = "A tenant's orgs", security(("admin" = [])), params(("code" = String, Path)), responses((status = 200, description = "{items}"), crate::openapi::AdminErrors))]
 pub async fn orgs(
     _a: Admin,
     State(st): State<AppState>,
@@ -159,7 +164,7 @@ fn saas() -> OrgType {
     OrgType::Saas
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OrgBody {
     pub code: String,
@@ -172,6 +177,7 @@ pub struct OrgBody {
     pub enabled: bool,
 }
 
+#[utoipa::path(post, path = "/admin/api/v1/tenants/{code}/orgs", tag = "admin", summary = "Create an org", security(("admin" = [])), params(("code" = String, Path)), request_body = OrgBody, responses((status = 201, description = "The org"), crate::openapi::AdminErrors))]
 pub async fn create_org(
     a: Admin,
     State(st): State<AppState>,
@@ -196,7 +202,7 @@ pub async fn create_org(
     Ok((StatusCode::CREATED, Json(org_json(&o))).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OrgPatch {
     pub name: Option<String>,
@@ -206,6 +212,7 @@ pub struct OrgPatch {
     pub enabled: Option<bool>,
 }
 
+#[utoipa::path(patch, path = "/admin/api/v1/tenants/{code}/orgs/{org}", tag = "admin", summary = "Update an org", security(("admin" = [])), params(("code" = String, Path), ("org" = String, Path)), request_body = OrgPatch, responses((status = 200, description = "The org"), crate::openapi::AdminErrors))]
 pub async fn update_org(
     a: Admin,
     State(st): State<AppState>,
@@ -242,7 +249,7 @@ pub async fn update_org(
     Ok(Json(org_json(&o)).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MembershipBody {
     #[serde(default)]
@@ -252,6 +259,7 @@ pub struct MembershipBody {
 }
 
 /// `PUT /admin/api/v1/users/{id}/memberships/{tenant}/{org}`.
+#[utoipa::path(put, path = "/admin/api/v1/users/{id}/memberships/{tenant}/{org}", tag = "admin", summary = "Add or change a membership", security(("admin" = [])), params(("id" = i64, Path), ("tenant" = String, Path), ("org" = String, Path)), request_body = MembershipBody, responses((status = 204, description = "Done"), crate::openapi::AdminErrors))]
 pub async fn put_membership(
     a: Admin,
     State(st): State<AppState>,
@@ -267,6 +275,7 @@ pub async fn put_membership(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
+#[utoipa::path(delete, path = "/admin/api/v1/users/{id}/memberships/{tenant}/{org}", tag = "admin", summary = "Remove a membership", security(("admin" = [])), params(("id" = i64, Path), ("tenant" = String, Path), ("org" = String, Path)), responses((status = 204, description = "Done"), crate::openapi::AdminErrors))]
 pub async fn delete_membership(
     a: Admin,
     State(st): State<AppState>,

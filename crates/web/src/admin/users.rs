@@ -16,7 +16,7 @@ use tessera_core::secret::Secret;
 use tessera_core::store::{UserFilter, UserPatch};
 
 /// A user as the API shows it: never the password hash.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct UserView {
     pub id: i64,
     pub username: String,
@@ -44,7 +44,7 @@ pub struct UserView {
     pub memberships: Option<Vec<MembershipView>>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct MembershipView {
     pub tenant: String,
     pub org: String,
@@ -95,7 +95,8 @@ fn view(u: User, ms: Option<Vec<Membership>>) -> UserView {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     pub username: Option<String>,
@@ -107,6 +108,7 @@ pub struct ListQuery {
     pub per_page: Option<i64>,
 }
 
+#[utoipa::path(get, path = "/admin/api/v1/users", tag = "admin", summary = "List users (paginated, filtered)", security(("admin" = [])), params(ListQuery), responses((status = 200, description = "{items, total, page, per_page}"), crate::openapi::AdminErrors))]
 pub async fn list(
     _a: Admin,
     State(st): State<AppState>,
@@ -144,6 +146,7 @@ pub async fn list(
     .into_response())
 }
 
+#[utoipa::path(get, path = "/admin/api/v1/users/{id}", tag = "admin", summary = "A user with memberships", security(("admin" = [])), params(("id" = i64, Path)), responses((status = 200, description = "The user", body = UserView), crate::openapi::AdminErrors))]
 pub async fn get(
     _a: Admin,
     State(st): State<AppState>,
@@ -163,7 +166,7 @@ fn yes() -> bool {
     true
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateBody {
     pub username: String,
@@ -181,6 +184,7 @@ pub struct CreateBody {
     pub active: bool,
 }
 
+#[utoipa::path(post, path = "/admin/api/v1/users", tag = "admin", summary = "Create a user", security(("admin" = [])), request_body = CreateBody, responses((status = 201, description = "The user", body = UserView), crate::openapi::AdminErrors))]
 pub async fn create(
     a: Admin,
     State(st): State<AppState>,
@@ -218,7 +222,7 @@ fn nullable<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
     Ok(Some(Option::deserialize(d)?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateBody {
     #[serde(default, deserialize_with = "nullable")]
@@ -237,6 +241,7 @@ pub struct UpdateBody {
     pub email_verified: Option<bool>,
 }
 
+#[utoipa::path(patch, path = "/admin/api/v1/users/{id}", tag = "admin", summary = "Update a user", security(("admin" = [])), params(("id" = i64, Path)), request_body = UpdateBody, responses((status = 200, description = "The user", body = UserView), crate::openapi::AdminErrors))]
 pub async fn update(
     a: Admin,
     State(st): State<AppState>,
@@ -266,6 +271,7 @@ pub async fn update(
 }
 
 /// Soft delete: the account is disabled (history stays) and its tokens revoked.
+#[utoipa::path(delete, path = "/admin/api/v1/users/{id}", tag = "admin", summary = "Soft-delete a user (disabled, tokens revoked)", security(("admin" = [])), params(("id" = i64, Path)), responses((status = 204, description = "Done"), crate::openapi::AdminErrors))]
 pub async fn remove(
     a: Admin,
     State(st): State<AppState>,
@@ -283,6 +289,7 @@ pub async fn remove(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
+#[utoipa::path(post, path = "/admin/api/v1/users/{id}/unlock", tag = "admin", summary = "Unlock a user (failure count reset)", security(("admin" = [])), params(("id" = i64, Path)), responses((status = 204, description = "Done"), crate::openapi::AdminErrors))]
 pub async fn unlock(
     a: Admin,
     State(st): State<AppState>,
@@ -296,13 +303,14 @@ pub async fn unlock(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PasswordBody {
     pub password: Option<String>,
 }
 
 /// Sets the given password, or generates a one-time password answered once.
+#[utoipa::path(post, path = "/admin/api/v1/users/{id}/password", tag = "admin", summary = "Set a password, or generate a one-time password", security(("admin" = [])), params(("id" = i64, Path)), request_body = PasswordBody, responses((status = 200, description = "{one_time_password} when generated"), (status = 204, description = "Done"), crate::openapi::AdminErrors))]
 pub async fn reset_password(
     a: Admin,
     State(st): State<AppState>,
@@ -354,6 +362,7 @@ fn token_view(t: TokenRecord) -> TokenView {
     }
 }
 
+#[utoipa::path(get, path = "/admin/api/v1/users/{id}/tokens", tag = "admin", summary = "A user's live tokens", security(("admin" = [])), params(("id" = i64, Path)), responses((status = 200, description = "{items}"), crate::openapi::AdminErrors))]
 pub async fn tokens(
     _a: Admin,
     State(st): State<AppState>,
@@ -369,6 +378,7 @@ pub async fn tokens(
     Ok(Json(serde_json::json!({ "items": items })).into_response())
 }
 
+#[utoipa::path(delete, path = "/admin/api/v1/users/{id}/tokens", tag = "admin", summary = "Revoke every token of a user", security(("admin" = [])), params(("id" = i64, Path)), responses((status = 200, description = "{revoked}"), crate::openapi::AdminErrors))]
 pub async fn revoke_tokens(
     a: Admin,
     State(st): State<AppState>,
@@ -393,6 +403,7 @@ struct SessionView {
     expires_at: i64,
 }
 
+#[utoipa::path(get, path = "/admin/api/v1/users/{id}/sessions", tag = "admin", summary = "A user's SSO sessions", security(("admin" = [])), params(("id" = i64, Path)), responses((status = 200, description = "{items}"), crate::openapi::AdminErrors))]
 pub async fn sessions(
     _a: Admin,
     State(st): State<AppState>,
@@ -418,6 +429,7 @@ pub async fn sessions(
     Ok(Json(serde_json::json!({ "items": items })).into_response())
 }
 
+#[utoipa::path(delete, path = "/admin/api/v1/sessions/{id}", tag = "admin", summary = "End an SSO session", security(("admin" = [])), params(("id" = String, Path)), responses((status = 204, description = "Done"), crate::openapi::AdminErrors))]
 pub async fn revoke_session(
     a: Admin,
     State(st): State<AppState>,

@@ -26,6 +26,7 @@ fn with_params(uri: &str, params: &[(&str, &str)]) -> String {
     format!("{uri}{sep}{q}")
 }
 
+#[utoipa::path(get, path = "/oauth/authorize", tag = "oauth", summary = "Authorization code flow (PKCE S256)", params(("response_type" = Option<String>, Query), ("client_id" = Option<String>, Query), ("redirect_uri" = Option<String>, Query), ("scope" = Option<String>, Query), ("state" = Option<String>, Query), ("nonce" = Option<String>, Query), ("code_challenge" = Option<String>, Query), ("code_challenge_method" = Option<String>, Query), ("prompt" = Option<String>, Query)), responses((status = 302, description = "To the login page or back to the client with a code or an error"), (status = 303, description = "As 302"), (status = 400, description = "HTML error page: unknown client or unregistered redirect URI", content_type = "text/html")))]
 pub async fn authorize(State(st): State<AppState>, req: FormRequest) -> Response {
     let e = &st.engine;
     let lang = req.lang();
@@ -147,4 +148,11 @@ fn lang_code(l: tessera_core::lang::Lang) -> &'static str {
         tessera_core::lang::Lang::ZhCn => "zh_CN",
         tessera_core::lang::Lang::EnUs => "en_US",
     }
+}
+
+/// Seed 003's SSO path (`http-contract.md`, dialect `maxkey`): the same flow as
+/// `/oauth/authorize`, documented at its own path.
+#[utoipa::path(get, path = "/api/sso/authz/oauth/v20/authorize", tag = "maxkey", summary = "As /oauth/authorize (seed 003's SSO path)", params(("response_type" = Option<String>, Query), ("client_id" = Option<String>, Query), ("redirect_uri" = Option<String>, Query), ("scope" = Option<String>, Query), ("state" = Option<String>, Query), ("nonce" = Option<String>, Query), ("code_challenge" = Option<String>, Query), ("code_challenge_method" = Option<String>, Query), ("prompt" = Option<String>, Query)), responses((status = 302, description = "To the login page or back to the client with a code or an error"), (status = 303, description = "As 302"), (status = 400, description = "HTML error page: unknown client or unregistered redirect URI", content_type = "text/html")))]
+pub async fn authorize_maxkey(st: State<AppState>, req: FormRequest) -> Response {
+    authorize(st, req).await
 }

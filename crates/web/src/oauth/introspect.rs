@@ -11,6 +11,7 @@ use axum::Json;
 use serde_json::json;
 use tessera_core::model::TokenKind;
 
+#[utoipa::path(post, path = "/oauth/introspect", tag = "oauth", summary = "RFC 7662 introspection", security((), ("client_basic" = [])), request_body(content = crate::openapi::TokenParamForm, content_type = "application/x-www-form-urlencoded"), responses((status = 200, description = "Introspection", body = crate::openapi::IntrospectionAnswer), (status = 400, description = "RFC 6749 §5.2 error (or the dialect's error shape)", body = crate::openapi::OAuthErrorBody), (status = 401, description = "invalid_client", body = crate::openapi::OAuthErrorBody)))]
 pub async fn introspect(State(st): State<AppState>, req: FormRequest) -> Response {
     match run(&st, &req).await {
         Ok(r) => r,

@@ -12,6 +12,7 @@ use axum::Json;
 use base64::Engine as _;
 use serde_json::json;
 
+#[utoipa::path(get, path = "/.well-known/openid-configuration", tag = "oauth", summary = "OpenID Connect Discovery 1.0", responses((status = 200, description = "Provider metadata", content_type = "application/json")))]
 pub async fn discovery(State(st): State<AppState>) -> Response {
     let i = &st.settings.issuer;
     Json(json!({
@@ -39,6 +40,7 @@ pub async fn discovery(State(st): State<AppState>) -> Response {
     .into_response()
 }
 
+#[utoipa::path(get, path = "/oauth/jwks", tag = "oauth", summary = "Public signing keys (JWKS)", responses((status = 200, description = "JWK set", content_type = "application/json")))]
 pub async fn jwks(State(st): State<AppState>) -> Response {
     Json(st.engine.jwks()).into_response()
 }
@@ -65,6 +67,7 @@ pub fn bearer(req: &FormRequest) -> Option<&str> {
         .or(req.non_empty("access_token"))
 }
 
+#[utoipa::path(method(get, post), path = "/oauth/userinfo", tag = "oauth", summary = "OpenID claims for a Bearer access token", security(("bearer" = [])), responses((status = 200, description = "Claims by scope", content_type = "application/json"), (status = 401, description = "invalid_token")))]
 pub async fn userinfo(State(st): State<AppState>, req: FormRequest) -> Response {
     let Some(token) = bearer(&req) else {
         return invalid_token();
@@ -109,6 +112,7 @@ fn aud_of(id_token: &str) -> Option<String> {
 
 /// `GET /oauth/logout`: ends the SSO session; goes back to `post_logout_redirect_uri` only if
 /// the client registered it.
+#[utoipa::path(get, path = "/oauth/logout", tag = "oauth", summary = "RP-initiated logout", params(("client_id" = Option<String>, Query), ("id_token_hint" = Option<String>, Query), ("post_logout_redirect_uri" = Option<String>, Query), ("state" = Option<String>, Query)), responses((status = 200, description = "Signed-out page", content_type = "text/html"), (status = 302, description = "To the registered post_logout_redirect_uri")))]
 pub async fn logout(State(st): State<AppState>, req: FormRequest) -> Response {
     let lang = req.lang();
     let t = crate::pages::texts(lang);

@@ -8,6 +8,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
+#[utoipa::path(post, path = "/oauth/revoke", tag = "oauth", summary = "RFC 7009 revocation", security((), ("client_basic" = [])), request_body(content = crate::openapi::TokenParamForm, content_type = "application/x-www-form-urlencoded"), responses((status = 200, description = "Revoked, or there was nothing to revoke"), (status = 400, description = "RFC 6749 §5.2 error (or the dialect's error shape)", body = crate::openapi::OAuthErrorBody), (status = 401, description = "invalid_client", body = crate::openapi::OAuthErrorBody)))]
 pub async fn revoke(State(st): State<AppState>, req: FormRequest) -> Response {
     match run(&st, &req).await {
         Ok(()) => no_store(StatusCode::OK.into_response()),

@@ -15,6 +15,7 @@ use tessera_core::error::{LoginFailure, RefreshFailure};
 use tessera_core::model::{Client, Dialect, GrantType, TokenSubject};
 use tessera_core::secret::{Secret, TokenFormat};
 
+#[utoipa::path(post, path = "/oauth/token", tag = "oauth", summary = "Token endpoint; answers in the dialect of the authenticated client", security((), ("client_basic" = [])), request_body(content = crate::openapi::TokenForm, content_type = "application/x-www-form-urlencoded"), responses((status = 200, description = "Tokens (standard shape shown; cluster and hoth clients get theirs)", body = crate::openapi::TokenAnswer), (status = 400, description = "RFC 6749 §5.2 error (or the dialect's error shape)", body = crate::openapi::OAuthErrorBody), (status = 401, description = "invalid_client", body = crate::openapi::OAuthErrorBody), (status = 503, description = "Password hashing busy or storage down; Retry-After")))]
 pub async fn token(State(st): State<AppState>, req: FormRequest) -> Response {
     let (e, lang) = (&st.engine, req.lang());
     if let Some(bad) = &req.bad {
@@ -223,14 +224,13 @@ async fn standard(
                 }
                 Err(failure) => {
                     // The name tried goes in the detail: the user may not exist.
-                    e.audit_event(
-                        "login",
+                    e.audit_login_failure(
                         Dialect::Standard,
-                        failure.name(),
-                        None,
+                        &failure,
+                        username,
                         Some(&client.client_id.0),
                         ip,
-                        format!("name={username}"),
+                        "",
                     )
                     .await;
                     Err(login_failure(st, req, &failure))

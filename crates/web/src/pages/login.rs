@@ -245,6 +245,7 @@ fn device_of(st: &AppState, req: &FormRequest) -> (String, Vec<String>) {
 }
 
 /// `GET /login`: the form, or "signed in" when the browser has a session and nowhere to go.
+#[utoipa::path(get, path = "/login", tag = "pages", summary = "The hosted login page", params(("continue" = Option<String>, Query), ("mode" = Option<String>, Query), ("lang" = Option<String>, Query)), responses((status = 200, description = "HTML login page", content_type = "text/html")))]
 pub async fn get(State(st): State<AppState>, req: FormRequest) -> Response {
     let lang = req.lang();
     let continue_to = safe_continue(req.get("continue"));
@@ -274,6 +275,7 @@ pub async fn get(State(st): State<AppState>, req: FormRequest) -> Response {
 
 /// `POST /login`: checks CSRF, the captcha when required, then the password (or the tenant
 /// chosen after it), and starts the SSO session.
+#[utoipa::path(post, path = "/login", tag = "pages", summary = "Sign in through the login page (CSRF double submit)", request_body(content = crate::openapi::LoginForm, content_type = "application/x-www-form-urlencoded"), responses((status = 200, description = "The page again, with a message", content_type = "text/html"), (status = 303, description = "Signed in: on to the authorization request")))]
 pub async fn post(State(st): State<AppState>, req: FormRequest) -> Response {
     let e = &st.engine;
     let lang = req.lang();
@@ -471,14 +473,13 @@ pub async fn post(State(st): State<AppState>, req: FormRequest) -> Response {
             ) {
                 let _ = e.note_failure_for_captcha(&username, ip.as_deref()).await;
             }
-            e.audit_event(
-                "login",
+            e.audit_login_failure(
                 tessera_core::model::Dialect::Standard,
-                f.name(),
-                None,
+                &f,
+                &username,
                 None,
                 ip,
-                format!("login page, name={username}"),
+                "login page",
             )
             .await;
             failed(&st, &req, &username, &f, &continue_to).await

@@ -72,6 +72,7 @@ fn string_field<'a>(m: &'a serde_json::Map<String, Value>, k: &str) -> Option<&'
     m.get(k).and_then(Value::as_str)
 }
 
+#[utoipa::path(post, path = "/api/base/token/login", tag = "appkey", summary = "Seed 002 app-key login", request_body(content = crate::openapi::AppKeyLogin, content_type = "application/json"), responses((status = 200, description = "Seed 002 token shape", content_type = "application/json"), (status = 400, description = "Spring error body"), (status = 401, description = "Wrong credentials"), (status = 403, description = "Disabled key, org or tenant")))]
 pub async fn login(State(st): State<AppState>, req: Request) -> Response {
     let e = &st.engine;
     let lang = lang_of(&req);
@@ -126,6 +127,7 @@ pub async fn login(State(st): State<AppState>, req: Request) -> Response {
 }
 
 /// `refreshToken` in the query (the seed's way) or in a JSON body.
+#[utoipa::path(post, path = "/api/base/token/refresh", tag = "appkey", summary = "Seed 002 refresh", params(("refreshToken" = Option<String>, Query)), request_body(content = Option<crate::openapi::AppKeyRefresh>, content_type = "application/json"), responses((status = 200, description = "Seed 002 token shape", content_type = "application/json"), (status = 400, description = "Spring error body"), (status = 401, description = "Dead or reused refresh token")))]
 pub async fn refresh(State(st): State<AppState>, req: Request) -> Response {
     let e = &st.engine;
     let lang = lang_of(&req);

@@ -132,14 +132,13 @@ async fn password(st: &AppState, req: &FormRequest, client: &Client) -> Response
             }
         }
         Ok(Err(f)) => {
-            e.audit_event(
-                "login",
+            e.audit_login_failure(
                 Dialect::Cluster,
-                f.name(),
-                None,
+                &f,
+                mobile,
                 Some(&client.client_id.0),
                 ip,
-                format!("name={mobile}"),
+                "",
             )
             .await;
             render::login_failure(e, lang, &f)
@@ -149,6 +148,7 @@ async fn password(st: &AppState, req: &FormRequest, client: &Client) -> Response
 }
 
 /// `POST /oauth/sms/code` (`mobile`, optional `clusterCode`): sends the second-factor code.
+#[utoipa::path(post, path = "/oauth/sms/code", tag = "cluster", summary = "Send an SMS code (second factor)", request_body(content = crate::openapi::ClusterSmsForm, content_type = "application/x-www-form-urlencoded"), responses((status = 200, description = "Sent", content_type = "application/json"), (status = 400, description = "Cluster error shape"), (status = 429, description = "Again too soon"), (status = 502, description = "The SMS gateway failed")))]
 pub async fn sms_code(State(st): State<AppState>, req: FormRequest) -> Response {
     let e = &st.engine;
     let lang = req.lang();

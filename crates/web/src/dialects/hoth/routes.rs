@@ -28,6 +28,7 @@ fn user_type(req: &FormRequest) -> Result<UserType, ()> {
 }
 
 /// `GET /oauth/public/login/init-params?channel=&clientId=&username=`.
+#[utoipa::path(get, path = "/oauth/public/login/init-params", tag = "hoth", summary = "Login page parameters", params(("channel" = Option<String>, Query), ("clientId" = Option<String>, Query), ("username" = Option<String>, Query)), responses((status = 200, description = "{openLoginWays, isNeedCaptcha, publicKey}", content_type = "application/json")))]
 pub async fn init_params(State(st): State<AppState>, req: FormRequest) -> Response {
     let e = &st.engine;
     let lang = req.lang();
@@ -59,6 +60,7 @@ pub async fn init_params(State(st): State<AppState>, req: FormRequest) -> Respon
 }
 
 /// `GET /oauth/public/key`.
+#[utoipa::path(get, path = "/oauth/public/key", tag = "hoth", summary = "RSA transport key", responses((status = 200, description = "{publicKey}", content_type = "application/json")))]
 pub async fn public_key(State(st): State<AppState>) -> Response {
     Json(wire::PublicKey {
         public_key: st.engine.transport_public_key(),
@@ -92,6 +94,7 @@ pub async fn draw_captcha(
 }
 
 /// `GET /oauth/public/captcha`: a PNG, single use, `captcha_ttl`.
+#[utoipa::path(get, path = "/oauth/public/captcha", tag = "hoth", summary = "A new image captcha", responses((status = 200, description = "{captchaKey, image}", content_type = "application/json")))]
 pub async fn captcha(State(st): State<AppState>, req: FormRequest) -> Response {
     let e = &st.engine;
     let lang = req.lang();
@@ -109,6 +112,7 @@ pub async fn captcha(State(st): State<AppState>, req: FormRequest) -> Response {
 }
 
 /// `POST /oauth/public/captcha/sms` (`phone`, `user_type`): sends a sign-in code.
+#[utoipa::path(post, path = "/oauth/public/captcha/sms", tag = "hoth", summary = "Send an SMS code", request_body(content = crate::openapi::HothSmsForm, content_type = "application/x-www-form-urlencoded"), responses((status = 200, description = "{success, captchaKey, interval}", content_type = "application/json"), (status = 400, description = "hoth error shape"), (status = 429, description = "Again within interval"), (status = 502, description = "The SMS gateway failed")))]
 pub async fn sms(State(st): State<AppState>, req: FormRequest) -> Response {
     let e = &st.engine;
     let lang = req.lang();
@@ -301,14 +305,13 @@ async fn finish(
                     return render::fault(e, lang, &err);
                 }
             }
-            e.audit_event(
-                "login",
+            e.audit_login_failure(
                 Dialect::Hoth,
-                f.name(),
-                None,
+                &f,
+                name,
                 Some(&client.client_id.0),
                 ip,
-                format!("name={name} {detail}"),
+                &detail,
             )
             .await;
             render::login_failure(e, lang, &f, field)

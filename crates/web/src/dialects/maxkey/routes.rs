@@ -12,6 +12,7 @@ use tessera_core::engine::CodeFailure;
 use tessera_core::model::GrantType;
 use tessera_core::secret::TokenFormat;
 
+#[utoipa::path(method(get, post), path = "/api/sso/authz/oauth/v20/token", tag = "maxkey", summary = "Seed 003 token request (authorization_code)", params(("grant_type" = Option<String>, Query), ("client_id" = Option<String>, Query), ("client_secret" = Option<String>, Query), ("redirect_uri" = Option<String>, Query), ("code" = Option<String>, Query)), request_body(content = crate::openapi::MaxkeyTokenForm, content_type = "application/x-www-form-urlencoded"), responses((status = 200, description = "{access_token, token_type: bearer, expires_in, scope}", content_type = "application/json"), (status = 400, description = "RFC 6749 §5.2 error (or the dialect's error shape)", body = crate::openapi::OAuthErrorBody), (status = 401, description = "invalid_client", body = crate::openapi::OAuthErrorBody)))]
 pub async fn token(State(st): State<AppState>, req: FormRequest) -> Response {
     match run(&st, &req).await {
         Ok(r) => r,
@@ -92,6 +93,7 @@ fn format_time(unix: i64, fmt: &[time::format_description::FormatItem<'_>]) -> S
         .unwrap_or_default()
 }
 
+#[utoipa::path(method(get, post), path = "/api/sso/authz/oauth/v20/me", tag = "maxkey", summary = "Seed 003 user profile", params(("access_token" = Option<String>, Query)), security((), ("bearer" = [])), responses((status = 200, description = "Every seed field", content_type = "application/json"), (status = 401, description = "{error: invalid_token}")))]
 pub async fn me(State(st): State<AppState>, req: FormRequest) -> Response {
     let Some(token) = crate::oauth::oidc::bearer(&req) else {
         return crate::oauth::oidc::invalid_token();
