@@ -23,6 +23,7 @@ use utoipa::{IntoResponses, Modify, OpenApi, ToSchema};
                        cluster, hoth, appkey and maxkey on one engine, plus the admin API."
     ),
     modifiers(&Security),
+    components(schemas(ApiErrorBody, OAuthErrorBody)),
     tags(
         (name = "oauth", description = "Standard OAuth 2.1 / OpenID Connect, and the token endpoint every form dialect posts to"),
         (name = "cluster", description = "Seed 000"),
