@@ -238,6 +238,27 @@ pub trait Store: Send + Sync + 'static {
         name: &str,
     ) -> Result<(), StoreError>;
     async fn delete_org_product(&self, org: OrgId, product: ProductId) -> Result<bool, StoreError>;
+    /// A user's product links (seed 002's `userProduct`), as (tenant code, org code, product,
+    /// `systemAdmin`).
+    async fn list_user_products(
+        &self,
+        user: UserId,
+    ) -> Result<Vec<(String, String, ProductId, bool)>, StoreError>;
+    /// Links a user to a product in an org (or changes `system_admin`); `id` is used on insert.
+    async fn put_user_product(
+        &self,
+        id: UserProductId,
+        user: UserId,
+        org: OrgId,
+        product: ProductId,
+        system_admin: bool,
+    ) -> Result<(), StoreError>;
+    async fn delete_user_product(
+        &self,
+        user: UserId,
+        org: OrgId,
+        product: ProductId,
+    ) -> Result<bool, StoreError>;
     async fn put_open_login_way(&self, w: &OpenLoginWay, position: i64) -> Result<(), StoreError>;
     async fn delete_open_login_way(&self, code: &str) -> Result<bool, StoreError>;
     async fn list_app_keys(&self) -> Result<Vec<AppKey>, StoreError>;

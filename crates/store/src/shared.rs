@@ -779,6 +779,28 @@ macro_rules! impl_store {
                     Ok(r.rows_affected() > 0)
                 }
 
+                async fn list_user_products(&self, user: UserId) -> Result<Vec<(String, String, ProductId, bool)>, StoreError> {
+                    let rows: Vec<(String, String, i64, bool)> = sqlx::query_as(
+                        "SELECT t.code, o.code, up.product_id, up.system_admin FROM user_products up \
+                         JOIN orgs o ON o.id = up.org_id JOIN tenants t ON t.id = o.tenant_id \
+                         WHERE up.user_id = $1 ORDER BY t.code, o.code, up.product_id")
+                        .bind(user.0).fetch_all(&self.pool).await.map_err(map_err)?;
+                    Ok(rows.into_iter().map(|(t, o, p, a)| (t, o, ProductId(p), a)).collect())
+                }
+
+                async fn put_user_product(&self, id: UserProductId, user: UserId, org: OrgId, product: ProductId, system_admin: bool) -> Result<(), StoreError> {
+                    sqlx::query("INSERT INTO user_products (id, user_id, org_id, product_id, system_admin) VALUES ($1, $2, $3, $4, $5) \
+                                 ON CONFLICT (user_id, org_id, product_id) DO UPDATE SET system_admin = excluded.system_admin")
+                        .bind(id.0).bind(user.0).bind(org.0).bind(product.0).bind(system_admin).execute(&self.writer).await.map_err(map_err)?;
+                    Ok(())
+                }
+
+                async fn delete_user_product(&self, user: UserId, org: OrgId, product: ProductId) -> Result<bool, StoreError> {
+                    let r = sqlx::query("DELETE FROM user_products WHERE user_id = $1 AND org_id = $2 AND product_id = $3")
+                        .bind(user.0).bind(org.0).bind(product.0).execute(&self.writer).await.map_err(map_err)?;
+                    Ok(r.rows_affected() > 0)
+                }
+
                 async fn put_open_login_way(&self, w: &OpenLoginWay, position: i64) -> Result<(), StoreError> {
                     sqlx::query("INSERT INTO open_login_ways (code, name, url, position) VALUES ($1, $2, $3, $4) \
                                  ON CONFLICT (code) DO UPDATE SET name = excluded.name, url = excluded.url, position = excluded.position")
@@ -855,6 +877,8 @@ macro_rules! impl_store {
 
                 async fn apply_bootstrap(&self, b: &PreparedBootstrap, now: UnixTime) -> Result<BootstrapReport, BootstrapError> {
                     let mut tx = self.writer.begin().await.map_err(map_err)?;
+                    // One bootstrap at a time across processes (PostgreSQL); see `bootstrap_lock`.
+                    super::bootstrap_lock(&mut tx).await.map_err(map_err)?;
                     // On error `tx` is dropped and rolls back: nothing of the file is applied.
                     let rep = apply(&mut tx, b, now).await?;
                     tx.commit().await.map_err(map_err)?;

@@ -172,6 +172,7 @@ conformance!(
     rotation_of_an_expired_or_unknown_token_changes_nothing,
     revocation_and_purge,
     audit_events_are_kept_newest_first,
+    user_product_links_are_upserted_listed_and_deleted,
 );
 
 async fn seed(b: &Backend) {
@@ -604,6 +605,50 @@ async fn audit_events_are_kept_newest_first(b: &Backend) {
         ev.iter().map(|e| e.outcome.as_str()).collect::<Vec<_>>(),
         vec!["password_wrong", "success"]
     );
+}
+
+async fn user_product_links_are_upserted_listed_and_deleted(b: &Backend) {
+    seed(b).await;
+    let s = &b.store;
+    // The fixture's app key made none for alice: links come from the admin API or bootstrap.
+    let before = s.list_user_products(UserId(21)).await.unwrap();
+    s.put_user_product(
+        UserProductId(501),
+        UserId(21),
+        OrgId(111),
+        ProductId(7),
+        true,
+    )
+    .await
+    .unwrap();
+    s.put_user_product(
+        UserProductId(502),
+        UserId(21),
+        OrgId(111),
+        ProductId(7),
+        false,
+    )
+    .await
+    .unwrap();
+    let after = s.list_user_products(UserId(21)).await.unwrap();
+    assert_eq!(after.len(), before.len().max(1));
+    assert!(after.contains(&("T1".to_string(), "O1".to_string(), ProductId(7), false)));
+    assert_eq!(
+        s.user_product(UserId(21), OrgId(111), ProductId(7))
+            .await
+            .unwrap()
+            .map(|x| x.1),
+        Some(false)
+    );
+    assert!(s
+        .delete_user_product(UserId(21), OrgId(111), ProductId(7))
+        .await
+        .unwrap());
+    assert!(!s
+        .delete_user_product(UserId(21), OrgId(111), ProductId(7))
+        .await
+        .unwrap());
+    assert!(s.list_user_products(UserId(21)).await.unwrap().is_empty());
 }
 
 /// Several Tessera processes starting at once on one PostgreSQL each run the migrations; the

@@ -112,6 +112,7 @@ pub fn router(state: AppState) -> Router {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     /// Routes are added only through `routes!` (see [`super::api`]), so that none escapes the
     /// OpenAPI document: no source file of this crate registers a bare route.
@@ -134,7 +135,10 @@ mod tests {
             }
         }
         let mut found = vec![];
-        walk(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &mut found);
+        walk(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+            &mut found,
+        );
         assert!(found.is_empty(), "bare routes: {found:?}");
     }
 }

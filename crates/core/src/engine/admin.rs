@@ -232,6 +232,16 @@ impl Engine {
         Ok(Ok(self.store.user_sessions(id, self.now()).await?))
     }
 
+    /// An SSO session by its public id (for tenant-scoped admin checks).
+    pub async fn admin_session(&self, id: &str) -> Result<Option<SsoSession>, EngineError> {
+        Ok(self.store.session_by_id(id).await?)
+    }
+
+    /// An org by id (for tenant-scoped admin checks of app keys).
+    pub async fn admin_org(&self, id: crate::ids::OrgId) -> Result<Option<Org>, EngineError> {
+        Ok(self.store.org_by_id(id).await?)
+    }
+
     pub async fn admin_revoke_session(&self, actor: &str, id: &str) -> Outcome<()> {
         if self.store.session_by_id(id).await?.is_none() {
             return Ok(Err(AdminFailure::NotFound));
@@ -460,6 +470,73 @@ impl Engine {
                 "org_product.delete"
             },
             &format!("{tenant}/{org} product {product}"),
+        )
+        .await;
+        Ok(Ok(()))
+    }
+
+    /// A user's product links, or `None` for an unknown user.
+    pub async fn admin_user_products(
+        &self,
+        user: UserId,
+    ) -> Result<Option<Vec<(String, String, crate::ids::ProductId, bool)>>, EngineError> {
+        if self.store.user_by_id(user).await?.is_none() {
+            return Ok(None);
+        }
+        Ok(Some(self.store.list_user_products(user).await?))
+    }
+
+    /// Links a user to a product in one of the user's orgs (`system_admin = Some`), or removes
+    /// the link (`None`). The org must be linked to the product and the user a member of the org.
+    pub async fn admin_user_product(
+        &self,
+        actor: &str,
+        user: UserId,
+        tenant: &str,
+        org: &str,
+        product: i64,
+        system_admin: Option<bool>,
+    ) -> Outcome<()> {
+        let Some((t, o)) = self.org_by_codes(tenant, org).await? else {
+            return Ok(Err(AdminFailure::NotFound));
+        };
+        let Some((_, ms)) = self.admin_get_user(user).await? else {
+            return Ok(Err(AdminFailure::NotFound));
+        };
+        let pid = crate::ids::ProductId(product);
+        match system_admin {
+            Some(flag) => {
+                if self.store.org_product_name(o.id, pid).await?.is_none() {
+                    return Ok(Err(AdminFailure::Invalid {
+                        field: "product",
+                        message: format!("{tenant}/{org} is not linked to product {product}"),
+                    }));
+                }
+                if !ms.iter().any(|m| m.tenant.id == t.id && m.org.id == o.id) {
+                    return Ok(Err(AdminFailure::Invalid {
+                        field: "org",
+                        message: format!("the user is not a member of {tenant}/{org}"),
+                    }));
+                }
+                let id = crate::ids::UserProductId(crate::ids::new_id());
+                self.store
+                    .put_user_product(id, user, o.id, pid, flag)
+                    .await?;
+            }
+            None => {
+                if !self.store.delete_user_product(user, o.id, pid).await? {
+                    return Ok(Err(AdminFailure::NotFound));
+                }
+            }
+        }
+        self.admin_audit(
+            actor,
+            if system_admin.is_some() {
+                "user_product.put"
+            } else {
+                "user_product.delete"
+            },
+            &format!("user {} {tenant}/{org} product {product}", user.0),
         )
         .await;
         Ok(Ok(()))

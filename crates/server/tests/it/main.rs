@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod admin;
+mod admin_scope;
 mod appkey;
 mod bootstrap;
 mod cli;

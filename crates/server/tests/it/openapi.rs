@@ -105,11 +105,7 @@ async fn every_documented_operation_is_answered_by_a_route() {
             .collect::<Vec<_>>()
             .join("/");
         let method = reqwest::Method::from_bytes(m.to_uppercase().as_bytes()).unwrap();
-        let r = client
-            .request(method, app.url(&path))
-            .send()
-            .await
-            .unwrap();
+        let r = client.request(method, app.url(&path)).send().await.unwrap();
         let status = r.status();
         let body = r.text().await.unwrap();
         assert_ne!(status, StatusCode::METHOD_NOT_ALLOWED, "{m} {p}");

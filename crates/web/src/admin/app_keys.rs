@@ -13,6 +13,22 @@ use serde::Deserialize;
 use tessera_core::ids::UserId;
 use tessera_core::model::AppKey;
 
+/// 404 unless the app key exists and belongs to an org of a scoped token's tenant.
+async fn in_scope(a: &Admin, st: &AppState, key: &str) -> Result<(), ApiError> {
+    let Some(orgs) = a.org_ids(st).await? else {
+        return Ok(());
+    };
+    let ks = st
+        .engine
+        .admin_list_app_keys()
+        .await
+        .map_err(|e| ApiError::fault(&e))?;
+    match ks.iter().find(|k| k.app_key == key) {
+        Some(k) if orgs.contains(&k.org_id) => Ok(()),
+        _ => Err(ApiError::not_found()),
+    }
+}
+
 fn key_json(k: &AppKey, secret: Option<&str>) -> serde_json::Value {
     let mut v = serde_json::json!({
         "id": k.id.0, "app_id": k.app_id, "app_key": k.app_key, "org_id": k.org_id.0, "product_id": k.product_id.0,
@@ -26,12 +42,15 @@ fn key_json(k: &AppKey, secret: Option<&str>) -> serde_json::Value {
 }
 
 #[utoipa::path(get, path = "/admin/api/v1/app-keys", tag = "admin", summary = "List app keys", security(("admin" = [])), responses((status = 200, description = "{items}"), crate::openapi::AdminErrors))]
-pub async fn list(_a: Admin, State(st): State<AppState>) -> Result<Response, ApiError> {
-    let ks = st
+pub async fn list(a: Admin, State(st): State<AppState>) -> Result<Response, ApiError> {
+    let mut ks = st
         .engine
         .admin_list_app_keys()
         .await
         .map_err(|e| ApiError::fault(&e))?;
+    if let Some(orgs) = a.org_ids(&st).await? {
+        ks.retain(|k| orgs.contains(&k.org_id));
+    }
     Ok(Json(
         serde_json::json!({ "items": ks.iter().map(|k| key_json(k, None)).collect::<Vec<_>>() }),
     )
@@ -58,6 +77,7 @@ pub async fn create(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let b: CreateBody = parse_body(&body)?;
+    a.tenant(&b.tenant)?;
     let (k, secret) = st
         .engine
         .admin_create_app_key(
@@ -89,6 +109,7 @@ pub async fn update(
     Path(key): Path<String>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
+    in_scope(&a, &st, &key).await?;
     let b: UpdateBody = parse_body(&body)?;
     let k = st
         .engine
@@ -104,6 +125,7 @@ pub async fn rotate_secret(
     State(st): State<AppState>,
     Path(key): Path<String>,
 ) -> Result<Response, ApiError> {
+    in_scope(&a, &st, &key).await?;
     let s = st
         .engine
         .admin_rotate_app_secret(&a.client, &key)

@@ -26,11 +26,19 @@ pub struct AuditQuery {
 
 #[utoipa::path(get, path = "/admin/api/v1/audit", tag = "admin", summary = "Query the audit log", security(("admin" = [])), params(AuditQuery), responses((status = 200, description = "{items}"), crate::openapi::AdminErrors))]
 pub async fn query(
-    _a: Admin,
+    a: Admin,
     State(st): State<AppState>,
     q: Result<Query<AuditQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Query(q) = q.map_err(|e| ApiError::bad(format!("query: {}", e.body_text())))?;
+    // A tenant's operator reads the log of its own users, one user at a time: events carry a
+    // user and a client, not a tenant.
+    if a.tenant.is_some() {
+        let user = q
+            .user
+            .ok_or_else(|| ApiError::bad("user: required for a tenant-scoped token"))?;
+        a.user(&st, UserId(user)).await?;
+    }
     let limit = q.limit.unwrap_or(100);
     if !(1..=1000).contains(&limit) {
         return Err(ApiError::bad("limit: 1 to 1000"));

@@ -39,6 +39,7 @@ pub async fn create_product(
     State(st): State<AppState>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
+    a.global("creating a product")?;
     let b: ProductBody = parse_body(&body)?;
     let p = st
         .engine
@@ -72,6 +73,7 @@ pub async fn update_product(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
+    a.global("renaming a product")?;
     let id = parse_id(&id)?;
     let b: NameBody = parse_body(&body)?;
     let p = st
@@ -97,6 +99,7 @@ pub async fn put_org_product(
     Path((tenant, org, id)): Path<(String, String, String)>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
+    a.tenant(&tenant)?;
     let id = parse_id(&id)?;
     let b: NameBody = parse_body(&body)?;
     st.engine
@@ -112,6 +115,7 @@ pub async fn delete_org_product(
     State(st): State<AppState>,
     Path((tenant, org, id)): Path<(String, String, String)>,
 ) -> Result<Response, ApiError> {
+    a.tenant(&tenant)?;
     let id = parse_id(&id)?;
     st.engine
         .admin_org_product(&a.client, &tenant, &org, id, None)
@@ -153,6 +157,7 @@ pub async fn put_open_login_way(
     Path(code): Path<String>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
+    a.global("changing open login ways")?;
     let b: WayBody = parse_body(&body)?;
     let url_ok = b.url.is_empty() || b.url.starts_with("https://") || b.url.starts_with("http://");
     if !url_ok {
@@ -177,6 +182,7 @@ pub async fn delete_open_login_way(
     State(st): State<AppState>,
     Path(code): Path<String>,
 ) -> Result<Response, ApiError> {
+    a.global("changing open login ways")?;
     st.engine
         .admin_delete_open_login_way(&a.client, &code)
         .await

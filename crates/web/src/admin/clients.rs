@@ -46,19 +46,23 @@ fn view(c: &Client, secret: Option<String>) -> ClientView {
 }
 
 #[utoipa::path(get, path = "/admin/api/v1/clients", tag = "admin", summary = "List clients", security(("admin" = [])), responses((status = 200, description = "{items}"), crate::openapi::AdminErrors))]
-pub async fn list(_a: Admin, State(st): State<AppState>) -> Result<Response, ApiError> {
+pub async fn list(a: Admin, State(st): State<AppState>) -> Result<Response, ApiError> {
     let cs = st
         .engine
         .admin_list_clients()
         .await
         .map_err(|e| ApiError::fault(&e))?;
-    let items: Vec<ClientView> = cs.iter().map(|c| view(c, None)).collect();
+    let items: Vec<ClientView> = cs
+        .iter()
+        .filter(|c| a.tenant_id(c.tenant_id).is_ok())
+        .map(|c| view(c, None))
+        .collect();
     Ok(Json(serde_json::json!({ "items": items })).into_response())
 }
 
 #[utoipa::path(get, path = "/admin/api/v1/clients/{id}", tag = "admin", summary = "A client", security(("admin" = [])), params(("id" = String, Path)), responses((status = 200, description = "The client", body = ClientView), crate::openapi::AdminErrors))]
 pub async fn get(
-    _a: Admin,
+    a: Admin,
     State(st): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
@@ -68,7 +72,19 @@ pub async fn get(
         .await
         .map_err(|e| ApiError::fault(&e))?
         .ok_or_else(ApiError::not_found)?;
+    a.tenant_id(c.tenant_id)?;
     Ok(Json(view(&c, None)).into_response())
+}
+
+/// 404 unless the client exists and is within a scoped token's tenant.
+async fn in_scope(a: &Admin, st: &AppState, id: &str) -> Result<(), ApiError> {
+    let c = st
+        .engine
+        .client_named(id)
+        .await
+        .map_err(|e| ApiError::fault(&e))?
+        .ok_or_else(ApiError::not_found)?;
+    a.tenant_id(c.tenant_id)
 }
 
 fn standard() -> Dialect {
@@ -124,7 +140,16 @@ pub async fn create(
     State(st): State<AppState>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let b: CreateBody = parse_body(&body)?;
+    let mut b: CreateBody = parse_body(&body)?;
+    if let Some((_, own)) = &a.tenant {
+        // A tenant's operator registers clients bound to that tenant.
+        match b.tenant_id {
+            None => b.tenant_id = Some(own.0),
+            Some(t) if t == own.0 => {}
+            Some(_) => return Err(ApiError::not_found()),
+        }
+    }
+    a.grantable(&b.scopes)?;
     check_ttl("access_ttl", b.access_ttl)?;
     check_ttl("refresh_ttl", b.refresh_ttl)?;
     check_uris("redirect_uris", &b.redirect_uris)?;
@@ -178,6 +203,10 @@ pub async fn update(
         .await
         .map_err(|e| ApiError::fault(&e))?
         .ok_or_else(ApiError::not_found)?;
+    a.tenant_id(c.tenant_id)?;
+    if let Some(s) = &b.scopes {
+        a.grantable(s)?;
+    }
     if let Some(d) = b.dialect {
         c.dialect = d;
     }
@@ -215,6 +244,7 @@ pub async fn remove(
     State(st): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
+    in_scope(&a, &st, &id).await?;
     st.engine
         .admin_delete_client(&a.client, &id)
         .await
@@ -228,6 +258,7 @@ pub async fn rotate_secret(
     State(st): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
+    in_scope(&a, &st, &id).await?;
     let s = st
         .engine
         .admin_rotate_client_secret(&a.client, &id)

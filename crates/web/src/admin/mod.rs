@@ -8,6 +8,7 @@ pub mod audit;
 pub mod catalog;
 pub mod clients;
 pub mod tenants;
+pub mod user_products;
 pub mod users;
 
 use crate::AppState;
@@ -19,6 +20,8 @@ use axum::Json;
 use tessera_core::engine::AdminFailure;
 
 pub const ADMIN_SCOPE: &str = "tessera:admin";
+/// `tessera:admin:CODE`: the admin API restricted to the tenant `CODE` (issue 6).
+pub const TENANT_ADMIN_PREFIX: &str = "tessera:admin:";
 
 /// An admin API error.
 pub struct ApiError {
@@ -86,10 +89,141 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// The caller of an admin route: a live access token with the scope `tessera:admin`.
+/// The caller of an admin route: a live access token with the scope `tessera:admin`, or
+/// `tessera:admin:CODE` for an operator of the tenant `CODE` only. A tenant-scoped caller sees
+/// that tenant, its orgs, the users who are members of it, the clients bound to it and the app
+/// keys of its orgs; objects outside it answer 404 (their existence is not revealed), and what
+/// belongs to no tenant (creating tenants, products, open login ways, the whole audit log)
+/// answers 403.
 pub struct Admin {
     /// The client the token was issued to, for the audit log.
     pub client: String,
+    /// The tenant a `tessera:admin:CODE` token is restricted to (code and id).
+    pub tenant: Option<(String, tessera_core::ids::TenantId)>,
+}
+
+impl Admin {
+    fn forbidden(what: &str) -> ApiError {
+        ApiError::new(
+            StatusCode::FORBIDDEN,
+            "insufficient_scope",
+            format!(
+                "{what} needs the scope {ADMIN_SCOPE} (this token is restricted to one tenant)"
+            ),
+        )
+    }
+
+    /// 403 unless the token may act on every tenant.
+    pub fn global(&self, what: &str) -> Result<(), ApiError> {
+        match self.tenant {
+            None => Ok(()),
+            Some(_) => Err(Self::forbidden(what)),
+        }
+    }
+
+    /// 404 for a tenant outside a scoped token's tenant.
+    pub fn tenant(&self, code: &str) -> Result<(), ApiError> {
+        match &self.tenant {
+            Some((own, _)) if own != code => Err(ApiError::not_found()),
+            _ => Ok(()),
+        }
+    }
+
+    /// 404 for an object bound to another tenant (or to none) under a scoped token.
+    pub fn tenant_id(&self, id: Option<tessera_core::ids::TenantId>) -> Result<(), ApiError> {
+        match &self.tenant {
+            Some((_, own)) if id != Some(*own) => Err(ApiError::not_found()),
+            _ => Ok(()),
+        }
+    }
+
+    /// 404 unless the user is a member of a scoped token's tenant.
+    pub async fn user(&self, st: &AppState, id: tessera_core::ids::UserId) -> Result<(), ApiError> {
+        let Some((_, own)) = &self.tenant else {
+            return Ok(());
+        };
+        let member = st
+            .engine
+            .admin_get_user(id)
+            .await
+            .map_err(|e| ApiError::fault(&e))?
+            .is_some_and(|(_, ms)| ms.iter().any(|m| m.tenant.id == *own));
+        if member {
+            Ok(())
+        } else {
+            Err(ApiError::not_found())
+        }
+    }
+
+    /// For a membership being added: the user is a member of a scoped token's tenant, or of no
+    /// tenant yet (a user just created through the API). Otherwise 404.
+    pub async fn user_or_unattached(
+        &self,
+        st: &AppState,
+        id: tessera_core::ids::UserId,
+    ) -> Result<(), ApiError> {
+        let Some((_, own)) = &self.tenant else {
+            return Ok(());
+        };
+        let ok = st
+            .engine
+            .admin_get_user(id)
+            .await
+            .map_err(|e| ApiError::fault(&e))?
+            .is_some_and(|(_, ms)| ms.is_empty() || ms.iter().any(|m| m.tenant.id == *own));
+        if ok {
+            Ok(())
+        } else {
+            Err(ApiError::not_found())
+        }
+    }
+
+    /// 404 unless the SSO session's user is a member of a scoped token's tenant.
+    pub async fn session(&self, st: &AppState, id: &str) -> Result<(), ApiError> {
+        if self.tenant.is_none() {
+            return Ok(());
+        }
+        let s = st
+            .engine
+            .admin_session(id)
+            .await
+            .map_err(|e| ApiError::fault(&e))?
+            .ok_or_else(ApiError::not_found)?;
+        self.user(st, s.user_id).await
+    }
+
+    /// The ids of a scoped token's orgs (`None` for an unrestricted token).
+    pub async fn org_ids(
+        &self,
+        st: &AppState,
+    ) -> Result<Option<Vec<tessera_core::ids::OrgId>>, ApiError> {
+        let Some((own, _)) = &self.tenant else {
+            return Ok(None);
+        };
+        let orgs = st
+            .engine
+            .admin_list_orgs(own)
+            .await
+            .map_err(|e| ApiError::fault(&e))?
+            .unwrap_or_default();
+        Ok(Some(orgs.into_iter().map(|o| o.id).collect()))
+    }
+
+    /// A scoped token may not hand out `tessera:*` scopes beyond its own tenant's admin scope
+    /// (no escalation through a client it registers).
+    pub fn grantable(&self, scopes: &[String]) -> Result<(), ApiError> {
+        let Some((own, _)) = &self.tenant else {
+            return Ok(());
+        };
+        let mine = format!("{TENANT_ADMIN_PREFIX}{own}");
+        match scopes
+            .iter()
+            .find(|s| s.starts_with("tessera:") && **s != mine)
+        {
+            Some(s) => Err(Self::forbidden(&format!("the scope {s}"))),
+            None => Ok(()),
+        }
+    }
 }
 
 impl FromRequestParts<AppState> for Admin {
@@ -125,15 +259,33 @@ impl FromRequestParts<AppState> for Admin {
                     "the token is not live",
                 )
             })?;
-        if !rec.subject.scope.split(' ').any(|s| s == ADMIN_SCOPE) {
-            return Err(ApiError::new(
+        let scopes = || rec.subject.scope.split(' ');
+        if scopes().any(|s| s == ADMIN_SCOPE) {
+            return Ok(Admin {
+                client: rec.subject.client_id.0,
+                tenant: None,
+            });
+        }
+        let refused = || {
+            ApiError::new(
                 StatusCode::FORBIDDEN,
                 "insufficient_scope",
-                format!("the scope {ADMIN_SCOPE} is required"),
-            ));
-        }
+                format!("the scope {ADMIN_SCOPE} (or {TENANT_ADMIN_PREFIX}TENANT) is required"),
+            )
+        };
+        let code = scopes()
+            .find_map(|s| s.strip_prefix(TENANT_ADMIN_PREFIX))
+            .filter(|c| !c.is_empty())
+            .ok_or_else(refused)?;
+        let tenant = st
+            .engine
+            .admin_tenant(code)
+            .await
+            .map_err(|e| ApiError::fault(&e))?
+            .ok_or_else(refused)?;
         Ok(Admin {
             client: rec.subject.client_id.0,
+            tenant: Some((tenant.code, tenant.id)),
         })
     }
 }
@@ -158,13 +310,21 @@ pub fn routes() -> utoipa_axum::router::OpenApiRouter<AppState> {
         .routes(routes!(users::reset_password))
         .routes(routes!(users::tokens, users::revoke_tokens))
         .routes(routes!(users::sessions))
+        .routes(routes!(user_products::list))
+        .routes(routes!(user_products::put, user_products::delete))
         .routes(routes!(users::revoke_session))
         .routes(routes!(audit::query))
         .routes(routes!(catalog::products, catalog::create_product))
         .routes(routes!(catalog::update_product))
-        .routes(routes!(catalog::put_org_product, catalog::delete_org_product))
+        .routes(routes!(
+            catalog::put_org_product,
+            catalog::delete_org_product
+        ))
         .routes(routes!(catalog::open_login_ways))
-        .routes(routes!(catalog::put_open_login_way, catalog::delete_open_login_way))
+        .routes(routes!(
+            catalog::put_open_login_way,
+            catalog::delete_open_login_way
+        ))
         .routes(routes!(app_keys::list, app_keys::create))
         .routes(routes!(app_keys::update))
         .routes(routes!(app_keys::rotate_secret))

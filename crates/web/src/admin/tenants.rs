@@ -23,24 +23,25 @@ fn org_json(o: &Org) -> serde_json::Value {
 }
 
 #[utoipa::path(get, path = "/admin/api/v1/tenants", tag = "admin", summary = "List tenants", security(("admin" = [])), responses((status = 200, description = "{items}"), crate::openapi::AdminErrors))]
-pub async fn list(_a: Admin, State(st): State<AppState>) -> Result<Response, ApiError> {
+pub async fn list(a: Admin, State(st): State<AppState>) -> Result<Response, ApiError> {
     let ts = st
         .engine
         .admin_list_tenants()
         .await
         .map_err(|e| ApiError::fault(&e))?;
     Ok(
-        Json(serde_json::json!({ "items": ts.iter().map(tenant_json).collect::<Vec<_>>() }))
+        Json(serde_json::json!({ "items": ts.iter().filter(|t| a.tenant(&t.code).is_ok()).map(tenant_json).collect::<Vec<_>>() }))
             .into_response(),
     )
 }
 
 #[utoipa::path(get, path = "/admin/api/v1/tenants/{code}", tag = "admin", summary = "A tenant", security(("admin" = [])), params(("code" = String, Path)), responses((status = 200, description = "The tenant"), crate::openapi::AdminErrors))]
 pub async fn get(
-    _a: Admin,
+    a: Admin,
     State(st): State<AppState>,
     Path(code): Path<String>,
 ) -> Result<Response, ApiError> {
+    a.tenant(&code)?;
     let t = st
         .engine
         .admin_tenant(&code)
@@ -78,6 +79,7 @@ pub async fn create(
     State(st): State<AppState>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
+    a.global("creating a tenant")?;
     let b: TenantBody = parse_body(&body)?;
     let t = Tenant {
         id: TenantId(0),
@@ -113,6 +115,7 @@ pub async fn update(
     Path(code): Path<String>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
+    a.tenant(&code)?;
     let b: TenantPatch = parse_body(&body)?;
     let mut t = st
         .engine
@@ -145,10 +148,11 @@ pub async fn update(
 
 #[utoipa::path(get, path = "/admin/api/v1/tenants/{code}/orgs", tag = "admin", summary = "A tenant's orgs", security(("admin" = [])), params(("code" = String, Path)), responses((status = 200, description = "{items}"), crate::openapi::AdminErrors))]
 pub async fn orgs(
-    _a: Admin,
+    a: Admin,
     State(st): State<AppState>,
     Path(code): Path<String>,
 ) -> Result<Response, ApiError> {
+    a.tenant(&code)?;
     let os = st
         .engine
         .admin_list_orgs(&code)
@@ -184,6 +188,7 @@ pub async fn create_org(
     Path(code): Path<String>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
+    a.tenant(&code)?;
     let b: OrgBody = parse_body(&body)?;
     let o = Org {
         id: OrgId(0),
@@ -219,6 +224,7 @@ pub async fn update_org(
     Path((code, org)): Path<(String, String)>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
+    a.tenant(&code)?;
     let b: OrgPatch = parse_body(&body)?;
     let orgs = st
         .engine
@@ -267,6 +273,8 @@ pub async fn put_membership(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let id = UserId(parse_id(&id)?);
+    a.tenant(&tenant)?;
+    a.user_or_unattached(&st, id).await?;
     let b: MembershipBody = parse_body(&body)?;
     st.engine
         .admin_put_membership(&a.client, id, &tenant, &org, &b.roles, b.default)
@@ -282,6 +290,8 @@ pub async fn delete_membership(
     Path((id, tenant, org)): Path<(String, String, String)>,
 ) -> Result<Response, ApiError> {
     let id = UserId(parse_id(&id)?);
+    a.tenant(&tenant)?;
+    a.user(&st, id).await?;
     st.engine
         .admin_delete_membership(&a.client, id, &tenant, &org)
         .await

@@ -110,7 +110,7 @@ pub struct ListQuery {
 
 #[utoipa::path(get, path = "/admin/api/v1/users", tag = "admin", summary = "List users (paginated, filtered)", security(("admin" = [])), params(ListQuery), responses((status = 200, description = "{items, total, page, per_page}"), crate::openapi::AdminErrors))]
 pub async fn list(
-    _a: Admin,
+    a: Admin,
     State(st): State<AppState>,
     q: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
@@ -126,10 +126,16 @@ pub async fn list(
         return Err(ApiError::bad("per_page: 1 to 500"));
     }
     let page = q.page.unwrap_or(1).max(1);
+    let tenant = match (&a.tenant, q.tenant) {
+        (None, t) => t,
+        (Some((own, _)), None) => Some(own.clone()),
+        (Some((own, _)), Some(t)) if &t == own => Some(t),
+        (Some(_), Some(_)) => return Err(ApiError::not_found()),
+    };
     let f = UserFilter {
         username: q.username,
         phone: q.phone,
-        tenant: q.tenant,
+        tenant,
         enabled,
         offset: (page - 1) * per_page,
         limit: per_page,
@@ -148,11 +154,12 @@ pub async fn list(
 
 #[utoipa::path(get, path = "/admin/api/v1/users/{id}", tag = "admin", summary = "A user with memberships", security(("admin" = [])), params(("id" = i64, Path)), responses((status = 200, description = "The user", body = UserView), crate::openapi::AdminErrors))]
 pub async fn get(
-    _a: Admin,
+    a: Admin,
     State(st): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let id = UserId(parse_id(&id)?);
+    a.user(&st, id).await?;
     let (u, ms) = st
         .engine
         .admin_get_user(id)
@@ -249,6 +256,7 @@ pub async fn update(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let id = UserId(parse_id(&id)?);
+    a.user(&st, id).await?;
     let b: UpdateBody = parse_body(&body)?;
     let p = UserPatch {
         phone: b.phone,
@@ -278,6 +286,7 @@ pub async fn remove(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let id = UserId(parse_id(&id)?);
+    a.user(&st, id).await?;
     let p = UserPatch {
         enabled: Some(false),
         ..Default::default()
@@ -296,6 +305,7 @@ pub async fn unlock(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let id = UserId(parse_id(&id)?);
+    a.user(&st, id).await?;
     st.engine
         .admin_unlock_user(&a.client, id)
         .await
@@ -318,6 +328,7 @@ pub async fn reset_password(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let id = UserId(parse_id(&id)?);
+    a.user(&st, id).await?;
     let b: PasswordBody = if body.iter().all(u8::is_ascii_whitespace) {
         PasswordBody::default()
     } else {
@@ -364,11 +375,12 @@ fn token_view(t: TokenRecord) -> TokenView {
 
 #[utoipa::path(get, path = "/admin/api/v1/users/{id}/tokens", tag = "admin", summary = "A user's live tokens", security(("admin" = [])), params(("id" = i64, Path)), responses((status = 200, description = "{items}"), crate::openapi::AdminErrors))]
 pub async fn tokens(
-    _a: Admin,
+    a: Admin,
     State(st): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let id = UserId(parse_id(&id)?);
+    a.user(&st, id).await?;
     let ts = st
         .engine
         .admin_user_tokens(id)
@@ -385,6 +397,7 @@ pub async fn revoke_tokens(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let id = UserId(parse_id(&id)?);
+    a.user(&st, id).await?;
     let n = st
         .engine
         .admin_revoke_user_tokens(&a.client, id)
@@ -405,11 +418,12 @@ struct SessionView {
 
 #[utoipa::path(get, path = "/admin/api/v1/users/{id}/sessions", tag = "admin", summary = "A user's SSO sessions", security(("admin" = [])), params(("id" = i64, Path)), responses((status = 200, description = "{items}"), crate::openapi::AdminErrors))]
 pub async fn sessions(
-    _a: Admin,
+    a: Admin,
     State(st): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let id = UserId(parse_id(&id)?);
+    a.user(&st, id).await?;
     let ss = st
         .engine
         .admin_user_sessions(id)
@@ -435,6 +449,7 @@ pub async fn revoke_session(
     State(st): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
+    a.session(&st, &id).await?;
     st.engine
         .admin_revoke_session(&a.client, &id)
         .await
