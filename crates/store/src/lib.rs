@@ -2,6 +2,7 @@
 //! once (`shared.rs`, portable `$n` placeholders, `ON CONFLICT`, no `RETURNING` differences) and
 //! instantiated for both pools; only connection set-up and the migration trees differ.
 
+mod batch;
 #[macro_use]
 mod shared;
 mod postgres;

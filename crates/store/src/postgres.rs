@@ -10,13 +10,18 @@ pub struct PgStore {
     pub(crate) pool: PgPool,
     /// The same pool: PostgreSQL takes concurrent writers.
     pub(crate) writer: PgPool,
+    /// Always `None` here (the field exists because the SQL is shared with SQLite).
+    pub(crate) batch: Option<crate::batch::Batcher>,
 }
 
 impl PgStore {
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self, StoreError> {
         let pool = PgPoolOptions::new()
             .max_connections(max_connections.max(1))
-            .acquire_timeout(Duration::from_secs(5))
+            // A request waits at most this long for a connection. While PostgreSQL refuses
+            // connections, sqlx retries until this passes, so it is also how long a request
+            // takes to fail during an outage (then 503): keep it short.
+            .acquire_timeout(Duration::from_secs(2))
             .connect(url)
             .await
             .map_err(map_err)?;
@@ -29,12 +34,30 @@ impl PgStore {
         Ok(Self {
             writer: pool.clone(),
             pool,
+            // PostgreSQL takes token writes on many connections at once; no group commit.
+            batch: None,
         })
     }
 
     pub fn pool(&self) -> &PgPool {
         &self.pool
     }
+}
+
+/// The advisory lock that serialises bootstrap applications (`tessera bootstrap`, and
+/// `bootstrap.file` at every start): processes starting together on an empty database would
+/// otherwise each find a tenant missing and insert it, and all but one fail on the unique key.
+const BOOTSTRAP_LOCK: i64 = 0x7465_7373_6572_6101;
+
+/// Taken inside the bootstrap transaction, released at its end.
+pub(crate) async fn bootstrap_lock(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(BOOTSTRAP_LOCK)
+        .execute(&mut **tx)
+        .await
+        .map(|_| ())
 }
 
 impl_store!(PgStore, sqlx::Postgres);

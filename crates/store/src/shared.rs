@@ -91,6 +91,85 @@ macro_rules! impl_store {
                 Ok(r.rows_affected())
             }
 
+            /// Spends `old` and inserts `new` in `tx`; a second use revokes the family.
+            async fn rotate_in(tx: &mut Tx<'_>, old: &TokenHash, now: UnixTime, new: &NewGrant) -> Result<RotateOutcome, sqlx::Error> {
+                let spent = sqlx::query(
+                    "UPDATE tokens SET used_at = $1 WHERE hash = $2 AND kind = 'refresh' AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $1",
+                )
+                .bind(now).bind(&old.0[..]).execute(&mut **tx).await?;
+                if spent.rows_affected() == 1 {
+                    insert_tokens(tx, new).await?;
+                    return Ok(RotateOutcome::Rotated);
+                }
+                let row = sqlx::query("SELECT family_id, used_at FROM tokens WHERE hash = $1").bind(&old.0[..]).fetch_optional(&mut **tx).await?;
+                Ok(match row {
+                    Some(r) => {
+                        let used: Option<i64> = r.try_get(1)?;
+                        if used.is_some() {
+                            let family: i64 = r.try_get(0)?;
+                            revoke_family_in(tx, FamilyId(family), now).await?;
+                            RotateOutcome::Reused
+                        } else {
+                            RotateOutcome::NotLive
+                        }
+                    }
+                    None => RotateOutcome::NotLive,
+                })
+            }
+
+            /// Runs queued token writes in order in one transaction (`crate::batch`).
+            #[allow(dead_code)] // SQLite only
+            async fn run_batch(writer: &sqlx::Pool<$db>, ops: &[&crate::batch::WriteOp]) -> Result<Vec<crate::batch::Written>, sqlx::Error> {
+                use crate::batch::{WriteOp, Written};
+                let mut tx = writer.begin().await?;
+                let mut out = Vec::with_capacity(ops.len());
+                for op in ops {
+                    out.push(match op {
+                        WriteOp::Insert(g) => {
+                            insert_tokens(&mut tx, g).await?;
+                            Written::Inserted
+                        }
+                        WriteOp::Rotate { old, now, new } => Written::Rotated(rotate_in(&mut tx, old, *now, new).await?),
+                    });
+                }
+                tx.commit().await?;
+                Ok(out)
+            }
+
+            /// Starts the group-commit task for `writer` (`crate::batch`); it ends when every
+            /// `Batcher` is dropped.
+            #[allow(dead_code)] // SQLite only
+            pub(crate) fn spawn_batcher(writer: sqlx::Pool<$db>) -> crate::batch::Batcher {
+                let (tx, mut rx) = tokio::sync::mpsc::channel::<crate::batch::Job>(4 * crate::batch::MAX_BATCH);
+                tokio::spawn(async move {
+                    while let Some(jobs) = crate::batch::next_batch(&mut rx).await {
+                        let ops: Vec<&crate::batch::WriteOp> = jobs.iter().map(|(op, _)| op).collect();
+                        match run_batch(&writer, &ops).await {
+                            Ok(results) => {
+                                for ((_, done), r) in jobs.into_iter().zip(results) {
+                                    let _ = done.send(Ok(r));
+                                }
+                            }
+                            Err(e) if jobs.len() == 1 => {
+                                if let Some((_, done)) = jobs.into_iter().next() {
+                                    let _ = done.send(Err(map_err(e)));
+                                }
+                            }
+                            Err(_) => {
+                                // One bad write must not fail the others: each alone.
+                                for (op, done) in jobs {
+                                    let r = run_batch(&writer, &[&op]).await.map_err(map_err).and_then(|mut v| {
+                                        v.pop().ok_or_else(|| StoreError::Other("empty batch result".into()))
+                                    });
+                                    let _ = done.send(r);
+                                }
+                            }
+                        }
+                    }
+                });
+                crate::batch::Batcher::new(tx)
+            }
+
             async fn tenant_id_by_code(tx: &mut Tx<'_>, code: &str) -> Result<Option<i64>, sqlx::Error> {
                 sqlx::query_scalar("SELECT id FROM tenants WHERE code = $1").bind(code).fetch_optional(&mut **tx).await
             }
@@ -504,6 +583,9 @@ macro_rules! impl_store {
                 }
 
                 async fn insert_grant(&self, grant: &NewGrant) -> Result<(), StoreError> {
+                    if let Some(b) = &self.batch {
+                        return b.submit(crate::batch::WriteOp::Insert(grant.clone())).await.map(|_| ());
+                    }
                     // One token (client_credentials, the hot path): one statement, no
                     // transaction round trips.
                     if let [only] = grant.tokens.as_slice() {
@@ -521,30 +603,15 @@ macro_rules! impl_store {
                 }
 
                 async fn rotate_refresh(&self, old: &TokenHash, now: UnixTime, new: &NewGrant) -> Result<RotateOutcome, StoreError> {
-                    let mut tx = self.writer.begin().await.map_err(map_err)?;
-                    let spent = sqlx::query(
-                        "UPDATE tokens SET used_at = $1 WHERE hash = $2 AND kind = 'refresh' AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $1",
-                    )
-                    .bind(now).bind(&old.0[..]).execute(&mut *tx).await.map_err(map_err)?;
-                    if spent.rows_affected() == 1 {
-                        insert_tokens(&mut tx, new).await.map_err(map_err)?;
-                        tx.commit().await.map_err(map_err)?;
-                        return Ok(RotateOutcome::Rotated);
+                    if let Some(b) = &self.batch {
+                        let op = crate::batch::WriteOp::Rotate { old: *old, now, new: new.clone() };
+                        return match b.submit(op).await? {
+                            crate::batch::Written::Rotated(o) => Ok(o),
+                            crate::batch::Written::Inserted => Err(StoreError::Other("rotation answered as an insert".into())),
+                        };
                     }
-                    let row = sqlx::query("SELECT family_id, used_at FROM tokens WHERE hash = $1").bind(&old.0[..]).fetch_optional(&mut *tx).await.map_err(map_err)?;
-                    let outcome = match row {
-                        Some(r) => {
-                            let used: Option<i64> = r.try_get(1).map_err(map_err)?;
-                            if used.is_some() {
-                                let family: i64 = r.try_get(0).map_err(map_err)?;
-                                revoke_family_in(&mut tx, FamilyId(family), now).await.map_err(map_err)?;
-                                RotateOutcome::Reused
-                            } else {
-                                RotateOutcome::NotLive
-                            }
-                        }
-                        None => RotateOutcome::NotLive,
-                    };
+                    let mut tx = self.writer.begin().await.map_err(map_err)?;
+                    let outcome = rotate_in(&mut tx, old, now, new).await.map_err(map_err)?;
                     tx.commit().await.map_err(map_err)?;
                     Ok(outcome)
                 }

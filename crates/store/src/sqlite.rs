@@ -14,6 +14,8 @@ pub struct SqliteStore {
     /// in the async pool is fairer and faster than many connections sleeping in SQLite's busy
     /// handler (sqlite.org/wal.html, "Concurrency").
     pub(crate) writer: SqlitePool,
+    /// Group commit of token writes (`crate::batch`).
+    pub(crate) batch: Option<crate::batch::Batcher>,
 }
 
 impl SqliteStore {
@@ -50,8 +52,21 @@ impl SqliteStore {
             .connect_with(opts)
             .await
             .map_err(map_err)?;
-        Ok(Self { pool, writer })
+        let batch = Some(store_impl::spawn_batcher(writer.clone()));
+        Ok(Self {
+            pool,
+            writer,
+            batch,
+        })
     }
+}
+
+/// Bootstrap needs no lock of its own here: SQLite serves one process, whose writes go through
+/// one connection.
+pub(crate) async fn bootstrap_lock(
+    _tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+) -> Result<(), sqlx::Error> {
+    Ok(())
 }
 
 impl_store!(SqliteStore, sqlx::Sqlite);

@@ -173,6 +173,7 @@ conformance!(
     revocation_and_purge,
     audit_events_are_kept_newest_first,
     user_product_links_are_upserted_listed_and_deleted,
+    concurrent_token_writes_all_commit_and_a_refresh_token_is_spent_once,
 );
 
 async fn seed(b: &Backend) {
@@ -605,6 +606,75 @@ async fn audit_events_are_kept_newest_first(b: &Backend) {
         ev.iter().map(|e| e.outcome.as_str()).collect::<Vec<_>>(),
         vec!["password_wrong", "success"]
     );
+}
+
+/// Many writes at once (SQLite batches them into shared transactions): every insert is
+/// readable after its call returns, and of concurrent rotations of one refresh token exactly one
+/// succeeds; the others are reuse.
+async fn concurrent_token_writes_all_commit_and_a_refresh_token_is_spent_once(b: &Backend) {
+    let names: Vec<String> = (0..200).map(|i| format!("cc{i}")).collect();
+    let inserts = names.iter().enumerate().map(|(i, n)| {
+        let g = grant(
+            1000 + i as i64,
+            &[(n.as_str(), TokenKind::Access, NOW + 60)],
+        );
+        let store = b.store.clone();
+        async move { store.insert_grant(&g).await }
+    });
+    for r in futures_join_all(inserts).await {
+        r.unwrap();
+    }
+    for n in &names {
+        assert!(
+            b.store
+                .token_by_hash(&TokenHash::of(n))
+                .await
+                .unwrap()
+                .is_some(),
+            "{n}"
+        );
+    }
+    b.store
+        .insert_grant(&grant(5000, &[("rr", TokenKind::Refresh, NOW + 600)]))
+        .await
+        .unwrap();
+    let new_names: Vec<String> = (0..8).map(|i| format!("rr-next{i}")).collect();
+    let rotations = new_names.iter().map(|n| {
+        let g = grant(5000, &[(n.as_str(), TokenKind::Refresh, NOW + 600)]);
+        let store = b.store.clone();
+        async move {
+            store
+                .rotate_refresh(&TokenHash::of("rr"), NOW + 1, &g)
+                .await
+        }
+    });
+    let outcomes: Vec<RotateOutcome> = futures_join_all(rotations)
+        .await
+        .into_iter()
+        .map(|r| r.unwrap())
+        .collect();
+    assert_eq!(
+        outcomes
+            .iter()
+            .filter(|o| **o == RotateOutcome::Rotated)
+            .count(),
+        1,
+        "{outcomes:?}"
+    );
+    assert_eq!(
+        outcomes
+            .iter()
+            .filter(|o| **o == RotateOutcome::Reused)
+            .count(),
+        7,
+        "{outcomes:?}"
+    );
+    // Reuse revoked the family, the winner's new token included.
+    for n in &new_names {
+        if let Some(t) = b.store.token_by_hash(&TokenHash::of(n)).await.unwrap() {
+            assert!(!t.is_live(NOW + 2), "{n} survived the reuse");
+        }
+    }
 }
 
 async fn user_product_links_are_upserted_listed_and_deleted(b: &Backend) {

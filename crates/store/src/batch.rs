@@ -1,0 +1,76 @@
+//! Group commit for SQLite's token writes (issue 7, "Performance"). SQLite has one writer; a
+//! commit per token makes the commit the cost (WAL frames for the table and each index page,
+//! per token). Here one task owns the token writes: it takes every write queued since its last
+//! commit (up to [`MAX_BATCH`]), runs them in order in one transaction, commits, and only then
+//! answers each caller, so a token is durable before its 200 (nothing answered is lost on a
+//! `kill -9`). Under light load a batch is one write and nothing waits for a timer; under load
+//! the batches grow by themselves.
+//!
+//! Order is kept, so the result is the same as running the writes one after another: two
+//! rotations of one refresh token in one batch give `Rotated` then `Reused` (which revokes the
+//! family, the first rotation's new tokens included). If a batch fails, each write is retried
+//! alone so that one bad write cannot fail its neighbours.
+
+use tessera_core::clock::UnixTime;
+use tessera_core::model::{NewGrant, RotateOutcome};
+use tessera_core::secret::TokenHash;
+use tessera_core::StoreError;
+use tokio::sync::{mpsc, oneshot};
+
+/// Largest number of writes in one transaction.
+pub(crate) const MAX_BATCH: usize = 256;
+
+/// One queued token write.
+pub(crate) enum WriteOp {
+    Insert(NewGrant),
+    Rotate {
+        old: TokenHash,
+        now: UnixTime,
+        new: NewGrant,
+    },
+}
+
+pub(crate) enum Written {
+    Inserted,
+    Rotated(RotateOutcome),
+}
+
+pub(crate) type Job = (WriteOp, oneshot::Sender<Result<Written, StoreError>>);
+
+/// The queue in front of the writer task.
+#[derive(Clone, Debug)]
+pub(crate) struct Batcher {
+    tx: mpsc::Sender<Job>,
+}
+
+impl Batcher {
+    pub(crate) fn new(tx: mpsc::Sender<Job>) -> Self {
+        Self { tx }
+    }
+
+    /// Queues a write and waits for its commit.
+    pub(crate) async fn submit(&self, op: WriteOp) -> Result<Written, StoreError> {
+        let (done, answer) = oneshot::channel();
+        self.tx
+            .send((op, done))
+            .await
+            .map_err(|_| StoreError::Unavailable("the token writer has stopped".into()))?;
+        answer
+            .await
+            .map_err(|_| StoreError::Unavailable("the token writer has stopped".into()))?
+    }
+}
+
+/// Takes the next batch: waits for one job, then whatever else is already queued.
+pub(crate) async fn next_batch(rx: &mut mpsc::Receiver<Job>) -> Option<Vec<Job>> {
+    let first = rx.recv().await?;
+    let mut jobs = Vec::with_capacity(16);
+    jobs.push(first);
+    while jobs.len() < MAX_BATCH {
+        match rx.try_recv() {
+            Ok(j) => jobs.push(j),
+            Err(_) => break,
+        }
+    }
+    Some(jobs)
+}
