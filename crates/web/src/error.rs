@@ -6,7 +6,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use tessera_core::lang::Lang;
-use tessera_core::{Engine, EngineError};
+use tessera_core::{Engine, EngineError, StoreError};
 
 /// `Cache-Control: no-store` and `Pragma: no-cache` (RFC 6749 §5.1) on a response.
 pub fn no_store(mut r: Response) -> Response {
@@ -52,11 +52,22 @@ impl OAuthError {
     }
 
     /// The answer to a fault: logged here, generic to the client. `Busy` (no password-hashing
-    /// slot in time) is 503 with `Retry-After`.
+    /// slot in time) and storage that does not answer (PostgreSQL or Redis down, no pool
+    /// connection in time) are 503 with `Retry-After`: the client may try again.
     pub fn fault(engine: &Engine, lang: Lang, e: &EngineError) -> Self {
         match e {
             EngineError::Busy => {
                 tracing::warn!("password hashing saturated: 503");
+                Self::new(
+                    engine,
+                    lang,
+                    "temporarily_unavailable",
+                    "oauth.serverBusy",
+                    None,
+                )
+            }
+            EngineError::Store(StoreError::Unavailable(_)) => {
+                tracing::error!(error = %e, "storage unavailable: 503");
                 Self::new(
                     engine,
                     lang,

@@ -147,6 +147,7 @@ impl Engine {
         if p.enabled == Some(false) {
             // A disabled account keeps no live tokens.
             self.store.revoke_user_tokens(id, self.now()).await?;
+            self.tokens.clear();
         }
         self.admin_audit(actor, "user.update", &format!("user {}", id.0))
             .await;
@@ -190,6 +191,7 @@ impl Engine {
         let hash = self.hasher.hash(secret).await?;
         self.store.set_password_hash(id, &hash).await?;
         self.store.revoke_user_tokens(id, self.now()).await?;
+        self.tokens.clear();
         self.admin_audit(actor, "user.password_reset", &format!("user {}", id.0))
             .await;
         Ok(Ok(generated))
@@ -216,6 +218,7 @@ impl Engine {
             return Ok(Err(AdminFailure::NotFound));
         }
         let n = self.store.revoke_user_tokens(id, self.now()).await?;
+        self.tokens.clear();
         self.admin_audit(
             actor,
             "user.tokens_revoke",
@@ -775,6 +778,7 @@ impl Engine {
             return Ok(Err(AdminFailure::NotFound));
         }
         self.forget_clients();
+        self.tokens.clear();
         self.admin_audit(actor, "client.delete", &format!("client {client_id}"))
             .await;
         Ok(Ok(()))

@@ -128,10 +128,12 @@ impl Engine {
         client: &ClientId,
         device: &str,
     ) -> Result<u64, EngineError> {
-        Ok(self
+        let n = self
             .store
             .revoke_device_tokens(user, client, device, self.now())
-            .await?)
+            .await?;
+        self.tokens.clear();
+        Ok(n)
     }
 
     /// Sign-in by SMS code, in seed 001's order: missing code, unknown key, key of another

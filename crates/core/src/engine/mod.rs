@@ -10,6 +10,7 @@ mod hoth;
 mod login;
 mod sms;
 mod sso;
+mod token_cache;
 mod tokens;
 
 pub use admin::{AdminFailure, CreateUser};
@@ -96,6 +97,8 @@ pub struct Engine {
     /// checked against it so that they cost the same time as known ones.
     dummy_hash: String,
     clients: clients::ClientCache,
+    /// Hot access-token lookups (`token_cache`).
+    tokens: token_cache::TokenCache,
 }
 
 /// What an engine is made of.
@@ -132,6 +135,7 @@ impl Engine {
             catalogue: d.catalogue,
             dummy_hash,
             clients,
+            tokens: token_cache::TokenCache::default(),
         })
     }
 

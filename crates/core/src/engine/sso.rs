@@ -249,6 +249,7 @@ impl Engine {
             if let Some(family) = self.ephemeral.get(&format!("code:used:{hash}")).await? {
                 if let Ok(f) = family.parse::<i64>() {
                     let n = self.store.revoke_family(FamilyId(f), self.now()).await?;
+                    self.tokens.clear();
                     tracing::warn!(client = %client.client_id, revoked = n, "authorization code reused: its tokens revoked");
                 }
                 return Ok(Err(CodeFailure::Reused));

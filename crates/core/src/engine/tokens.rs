@@ -151,6 +151,7 @@ impl Engine {
         }
         if rec.used_at.is_some() {
             let n = self.store.revoke_family(rec.family, now).await?;
+            self.tokens.clear();
             tracing::warn!(client = %rec.subject.client_id, family = %rec.family, revoked = n, "refresh token reused: family revoked");
             return Ok(Err(RefreshFailure::Reused));
         }
@@ -178,7 +179,10 @@ impl Engine {
                 metrics::counter!("tessera_tokens_refreshed_total").increment(1);
                 Ok(Ok(issued))
             }
-            RotateOutcome::Reused => Ok(Err(RefreshFailure::Reused)),
+            RotateOutcome::Reused => {
+                self.tokens.clear();
+                Ok(Err(RefreshFailure::Reused))
+            }
             RotateOutcome::NotLive => Ok(Err(RefreshFailure::Invalid)),
         }
     }
@@ -191,7 +195,7 @@ impl Engine {
         token: &str,
     ) -> Result<Option<Introspection>, EngineError> {
         let now = self.now();
-        let Some(record) = self.store.token_by_hash(&TokenHash::of(token)).await? else {
+        let Some(record) = self.token_record(&TokenHash::of(token)).await? else {
             return Ok(None);
         };
         if !record.is_live(now) {
@@ -215,10 +219,24 @@ impl Engine {
     ) -> Result<Option<TokenRecord>, EngineError> {
         let now = self.now();
         Ok(self
-            .store
-            .token_by_hash(&TokenHash::of(token))
+            .token_record(&TokenHash::of(token))
             .await?
             .filter(|r| r.kind == TokenKind::Access && r.is_live(now)))
+    }
+
+    /// A token's record for the read-only paths: from the short-lived cache when fresh
+    /// (`token_cache`), else from the store (a live access token is then cached).
+    async fn token_record(&self, hash: &TokenHash) -> Result<Option<TokenRecord>, EngineError> {
+        if let Some(rec) = self.tokens.get(hash) {
+            return Ok(Some(rec));
+        }
+        let rec = self.store.token_by_hash(hash).await?;
+        if let Some(r) = &rec {
+            if r.kind == TokenKind::Access && r.is_live(self.now()) {
+                self.tokens.put(*hash, r);
+            }
+        }
+        Ok(rec)
     }
 
     /// RFC 7009: revokes a token issued to the caller; a refresh token takes its whole family
@@ -236,10 +254,12 @@ impl Engine {
         match rec.kind {
             TokenKind::Refresh => {
                 let n = self.store.revoke_family(rec.family, now).await?;
+                self.tokens.clear();
                 metrics::counter!("tessera_tokens_revoked_total").increment(n);
             }
             TokenKind::Access => {
                 if self.store.revoke_token(&hash, now).await? {
+                    self.tokens.clear();
                     metrics::counter!("tessera_tokens_revoked_total").increment(1);
                 }
             }

@@ -52,7 +52,9 @@ async fn redis_available() -> Option<String> {
 async fn through(url: &str, addr: Option<SocketAddr>) -> (String, SocketAddr) {
     let mut u = reqwest::Url::parse(url).unwrap();
     let host = u.host_str().unwrap().to_string();
-    let port = u.port().unwrap_or(if u.scheme() == "redis" { 6379 } else { 5432 });
+    let port = u
+        .port()
+        .unwrap_or(if u.scheme() == "redis" { 6379 } else { 5432 });
     let upstream = tokio::net::lookup_host((host.as_str(), port))
         .await
         .unwrap()
@@ -96,8 +98,29 @@ pub struct Pair {
     pub db_url: String,
     pub pg_proxy: Option<Proxy>,
     pub redis_proxy: Option<Proxy>,
-    db: Option<FreshDb>,
+    /// Declared after the processes, so dropped after them.
+    db: Db,
     _dir: tempfile::TempDir,
+}
+
+/// The test's database, dropped with it, whenever that happens: also when a test fails half-way
+/// or a process does not start (`Drop` cannot await: on a thread of its own).
+struct Db(Option<FreshDb>);
+
+impl Drop for Db {
+    fn drop(&mut self) {
+        if let Some(db) = self.0.take() {
+            let _ = std::thread::spawn(move || {
+                if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    rt.block_on(db.drop_db());
+                }
+            })
+            .join();
+        }
+    }
 }
 
 /// The users of the bootstrap, each `<name>-<tag>` with password `<name>-pw`; `sms` belongs to
@@ -202,7 +225,8 @@ impl Pair {
     /// PostgreSQL or Redis is missing and not required.
     pub async fn start(opts: Options) -> Option<Pair> {
         let redis = redis_available().await?;
-        let db = pg::fresh_database().await?;
+        let db = Db(Some(pg::fresh_database().await?));
+        let db_direct = db.0.as_ref().unwrap().url.clone();
         let dir = tempfile::tempdir().unwrap();
         let mut rng = rand::thread_rng();
         let tag = format!("{:08x}", rng.gen::<u32>());
@@ -230,15 +254,15 @@ impl Pair {
             Some(p) => through(&redis_url, Some(p.addr)).await,
             None => (redis_url, redis_up),
         };
-        let (_, pg_up) = through(&db.url, None).await;
+        let (_, pg_up) = through(&db_direct, None).await;
         let pg_proxy = if opts.proxy_postgres {
             Some(Proxy::start(pg_up).await)
         } else {
             None
         };
         let db_url = match &pg_proxy {
-            Some(p) => through(&db.url, Some(p.addr)).await.0,
-            None => db.url.clone(),
+            Some(p) => through(&db_direct, Some(p.addr)).await.0,
+            None => db_direct.clone(),
         };
 
         let (transport, signing) = keys();
@@ -272,10 +296,10 @@ impl Pair {
             tag,
             phones,
             inbox,
-            db_url: db.url.clone(),
+            db_url: db_direct,
             pg_proxy,
             redis_proxy,
-            db: Some(db),
+            db,
             _dir: dir,
         };
         for n in [&pair.a, &pair.b] {
@@ -310,29 +334,17 @@ impl Pair {
     pub async fn stop(mut self) {
         self.a.kill().await;
         self.b.kill().await;
-        if let Some(db) = self.db.take() {
+        if let Some(db) = self.db.0.take() {
             db.drop_db().await;
         }
     }
 }
 
 impl Drop for Pair {
-    /// A test that failed half-way: the processes are killed by `kill_on_drop`; the database is
-    /// dropped on a thread of its own (`Drop` cannot await), after the processes.
+    /// A test that failed half-way: the processes are killed (SIGKILL) before the database goes.
     fn drop(&mut self) {
         let _ = self.a.child.start_kill();
         let _ = self.b.child.start_kill();
-        if let Some(db) = self.db.take() {
-            let _ = std::thread::spawn(move || {
-                if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                {
-                    rt.block_on(db.drop_db());
-                }
-            })
-            .join();
-        }
     }
 }
 
@@ -372,7 +384,8 @@ impl Node {
             while let Ok(Some(line)) = r.next_line().await {
                 if let Ok(v) = serde_json::from_str::<Value>(&line) {
                     if v["fields"]["message"] == "tessera listening" {
-                        if let Some(addr) = v["fields"]["addr"].as_str().and_then(|a| a.parse().ok())
+                        if let Some(addr) =
+                            v["fields"]["addr"].as_str().and_then(|a| a.parse().ok())
                         {
                             if let Some(tx) = tx.take() {
                                 let _ = tx.send(addr);

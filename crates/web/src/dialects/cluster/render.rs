@@ -72,8 +72,8 @@ pub fn invalid_client(e: &Engine, lang: Lang) -> Response {
     )
 }
 
-/// A fault: 500 (503 when password hashing is saturated) in this dialect's shape; the cause is
-/// logged, not shown.
+/// A fault: 500 (503 when password hashing is saturated or storage does not answer) in this
+/// dialect's shape; the cause is logged, not shown.
 pub fn fault(e: &Engine, lang: Lang, err: &tessera_core::EngineError) -> Response {
     match err {
         tessera_core::EngineError::Busy => failure(
@@ -84,6 +84,10 @@ pub fn fault(e: &Engine, lang: Lang, err: &tessera_core::EngineError) -> Respons
             "oauth.serverBusy",
             None,
         ),
+        tessera_core::EngineError::Store(tessera_core::StoreError::Unavailable(_)) => {
+            tracing::error!(error = %err, "storage unavailable: 503");
+            unavailable(e, lang)
+        }
         other => {
             tracing::error!(error = %other, "internal error");
             failure(
@@ -96,6 +100,23 @@ pub fn fault(e: &Engine, lang: Lang, err: &tessera_core::EngineError) -> Respons
             )
         }
     }
+}
+
+/// 503 with `Retry-After`, code 1002: storage does not answer.
+pub fn unavailable(e: &Engine, lang: Lang) -> Response {
+    let mut r = failure(
+        e,
+        lang,
+        StatusCode::SERVICE_UNAVAILABLE,
+        1002,
+        "oauth.serverBusy",
+        None,
+    );
+    r.headers_mut().insert(
+        axum::http::header::RETRY_AFTER,
+        axum::http::HeaderValue::from_static("1"),
+    );
+    r
 }
 
 /// Every refusal of the password grant (`http-contract.md`, steps 1-5).
