@@ -171,3 +171,11 @@ pub enum EngineError {
     #[error("internal error: {0}")]
     Internal(String),
 }
+
+impl EngineError {
+    /// The database or the short-lived store does not answer (or no pool connection came in
+    /// time): callers answer 503, the client may retry (issue 7, "Faults").
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, EngineError::Store(StoreError::Unavailable(_)))
+    }
+}

@@ -34,6 +34,13 @@ impl ClientCache {
             .map(|(c, _)| c.clone())
     }
 
+    /// A client seen before, however long ago (never for authentication: only to pick the
+    /// shape of an answer while storage does not answer).
+    fn get_any(&self, id: &str) -> Option<Client> {
+        let map = self.map.read().unwrap_or_else(|e| e.into_inner());
+        map.get(id).map(|(c, _)| c.clone())
+    }
+
     fn put(&self, c: &Client, now: UnixTime) {
         if self.ttl <= 0 {
             return;
@@ -90,6 +97,12 @@ impl Engine {
             self.clients.put(c, now);
         }
         Ok(found)
+    }
+
+    /// The dialect of a client this process has seen, however long ago: the shape in which to
+    /// answer a fault while storage does not answer (never used to authenticate).
+    pub fn remembered_dialect(&self, client_id: &str) -> Option<crate::model::Dialect> {
+        self.clients.get_any(client_id).map(|c| c.dialect)
     }
 
     /// Forgets cached clients, after a change made through this process.

@@ -46,6 +46,13 @@ impl ApiError {
     }
     pub fn fault(e: &tessera_core::EngineError) -> Self {
         tracing::error!(error = %e, "internal error in the admin API");
+        if e.is_unavailable() {
+            return Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "temporarily_unavailable",
+                "storage does not answer; try again",
+            );
+        }
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "server_error",

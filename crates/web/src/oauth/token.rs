@@ -38,9 +38,22 @@ pub async fn token(State(st): State<AppState>, req: FormRequest) -> Response {
                 _ => invalid_client(&st, &req).into_response(),
             }
         }
-        // A fault before the client is known (the database did not answer): seed 000's
-        // requests say `client=admin`, so they still get their own shape.
-        Err(err) if req.get("client") == Some("admin") => {
+        // A fault before the client is known (the database did not answer): a client this
+        // process has seen before keeps its dialect's shape; seed 000's requests say
+        // `client=admin`, so they get theirs too.
+        Err(err) if remembered(&st, &req) == Some(Dialect::Hoth) => {
+            tracing::debug!(status = %err.status, "fault answered in the hoth shape");
+            return crate::dialects::hoth::render::failure(
+                e,
+                lang,
+                "hoth.warn.createClientError",
+                None,
+            );
+        }
+        Err(err)
+            if req.get("client") == Some("admin")
+                || remembered(&st, &req) == Some(Dialect::Cluster) =>
+        {
             return if err.status == axum::http::StatusCode::SERVICE_UNAVAILABLE {
                 crate::dialects::cluster::render::unavailable(e, lang)
             } else {
@@ -79,6 +92,16 @@ pub async fn token(State(st): State<AppState>, req: FormRequest) -> Response {
 /// Which dialect answers a request whose parameters could not be read
 /// (`http-contract.md`): the client of the Basic header if any, else `cluster` when the query
 /// says `client=admin`, else `standard`.
+/// The dialect of the calling client if this process has seen it (see
+/// `Engine::remembered_dialect`).
+fn remembered(st: &AppState, req: &FormRequest) -> Option<Dialect> {
+    let id = match &req.basic {
+        Some((id, _)) => Some(id.as_str()),
+        None => req.get("client_id"),
+    }?;
+    st.engine.remembered_dialect(id)
+}
+
 async fn answering_dialect(st: &AppState, req: &FormRequest) -> Dialect {
     if let Some((id, _)) = &req.basic {
         if let Ok(Some(c)) = st.engine.client_named(id).await {

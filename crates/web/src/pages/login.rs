@@ -512,7 +512,12 @@ async fn failed(
 fn fault(lang: Lang, err: &tessera_core::EngineError) -> Response {
     tracing::error!(error = %err, "internal error on the login page");
     let t = texts(lang);
-    super::message(lang, StatusCode::INTERNAL_SERVER_ERROR, t.error, t.error)
+    let status = if err.is_unavailable() || matches!(err, tessera_core::EngineError::Busy) {
+        StatusCode::SERVICE_UNAVAILABLE
+    } else {
+        StatusCode::INTERNAL_SERVER_ERROR
+    };
+    super::message(lang, status, t.error, t.error)
 }
 
 async fn signed_in(

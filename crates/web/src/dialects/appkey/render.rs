@@ -59,8 +59,25 @@ pub fn failure(e: &Engine, lang: Lang, path: &str, f: AppKeyFailure) -> Response
     }
 }
 
+/// A fault in Spring's shape: 503 when storage does not answer (with `Retry-After`), else 500;
+/// the cause is logged, not shown.
 pub fn fault(e: &Engine, lang: Lang, path: &str, err: &tessera_core::EngineError) -> Response {
     tracing::error!(error = %err, "internal error");
+    if err.is_unavailable() || matches!(err, tessera_core::EngineError::Busy) {
+        let mut r = error(
+            e,
+            lang,
+            StatusCode::SERVICE_UNAVAILABLE,
+            path,
+            "oauth.serverBusy",
+            None,
+        );
+        r.headers_mut().insert(
+            http::header::RETRY_AFTER,
+            http::HeaderValue::from_static("1"),
+        );
+        return r;
+    }
     error(
         e,
         lang,
