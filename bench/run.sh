@@ -21,6 +21,7 @@
 #   OUT           when set, append one TSV row per case to this file (set but empty:
 #                 bench/results.tsv); a header row is written to a new file
 #   KEEP_TMP=1    keep each backend's temp dir (config, server log, SQLite file)
+#   PIN=1         pin the server to SERVER_CPUS [1] and wrk to WRK_CPUS [0] with taskset
 # PostgreSQL: psql -h 127.0.0.1 -U postgres -d test must work without a password prompt;
 # each run creates database tessera_bench_<random> and drops it at exit.
 #
@@ -37,6 +38,15 @@ WARMUP="${WARMUP:-3s}"
 CONNS="${CONNS:-64}"
 THREADS="${THREADS:-2}"
 KEEP_TMP="${KEEP_TMP:-0}"
+# PIN=1: the server on SERVER_CPUS [1] and wrk on WRK_CPUS [0] (taskset), as ../shared/bench
+# does: one core for the server, so figures compare with its ceiling.
+if [[ "${PIN:-0}" == 1 ]]; then
+  SERVER_PIN=(taskset -c "${SERVER_CPUS:-1}")
+  WRK_PIN=(taskset -c "${WRK_CPUS:-0}")
+else
+  SERVER_PIN=()
+  WRK_PIN=()
+fi
 if [[ -n "${OUT+set}" ]]; then
   OUT="${OUT:-$HERE/results.tsv}"
   [[ "$OUT" == /* ]] || OUT="$PWD/$OUT"
@@ -164,7 +174,7 @@ EOF
 }
 
 start_server() {
-  "$BIN" serve --config "$TMPD/tessera.toml" >"$TMPD/server.log" 2>&1 &
+  "${SERVER_PIN[@]}" "$BIN" serve --config "$TMPD/tessera.toml" >"$TMPD/server.log" 2>&1 &
   SPID=$!
   local deadline=$((SECONDS + 30)) code
   while ((SECONDS < deadline)); do
@@ -247,10 +257,10 @@ run_case() { # backend case script
   fi
   if ! is_zero_duration "$WARMUP"; then
     ((seedn == 0)) || seed_refresh_tokens "$seedn" "$REFRESH_SEED"
-    wrk "${wrk_args[@]}" -d"$WARMUP" "$BASE" >/dev/null
+    "${WRK_PIN[@]}" wrk "${wrk_args[@]}" -d"$WARMUP" "$BASE" >/dev/null
   fi
   ((seedn == 0)) || seed_refresh_tokens "$seedn" "$REFRESH_SEED"
-  raw="$(wrk "${wrk_args[@]}" -d"$DURATION" --latency "$BASE")"
+  raw="$("${WRK_PIN[@]}" wrk "${wrk_args[@]}" -d"$DURATION" --latency "$BASE")"
   nums="$(printf '%s\n' "$raw" | parse_wrk)" || { printf '%s\n' "$raw" >&2; die "could not parse wrk's output"; }
   read -r rps p50 p99 reqs non2xx sock <<<"$nums"
   if [[ "$name" == refresh_token ]]; then

@@ -117,21 +117,61 @@ macro_rules! impl_store {
                 })
             }
 
+            /// Inserts token rows with as few statements as possible (rows per statement kept
+            /// well under SQLite's and PostgreSQL's bind-parameter limits).
+            #[allow(dead_code)] // SQLite only
+            async fn insert_rows(tx: &mut Tx<'_>, rows: &[(&NewGrant, &NewToken)]) -> Result<(), sqlx::Error> {
+                for chunk in rows.chunks(256) {
+                    let mut qb = sqlx::QueryBuilder::<$db>::new(
+                        "INSERT INTO tokens (hash, kind, family_id, client_id, user_id, tenant_id, org_id, app_key_id, scope, \
+                         device_id, source_type, session_id, issued_at, expires_at) ",
+                    );
+                    qb.push_values(chunk, |mut b, (g, t)| {
+                        let s = &g.subject;
+                        b.push_bind(&t.hash.0[..])
+                            .push_bind(t.kind.as_str())
+                            .push_bind(g.family.0)
+                            .push_bind(&s.client_id.0)
+                            .push_bind(s.user_id.map(|x| x.0))
+                            .push_bind(s.tenant_id.map(|x| x.0))
+                            .push_bind(s.org_id.map(|x| x.0))
+                            .push_bind(s.app_key_id.map(|x| x.0))
+                            .push_bind(&s.scope)
+                            .push_bind(&s.device_id)
+                            .push_bind(&s.source_type)
+                            .push_bind(&s.session_id)
+                            .push_bind(g.issued_at)
+                            .push_bind(t.expires_at);
+                    });
+                    qb.build().execute(&mut **tx).await?;
+                }
+                Ok(())
+            }
+
             /// Runs queued token writes in order in one transaction (`crate::batch`).
             #[allow(dead_code)] // SQLite only
             async fn run_batch(writer: &sqlx::Pool<$db>, ops: &[&crate::batch::WriteOp]) -> Result<Vec<crate::batch::Written>, sqlx::Error> {
                 use crate::batch::{WriteOp, Written};
                 let mut tx = writer.begin().await?;
                 let mut out = Vec::with_capacity(ops.len());
+                // Consecutive inserts go out as multi-row INSERTs: one round trip to the
+                // database for many tokens. A rotation first flushes the rows before it, so
+                // the order of the writes is kept.
+                let mut rows: Vec<(&NewGrant, &NewToken)> = Vec::new();
                 for op in ops {
-                    out.push(match op {
+                    match op {
                         WriteOp::Insert(g) => {
-                            insert_tokens(&mut tx, g).await?;
-                            Written::Inserted
+                            rows.extend(g.tokens.iter().map(|t| (g, t)));
+                            out.push(Written::Inserted);
                         }
-                        WriteOp::Rotate { old, now, new } => Written::Rotated(rotate_in(&mut tx, old, *now, new).await?),
-                    });
+                        WriteOp::Rotate { old, now, new } => {
+                            insert_rows(&mut tx, &rows).await?;
+                            rows.clear();
+                            out.push(Written::Rotated(rotate_in(&mut tx, old, *now, new).await?));
+                        }
+                    }
                 }
+                insert_rows(&mut tx, &rows).await?;
                 tx.commit().await?;
                 Ok(out)
             }
