@@ -1,7 +1,8 @@
-//! Group commit for SQLite's token writes (issue 7, "Performance"). SQLite has one writer; a
-//! commit per token makes the commit the cost (WAL frames for the table and each index page,
-//! per token). Here one task owns the token writes: it takes every write queued since its last
-//! commit (up to [`MAX_BATCH`]), runs them in order in one transaction, commits, and only then
+//! Group commit for token writes (issue 7, "Performance"), SQLite and PostgreSQL. SQLite has
+//! one writer and a commit per token makes the commit the cost (WAL frames for the table and
+//! each index page, per token); PostgreSQL waits for a WAL flush at every commit.
+//! Here one task owns the token writes: it takes every write queued since its last commit (up
+//! to [`MAX_BATCH`]), runs them in order in one transaction, commits, and only then
 //! answers each caller, so a token is durable before its 200 (nothing answered is lost on a
 //! `kill -9`). Under light load a batch is one write and nothing waits for a timer; under load
 //! the batches grow by themselves.

@@ -119,7 +119,6 @@ macro_rules! impl_store {
 
             /// Inserts token rows with as few statements as possible (rows per statement kept
             /// well under SQLite's and PostgreSQL's bind-parameter limits).
-            #[allow(dead_code)] // SQLite only
             async fn insert_rows(tx: &mut Tx<'_>, rows: &[(&NewGrant, &NewToken)]) -> Result<(), sqlx::Error> {
                 for chunk in rows.chunks(256) {
                     let mut qb = sqlx::QueryBuilder::<$db>::new(
@@ -149,7 +148,6 @@ macro_rules! impl_store {
             }
 
             /// Runs queued token writes in order in one transaction (`crate::batch`).
-            #[allow(dead_code)] // SQLite only
             async fn run_batch(writer: &sqlx::Pool<$db>, ops: &[&crate::batch::WriteOp]) -> Result<Vec<crate::batch::Written>, sqlx::Error> {
                 use crate::batch::{WriteOp, Written};
                 let mut tx = writer.begin().await?;
@@ -178,7 +176,6 @@ macro_rules! impl_store {
 
             /// Starts the group-commit task for `writer` (`crate::batch`); it ends when every
             /// `Batcher` is dropped.
-            #[allow(dead_code)] // SQLite only
             pub(crate) fn spawn_batcher(writer: sqlx::Pool<$db>) -> crate::batch::Batcher {
                 let (tx, mut rx) = tokio::sync::mpsc::channel::<crate::batch::Job>(4 * crate::batch::MAX_BATCH);
                 tokio::spawn(async move {
