@@ -7,7 +7,7 @@
 
 use crate::error::EngineError;
 use crate::secret::Secret;
-use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier, SaltString};
+use argon2::password_hash::{PasswordHash, PasswordHasher as _, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 use std::sync::Arc;
 use std::time::Duration;
@@ -165,9 +165,55 @@ fn verify_any(password: &Secret, stored: &str) -> bool {
         return bcrypt::verify(pw, stored).unwrap_or(false);
     }
     match PasswordHash::new(stored) {
-        Ok(h) => Argon2::default().verify_password(pw, &h).is_ok(),
+        Ok(h) => verify_argon2(pw, &h),
         Err(_) => false,
     }
+}
+
+std::thread_local! {
+    /// The Argon2 work area of this hashing thread, kept between verifications: allocating
+    /// and zeroing `m_kib` KiB (19 MiB by default) for each one cost about 5 % of a core in the
+    /// password-flood profile (`BENCHMARKS.md`). Every block is overwritten by the next
+    /// verification before it is read.
+    static ARGON2_MEMORY: std::cell::RefCell<Vec<argon2::Block>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// An Argon2 PHC hash (any variant and parameters it names), verified in this thread's reused
+/// work area, compared in constant time. What `PasswordVerifier::verify_password` does, minus
+/// the allocation.
+fn verify_argon2(pw: &[u8], h: &PasswordHash<'_>) -> bool {
+    use subtle::ConstantTimeEq;
+    let (Ok(algorithm), Ok(params)) = (Algorithm::try_from(h.algorithm), Params::try_from(h))
+    else {
+        return false;
+    };
+    let version = match h.version.map(Version::try_from) {
+        None => Version::default(),
+        Some(Ok(v)) => v,
+        Some(Err(_)) => return false,
+    };
+    let (Some(salt), Some(expected)) = (h.salt, h.hash) else {
+        return false;
+    };
+    let mut salt_buf = [0u8; 64];
+    let Ok(salt) = salt.decode_b64(&mut salt_buf) else {
+        return false;
+    };
+    let expected = expected.as_bytes();
+    let mut out = vec![0u8; expected.len()];
+    let blocks = params.block_count();
+    let argon = Argon2::new(algorithm, version, params);
+    let hashed = ARGON2_MEMORY.with(|m| {
+        let mut m = m.borrow_mut();
+        if m.len() < blocks {
+            m.resize(blocks, argon2::Block::default());
+        }
+        argon
+            .hash_password_into_with_memory(pw, salt, &mut out, &mut m[..blocks])
+            .is_ok()
+    });
+    hashed && bool::from(out.ct_eq(expected))
 }
 
 /// Whether a string is a hash this module can verify (for bootstrap `password_hash`).
@@ -225,6 +271,33 @@ mod tests {
                 .is_some_and(|r| r.starts_with("$argon2id$")));
             assert!(!h.verify_blocking(&Secret::new("nope"), &stored).ok);
         }
+    }
+
+    /// The reused work area gives the same answers as a fresh one: a hash made by another
+    /// program (`argon2-rate`, in `../shared/bench/tessera-bootstrap.toml`), other variants and
+    /// parameters, in any order on one thread.
+    #[test]
+    fn argon2_hashes_of_any_variant_and_size_verify_with_the_reused_work_area() {
+        let bench = "$argon2id$v=19$m=19456,t=2,p=1$YmVuY2gtc2FsdC0xNmJ5dGU$oY8onGYSJjYrMjw+01JIVFBQgb4eqX2kSly80kfAFsE";
+        assert!(verify_any(&Secret::new("bench-password"), bench));
+        assert!(!verify_any(&Secret::new("bench-passwore"), bench));
+        for (alg, m) in [
+            (Algorithm::Argon2i, 64),
+            (Algorithm::Argon2d, 2048),
+            (Algorithm::Argon2id, 8),
+            (Algorithm::Argon2id, 4096),
+        ] {
+            let params = Params::new(m, 1, 1, Some(24)).unwrap();
+            let salt = SaltString::generate(&mut rand::rngs::OsRng);
+            let h = Argon2::new(alg, Version::V0x13, params)
+                .hash_password(b"s3cret", &salt)
+                .unwrap()
+                .to_string();
+            assert!(verify_any(&Secret::new("s3cret"), &h), "{h}");
+            assert!(!verify_any(&Secret::new("s3creT"), &h), "{h}");
+        }
+        // And the first one again, after smaller and larger areas.
+        assert!(verify_any(&Secret::new("bench-password"), bench));
     }
 
     #[test]
