@@ -207,8 +207,20 @@ pub async fn start(cfg: Config, extra: Vec<(String, String)>) -> Result<Running,
                 .map_err(|e| StartError::Config(format!("key login.phone_pattern: {e}")))?,
         ),
     };
-    // The process's metrics recorder (installed once; see tessera_web::metrics).
-    let _ = tessera_web::metrics::handle();
+    // The process's metrics recorder (installed once; see tessera_web::metrics). Its
+    // histograms keep every sample until upkeep folds them into the buckets: without this
+    // task, memory grew by about 8 MB a minute under load when nothing scraped /metrics
+    // (BENCHMARKS.md, "Memory").
+    let upkeep = tessera_web::metrics::handle().map(|h| {
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                h.run_upkeep();
+            }
+        })
+    });
     let app = tessera_web::router(tessera_web::AppState {
         engine: engine.clone(),
         settings: Arc::new(settings),
@@ -257,6 +269,9 @@ pub async fn start(cfg: Config, extra: Vec<(String, String)>) -> Result<Running,
         }
         purge.abort();
         rotation.abort();
+        if let Some(u) = upkeep {
+            u.abort();
+        }
     });
     tracing::info!(%addr, "tessera listening");
     Ok(Running {
