@@ -49,37 +49,9 @@ macro_rules! impl_store {
                 BootstrapError::Invalid { entry, message }
             }
 
-            async fn insert_token<'e, E: sqlx::Executor<'e, Database = $db>>(ex: E, g: &NewGrant, t: &NewToken) -> Result<(), sqlx::Error> {
-                let s = &g.subject;
-                sqlx::query(
-                    "INSERT INTO tokens (hash, kind, family_id, client_id, user_id, tenant_id, org_id, app_key_id, scope, \
-                     device_id, source_type, session_id, issued_at, expires_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-                )
-                .bind(&t.hash.0[..])
-                .bind(t.kind.as_str())
-                .bind(g.family.0)
-                .bind(&s.client_id.0)
-                .bind(s.user_id.map(|x| x.0))
-                .bind(s.tenant_id.map(|x| x.0))
-                .bind(s.org_id.map(|x| x.0))
-                .bind(s.app_key_id.map(|x| x.0))
-                .bind(&s.scope)
-                .bind(&s.device_id)
-                .bind(&s.source_type)
-                .bind(&s.session_id)
-                .bind(g.issued_at)
-                .bind(t.expires_at)
-                .execute(ex)
-                .await?;
-                Ok(())
-            }
-
             async fn insert_tokens(tx: &mut Tx<'_>, g: &NewGrant) -> Result<(), sqlx::Error> {
-                for t in &g.tokens {
-                    insert_token(&mut **tx, g, t).await?;
-                }
-                Ok(())
+                let rows: Vec<(&NewGrant, &NewToken)> = g.tokens.iter().map(|t| (g, t)).collect();
+                insert_rows(tx, &rows).await
             }
 
             async fn revoke_family_in(tx: &mut Tx<'_>, family: FamilyId, now: UnixTime) -> Result<u64, sqlx::Error> {
@@ -622,11 +594,6 @@ macro_rules! impl_store {
                 async fn insert_grant(&self, grant: &NewGrant) -> Result<(), StoreError> {
                     if let Some(b) = &self.batch {
                         return b.submit(crate::batch::WriteOp::Insert(grant.clone())).await.map(|_| ());
-                    }
-                    // One token (client_credentials, the hot path): one statement, no
-                    // transaction round trips.
-                    if let [only] = grant.tokens.as_slice() {
-                        return insert_token(&self.writer, grant, only).await.map_err(map_err);
                     }
                     let mut tx = self.writer.begin().await.map_err(map_err)?;
                     insert_tokens(&mut tx, grant).await.map_err(map_err)?;
