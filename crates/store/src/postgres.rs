@@ -11,7 +11,7 @@ pub struct PgStore {
     /// The same pool: PostgreSQL takes concurrent writers.
     pub(crate) writer: PgPool,
     /// Group commit of token writes (`crate::batch`).
-    pub(crate) batch: Option<crate::batch::Batcher>,
+    pub(crate) batch: crate::batch::Batcher,
 }
 
 impl PgStore {
@@ -35,7 +35,7 @@ impl PgStore {
         // flush, so one transaction for many tokens is what makes issuing fast. Correct across
         // processes: a rotation's `UPDATE … WHERE used_at IS NULL` takes the row lock, so a
         // concurrent rotation elsewhere waits for this commit and then finds the token spent.
-        let batch = Some(store_impl::spawn_batcher(pool.clone()));
+        let batch = store_impl::spawn_batcher(pool.clone());
         Ok(Self {
             writer: pool.clone(),
             pool,

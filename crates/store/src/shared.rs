@@ -592,12 +592,7 @@ macro_rules! impl_store {
                 }
 
                 async fn insert_grant(&self, grant: &NewGrant) -> Result<(), StoreError> {
-                    if let Some(b) = &self.batch {
-                        return b.submit(crate::batch::WriteOp::Insert(grant.clone())).await.map(|_| ());
-                    }
-                    let mut tx = self.writer.begin().await.map_err(map_err)?;
-                    insert_tokens(&mut tx, grant).await.map_err(map_err)?;
-                    tx.commit().await.map_err(map_err)
+                    self.batch.submit(crate::batch::WriteOp::Insert(grant.clone())).await.map(|_| ())
                 }
 
                 async fn token_by_hash(&self, hash: &TokenHash) -> Result<Option<TokenRecord>, StoreError> {
@@ -607,17 +602,11 @@ macro_rules! impl_store {
                 }
 
                 async fn rotate_refresh(&self, old: &TokenHash, now: UnixTime, new: &NewGrant) -> Result<RotateOutcome, StoreError> {
-                    if let Some(b) = &self.batch {
-                        let op = crate::batch::WriteOp::Rotate { old: *old, now, new: new.clone() };
-                        return match b.submit(op).await? {
-                            crate::batch::Written::Rotated(o) => Ok(o),
-                            crate::batch::Written::Inserted => Err(StoreError::Other("rotation answered as an insert".into())),
-                        };
+                    let op = crate::batch::WriteOp::Rotate { old: *old, now, new: new.clone() };
+                    match self.batch.submit(op).await? {
+                        crate::batch::Written::Rotated(o) => Ok(o),
+                        crate::batch::Written::Inserted => Err(StoreError::Other("rotation answered as an insert".into())),
                     }
-                    let mut tx = self.writer.begin().await.map_err(map_err)?;
-                    let outcome = rotate_in(&mut tx, old, now, new).await.map_err(map_err)?;
-                    tx.commit().await.map_err(map_err)?;
-                    Ok(outcome)
                 }
 
                 async fn revoke_token(&self, hash: &TokenHash, now: UnixTime) -> Result<bool, StoreError> {

@@ -15,7 +15,7 @@ pub struct SqliteStore {
     /// handler (sqlite.org/wal.html, "Concurrency").
     pub(crate) writer: SqlitePool,
     /// Group commit of token writes (`crate::batch`).
-    pub(crate) batch: Option<crate::batch::Batcher>,
+    pub(crate) batch: crate::batch::Batcher,
 }
 
 impl SqliteStore {
@@ -52,7 +52,7 @@ impl SqliteStore {
             .connect_with(opts)
             .await
             .map_err(map_err)?;
-        let batch = Some(store_impl::spawn_batcher(writer.clone()));
+        let batch = store_impl::spawn_batcher(writer.clone());
         Ok(Self {
             pool,
             writer,
