@@ -34,6 +34,11 @@ int_id!(
     FamilyId,
 );
 
+impl FamilyId {
+    /// No family: a lone access token (`Engine::issue`). Never revoked as a family.
+    pub const NONE: FamilyId = FamilyId(0);
+}
+
 /// A new random id: positive and below 2^53 so that JavaScript clients read it exactly.
 pub fn new_id() -> i64 {
     use rand::Rng;

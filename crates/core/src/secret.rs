@@ -34,6 +34,26 @@ impl TokenHash {
     pub fn of(s: &str) -> Self {
         Self(Sha256::digest(s.as_bytes()).into())
     }
+    /// The key a token is stored and looked up under. For a token from
+    /// [`new_ordered_token`] it is the token's 8 ordering bytes followed by the first 24 bytes
+    /// of its SHA-256, so that new rows land at the end of the store's index instead of on a
+    /// random page (one page per batch instead of one per token: issue 7, `BENCHMARKS.md`);
+    /// 192 bits of digest still cannot be inverted or collided. Any other token (UUIDs,
+    /// opaque tokens issued before this format) is keyed by its full SHA-256 as before. The
+    /// two kinds cannot meet: finding a token whose digest tail equals a full digest's is a
+    /// 192-bit preimage.
+    pub fn of_token(token: &str) -> Self {
+        let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+        match ordering_bytes(token) {
+            Some(order) => {
+                let mut key = [0u8; 32];
+                key[..8].copy_from_slice(&order);
+                key[8..].copy_from_slice(&digest[..24]);
+                Self(key)
+            }
+            None => Self(digest),
+        }
+    }
     pub fn to_hex(&self) -> String {
         hex::encode(self.0)
     }
@@ -76,6 +96,37 @@ pub fn new_token(format: TokenFormat) -> String {
     }
 }
 
+/// Length of an ordered opaque token: 40 bytes (8 ordering + 32 random), base64url.
+const ORDERED_LEN: usize = 54;
+
+/// A new opaque token whose first 8 bytes are `order` (big-endian) and whose other 32 are
+/// random: 256 random bits, like [`new_token`], and stored under a key that sorts by `order`
+/// ([`TokenHash::of_token`]). `order` is the issue second and a per-process sequence
+/// (`Engine::token_order`); it tells a holder when the token was issued, which introspection
+/// tells anyway, and nothing secret.
+pub fn new_ordered_token(order: u64) -> String {
+    let mut b = [0u8; 40];
+    b[..8].copy_from_slice(&order.to_be_bytes());
+    rand::rngs::OsRng.fill_bytes(&mut b[8..]);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
+}
+
+/// The ordering bytes of a token made by [`new_ordered_token`], if it has that shape.
+fn ordering_bytes(token: &str) -> Option<[u8; 8]> {
+    if token.len() != ORDERED_LEN {
+        return None;
+    }
+    let mut b = [0u8; 42];
+    let n = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode_slice(token.as_bytes(), &mut b)
+        .ok()?;
+    (n == 40).then(|| {
+        let mut o = [0u8; 8];
+        o.copy_from_slice(&b[..8]);
+        o
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -86,6 +137,37 @@ mod tests {
         let b = new_token(TokenFormat::Opaque);
         assert_eq!(a.len(), 43);
         assert_ne!(a, b);
+    }
+
+    #[test]
+    fn ordered_tokens_carry_256_random_bits_and_keys_sort_by_order() {
+        let a = new_ordered_token(7 << 32);
+        let b = new_ordered_token((7 << 32) + 1);
+        let c = new_ordered_token(8 << 32);
+        assert_eq!(a.len(), ORDERED_LEN);
+        let (ka, kb, kc) = (
+            TokenHash::of_token(&a),
+            TokenHash::of_token(&b),
+            TokenHash::of_token(&c),
+        );
+        assert!(ka.0 < kb.0 && kb.0 < kc.0);
+        // The key is the order then the digest: another token with the same order differs.
+        let a2 = new_ordered_token(7 << 32);
+        assert_eq!(TokenHash::of_token(&a2).0[..8], ka.0[..8]);
+        assert_ne!(TokenHash::of_token(&a2), ka);
+        assert_eq!(&ka.0[8..], &TokenHash::of(&a).0[..24]);
+    }
+
+    #[test]
+    fn other_tokens_keep_the_full_digest() {
+        for t in [
+            new_token(TokenFormat::Opaque),
+            new_token(TokenFormat::Uuid),
+            "x".repeat(ORDERED_LEN), // right length, but not 40 bytes of base64url
+            "!".repeat(ORDERED_LEN),
+        ] {
+            assert_eq!(TokenHash::of_token(&t), TokenHash::of(&t), "{t}");
+        }
     }
 
     #[test]

@@ -64,4 +64,16 @@ pub(crate) async fn bootstrap_lock(
         .map(|_| ())
 }
 
+/// Token rows as one JSON array of arrays: see `sqlite::INSERT_TOKENS_SQL`.
+pub(crate) const INSERT_TOKENS_SQL: &str = "INSERT INTO tokens (hash, kind, family_id, client_id, user_id, tenant_id, org_id, \
+     app_key_id, scope, device_id, source_type, session_id, issued_at, expires_at) \
+     SELECT decode(r ->> 0, 'hex'), r ->> 1, (r ->> 2)::bigint, r ->> 3, (r ->> 4)::bigint, (r ->> 5)::bigint, \
+     (r ->> 6)::bigint, (r ->> 7)::bigint, r ->> 8, r ->> 9, r ->> 10, r ->> 11, (r ->> 12)::bigint, (r ->> 13)::bigint \
+     FROM jsonb_array_elements($1::jsonb) AS r";
+
+/// See `sqlite::SPEND_TOKENS_SQL`.
+pub(crate) const SPEND_TOKENS_SQL: &str = "UPDATE tokens SET used_at = $1 WHERE kind = 'refresh' AND used_at IS NULL \
+     AND revoked_at IS NULL AND expires_at > $1 AND hash IN (SELECT decode(h, 'hex') FROM jsonb_array_elements_text($2::jsonb) AS h) \
+     RETURNING hash";
+
 impl_store!(PgStore, sqlx::Postgres);

@@ -19,6 +19,38 @@ pub(crate) const MEMBERSHIP_SELECT: &str = "SELECT m.user_id, m.roles, m.is_defa
      o.id AS o_id, o.code AS o_code, o.name AS o_name, o.org_type AS o_type, o.logo AS o_logo, o.enabled AS o_enabled \
      FROM memberships m JOIN tenants t ON t.id = m.tenant_id JOIN orgs o ON o.id = m.org_id";
 
+/// Token rows as the JSON array of arrays that `INSERT_TOKENS_SQL` reads, columns in its order.
+pub(crate) fn token_rows_json(
+    rows: &[(
+        &tessera_core::model::NewGrant,
+        &tessera_core::model::NewToken,
+    )],
+) -> Result<String, sqlx::Error> {
+    let rows: Vec<_> = rows
+        .iter()
+        .map(|(g, t)| {
+            let s = &g.subject;
+            (
+                t.hash.to_hex(),
+                t.kind.as_str(),
+                g.family.0,
+                &s.client_id.0,
+                s.user_id.map(|x| x.0),
+                s.tenant_id.map(|x| x.0),
+                s.org_id.map(|x| x.0),
+                s.app_key_id.map(|x| x.0),
+                &s.scope,
+                &s.device_id,
+                &s.source_type,
+                &s.session_id,
+                g.issued_at,
+                t.expires_at,
+            )
+        })
+        .collect();
+    serde_json::to_string(&rows).map_err(|e| sqlx::Error::Encode(Box::new(e)))
+}
+
 macro_rules! impl_store {
     ($name:ident, $db:ty) => {
         mod store_impl {
@@ -55,6 +87,10 @@ macro_rules! impl_store {
             }
 
             async fn revoke_family_in(tx: &mut Tx<'_>, family: FamilyId, now: UnixTime) -> Result<u64, sqlx::Error> {
+                // Lone tokens share family 0 (`FamilyId::NONE`): it is not a family.
+                if family == FamilyId::NONE {
+                    return Ok(0);
+                }
                 let r = sqlx::query("UPDATE tokens SET revoked_at = $1 WHERE family_id = $2 AND revoked_at IS NULL")
                     .bind(now)
                     .bind(family.0)
@@ -89,61 +125,83 @@ macro_rules! impl_store {
                 })
             }
 
-            /// Inserts token rows with as few statements as possible (rows per statement kept
-            /// well under SQLite's and PostgreSQL's bind-parameter limits).
+            /// Inserts token rows in one statement (`INSERT_TOKENS_SQL`).
             async fn insert_rows(tx: &mut Tx<'_>, rows: &[(&NewGrant, &NewToken)]) -> Result<(), sqlx::Error> {
-                for chunk in rows.chunks(256) {
-                    let mut qb = sqlx::QueryBuilder::<$db>::new(
-                        "INSERT INTO tokens (hash, kind, family_id, client_id, user_id, tenant_id, org_id, app_key_id, scope, \
-                         device_id, source_type, session_id, issued_at, expires_at) ",
-                    );
-                    qb.push_values(chunk, |mut b, (g, t)| {
-                        let s = &g.subject;
-                        b.push_bind(&t.hash.0[..])
-                            .push_bind(t.kind.as_str())
-                            .push_bind(g.family.0)
-                            .push_bind(&s.client_id.0)
-                            .push_bind(s.user_id.map(|x| x.0))
-                            .push_bind(s.tenant_id.map(|x| x.0))
-                            .push_bind(s.org_id.map(|x| x.0))
-                            .push_bind(s.app_key_id.map(|x| x.0))
-                            .push_bind(&s.scope)
-                            .push_bind(&s.device_id)
-                            .push_bind(&s.source_type)
-                            .push_bind(&s.session_id)
-                            .push_bind(g.issued_at)
-                            .push_bind(t.expires_at);
-                    });
-                    qb.build().execute(&mut **tx).await?;
+                if rows.is_empty() {
+                    return Ok(());
                 }
+                sqlx::query(super::INSERT_TOKENS_SQL).bind(token_rows_json(rows)?).execute(&mut **tx).await?;
                 Ok(())
             }
 
-            /// Runs queued token writes in order in one transaction (`crate::batch`).
+            /// Runs queued token writes in one transaction (`crate::batch`), with the result of
+            /// running them one after another.
             async fn run_batch(writer: &sqlx::Pool<$db>, ops: &[&crate::batch::WriteOp]) -> Result<Vec<crate::batch::Written>, sqlx::Error> {
                 use crate::batch::{WriteOp, Written};
                 let mut tx = writer.begin().await?;
-                let mut out = Vec::with_capacity(ops.len());
-                // Consecutive inserts go out as multi-row INSERTs: one round trip to the
-                // database for many tokens. A rotation first flushes the rows before it, so
-                // the order of the writes is kept.
+                let mut out: Vec<Option<Written>> = (0..ops.len()).map(|_| None).collect();
+                // New rows go out as multi-row INSERTs, and consecutive rotations of distinct
+                // refresh tokens at the same second are spent by one UPDATE: a few round trips
+                // to the database for many tokens. Inserts can wait until a rotation finds a
+                // token already spent, whose family revocation must see them; a rotation of a
+                // token already in the group starts a new group, so it sees the first as spent.
                 let mut rows: Vec<(&NewGrant, &NewToken)> = Vec::new();
-                for op in ops {
+                let mut group: Vec<(usize, &TokenHash, &NewGrant)> = Vec::new();
+                let mut group_now: UnixTime = 0;
+                for (i, op) in ops.iter().enumerate() {
                     match op {
                         WriteOp::Insert(g) => {
                             rows.extend(g.tokens.iter().map(|t| (g, t)));
-                            out.push(Written::Inserted);
+                            out[i] = Some(Written::Inserted);
                         }
                         WriteOp::Rotate { old, now, new } => {
-                            insert_rows(&mut tx, &rows).await?;
-                            rows.clear();
-                            out.push(Written::Rotated(rotate_in(&mut tx, old, *now, new).await?));
+                            if *now != group_now || group.iter().any(|(_, h, _)| *h == old) {
+                                spend_group(&mut tx, &mut group, group_now, &mut rows, &mut out).await?;
+                                group_now = *now;
+                            }
+                            group.push((i, old, new));
                         }
                     }
                 }
+                spend_group(&mut tx, &mut group, group_now, &mut rows, &mut out).await?;
                 insert_rows(&mut tx, &rows).await?;
                 tx.commit().await?;
-                Ok(out)
+                Ok(out.into_iter().map(|w| w.unwrap_or(Written::Inserted)).collect())
+            }
+
+            /// Spends the group's refresh tokens in one statement; each one spent queues its
+            /// new tokens in `rows`. One not spent is reused (its family revoked, after the
+            /// queued rows are written) or not live: [`rotate_in`] decides, alone.
+            async fn spend_group<'g>(
+                tx: &mut Tx<'_>,
+                group: &mut Vec<(usize, &'g TokenHash, &'g NewGrant)>,
+                now: UnixTime,
+                rows: &mut Vec<(&'g NewGrant, &'g NewToken)>,
+                out: &mut [Option<crate::batch::Written>],
+            ) -> Result<(), sqlx::Error> {
+                if group.is_empty() {
+                    return Ok(());
+                }
+                let hashes: Vec<String> = group.iter().map(|(_, h, _)| h.to_hex()).collect();
+                let hashes = serde_json::to_string(&hashes).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+                let spent: Vec<Vec<u8>> = sqlx::query_scalar(super::SPEND_TOKENS_SQL).bind(now).bind(hashes).fetch_all(&mut **tx).await?;
+                let mut rest = Vec::new();
+                for (i, h, new) in group.drain(..) {
+                    if spent.iter().any(|s| s[..] == h.0[..]) {
+                        rows.extend(new.tokens.iter().map(|t| (new, t)));
+                        out[i] = Some(crate::batch::Written::Rotated(RotateOutcome::Rotated));
+                    } else {
+                        rest.push((i, h, new));
+                    }
+                }
+                if !rest.is_empty() {
+                    insert_rows(tx, rows).await?;
+                    rows.clear();
+                    for (i, h, new) in rest {
+                        out[i] = Some(crate::batch::Written::Rotated(rotate_in(tx, h, now, new).await?));
+                    }
+                }
+                Ok(())
             }
 
             /// Starts the group-commit task for `writer` (`crate::batch`); it ends when every

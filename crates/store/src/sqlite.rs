@@ -69,4 +69,17 @@ pub(crate) async fn bootstrap_lock(
     Ok(())
 }
 
+/// Token rows arrive as one JSON array of arrays (`shared::token_rows_json`): one statement
+/// text whatever the number of rows, so it is prepared once and stays in sqlx's statement
+/// cache (a multi-row `VALUES` list was a new statement for every batch size: re-parsed, with
+/// thousands of parameters, again and again).
+pub(crate) const INSERT_TOKENS_SQL: &str = "INSERT INTO tokens (hash, kind, family_id, client_id, user_id, tenant_id, org_id, \
+     app_key_id, scope, device_id, source_type, session_id, issued_at, expires_at) \
+     SELECT unhex(value ->> 0), value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, \
+     value ->> 7, value ->> 8, value ->> 9, value ->> 10, value ->> 11, value ->> 12, value ->> 13 FROM json_each($1)";
+
+/// Spends a group of refresh tokens (hex digests in a JSON array) at `$1`; returns those spent.
+pub(crate) const SPEND_TOKENS_SQL: &str = "UPDATE tokens SET used_at = $1 WHERE kind = 'refresh' AND used_at IS NULL \
+     AND revoked_at IS NULL AND expires_at > $1 AND hash IN (SELECT unhex(value) FROM json_each($2)) RETURNING hash";
+
 impl_store!(SqliteStore, sqlx::Sqlite);

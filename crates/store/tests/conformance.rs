@@ -174,6 +174,8 @@ conformance!(
     audit_events_are_kept_newest_first,
     user_product_links_are_upserted_listed_and_deleted,
     concurrent_token_writes_all_commit_and_a_refresh_token_is_spent_once,
+    concurrent_rotations_of_different_tokens_each_get_their_own_outcome,
+    lone_tokens_have_no_family_to_revoke,
 );
 
 async fn seed(b: &Backend) {
@@ -674,6 +676,104 @@ async fn concurrent_token_writes_all_commit_and_a_refresh_token_is_spent_once(b:
         if let Some(t) = b.store.token_by_hash(&TokenHash::of(n)).await.unwrap() {
             assert!(!t.is_live(NOW + 2), "{n} survived the reuse");
         }
+    }
+}
+
+/// Rotations queued together are spent by one statement (`run_batch`): each still gets the
+/// outcome it would get alone, whether live, spent before, expired or unknown, and the new
+/// tokens of every rotation that succeeded are stored.
+async fn concurrent_rotations_of_different_tokens_each_get_their_own_outcome(b: &Backend) {
+    let names: Vec<String> = (0..60).map(|i| format!("br{i}")).collect();
+    for (i, n) in names.iter().enumerate() {
+        b.store
+            .insert_grant(&grant(
+                6000 + i as i64,
+                &[(n.as_str(), TokenKind::Refresh, NOW + 600)],
+            ))
+            .await
+            .unwrap();
+    }
+    b.store
+        .insert_grant(&grant(6999, &[("bx", TokenKind::Refresh, NOW)]))
+        .await
+        .unwrap();
+    // br0 is spent before the burst: presenting it again is reuse.
+    let first = grant(6000, &[("br0-next", TokenKind::Refresh, NOW + 600)]);
+    assert_eq!(
+        b.store
+            .rotate_refresh(&TokenHash::of("br0"), NOW, &first)
+            .await
+            .unwrap(),
+        RotateOutcome::Rotated
+    );
+    let mut olds: Vec<String> = names.clone();
+    olds.push("bx".into());
+    olds.push("nobody".into());
+    let rotations = olds.iter().enumerate().map(|(i, old)| {
+        let next = format!("{old}-burst");
+        let g = grant(
+            6000 + i as i64,
+            &[(next.as_str(), TokenKind::Refresh, NOW + 600)],
+        );
+        let store = b.store.clone();
+        let old = TokenHash::of(old);
+        async move { store.rotate_refresh(&old, NOW + 1, &g).await }
+    });
+    let outcomes: Vec<RotateOutcome> = futures_join_all(rotations)
+        .await
+        .into_iter()
+        .map(|r| r.unwrap())
+        .collect();
+    assert_eq!(outcomes[0], RotateOutcome::Reused);
+    for (i, o) in outcomes.iter().enumerate().take(60).skip(1) {
+        assert_eq!(*o, RotateOutcome::Rotated, "br{i}");
+        let t = b
+            .store
+            .token_by_hash(&TokenHash::of(&format!("br{i}-burst")))
+            .await
+            .unwrap()
+            .expect("the new token of a rotation is stored");
+        assert!(t.is_live(NOW + 1));
+    }
+    assert_eq!(outcomes[60], RotateOutcome::NotLive, "expired");
+    assert_eq!(outcomes[61], RotateOutcome::NotLive, "unknown");
+    // The reuse revoked br0's family, the token of its first rotation included.
+    let t = b
+        .store
+        .token_by_hash(&TokenHash::of("br0-next"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!t.is_live(NOW + 1));
+    assert!(b
+        .store
+        .token_by_hash(&TokenHash::of("bx-burst"))
+        .await
+        .unwrap()
+        .is_none());
+}
+
+/// Lone access tokens (client_credentials) share `FamilyId::NONE`: revoking "that family"
+/// must not revoke them all.
+async fn lone_tokens_have_no_family_to_revoke(b: &Backend) {
+    for n in ["lone1", "lone2"] {
+        b.store
+            .insert_grant(&grant(
+                FamilyId::NONE.0,
+                &[(n, TokenKind::Access, NOW + 60)],
+            ))
+            .await
+            .unwrap();
+    }
+    assert_eq!(b.store.revoke_family(FamilyId::NONE, NOW).await.unwrap(), 0);
+    for n in ["lone1", "lone2"] {
+        let t = b
+            .store
+            .token_by_hash(&TokenHash::of(n))
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(t.is_live(NOW));
     }
 }
 

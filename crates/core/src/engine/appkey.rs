@@ -86,7 +86,7 @@ impl Engine {
         &self,
         refresh_token: &str,
     ) -> Result<Result<AppKeyGrant, AppKeyFailure>, EngineError> {
-        let hash = TokenHash::of(refresh_token);
+        let hash = TokenHash::of_token(refresh_token);
         let Some(rec) = self.store.token_by_hash(&hash).await? else {
             return Ok(Err(AppKeyFailure::BadCredentials));
         };

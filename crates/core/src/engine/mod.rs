@@ -99,6 +99,8 @@ pub struct Engine {
     clients: clients::ClientCache,
     /// Hot access-token lookups (`token_cache`).
     tokens: token_cache::TokenCache,
+    /// The sequence in new tokens' ordering bytes (`token_order`); starts at a random value.
+    token_seq: std::sync::atomic::AtomicU32,
 }
 
 /// What an engine is made of.
@@ -136,11 +138,22 @@ impl Engine {
             dummy_hash,
             clients,
             tokens: token_cache::TokenCache::default(),
+            token_seq: std::sync::atomic::AtomicU32::new(rand::random()),
         })
     }
 
     pub fn now(&self) -> UnixTime {
         self.clock.now()
+    }
+
+    /// Ordering bytes for a new opaque token (`secret::new_ordered_token`): the second, then
+    /// this process's sequence, so that the tokens a process issues are stored in issue order.
+    /// Uniqueness does not rest on it (the random part and the digest make the key unique).
+    pub(crate) fn token_order(&self, now: UnixTime) -> u64 {
+        let seq = self
+            .token_seq
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        ((now.max(0) as u64 & 0xFFFF_FFFF) << 32) | u64::from(seq)
     }
     pub fn config(&self) -> &EngineConfig {
         &self.cfg

@@ -6,7 +6,7 @@ use super::Engine;
 use crate::error::{EngineError, RefreshFailure};
 use crate::ids::{new_id, FamilyId};
 use crate::model::*;
-use crate::secret::{new_token, TokenFormat, TokenHash};
+use crate::secret::{new_ordered_token, new_token, TokenFormat, TokenHash};
 
 /// What to issue.
 #[derive(Debug, Clone)]
@@ -61,16 +61,20 @@ impl Engine {
     ) -> (NewGrant, Issued) {
         let now = self.now();
         let (access_ttl, refresh_ttl) = ttls;
-        let access = new_token(format);
+        let make = |format| match format {
+            TokenFormat::Opaque => new_ordered_token(self.token_order(now)),
+            TokenFormat::Uuid => new_token(format),
+        };
+        let access = make(format);
         let mut tokens = vec![NewToken {
-            hash: TokenHash::of(&access),
+            hash: TokenHash::of_token(&access),
             kind: TokenKind::Access,
             expires_at: now + access_ttl,
         }];
         let refresh_token = refresh.then(|| {
-            let r = new_token(format);
+            let r = make(format);
             tokens.push(NewToken {
-                hash: TokenHash::of(&r),
+                hash: TokenHash::of_token(&r),
                 kind: TokenKind::Refresh,
                 expires_at: now + refresh_ttl,
             });
@@ -99,9 +103,17 @@ impl Engine {
     /// Issues a new grant: an access token and, if asked and allowed, a refresh token.
     pub async fn issue(&self, req: IssueRequest<'_>) -> Result<Issued, EngineError> {
         let refresh = req.refresh && req.client.allows(GrantType::RefreshToken);
+        // A lone access token outside any session (client_credentials, a password grant
+        // without refresh) belongs to no family: nothing can revoke it but itself, and a row
+        // under family 0 costs the store no random index page (`FamilyId::NONE`).
+        let family = if refresh || req.subject.session_id.is_some() {
+            FamilyId(new_id())
+        } else {
+            FamilyId::NONE
+        };
         let (grant, issued) = self.build_grant(
             self.ttls(Some(req.client)),
-            FamilyId(new_id()),
+            family,
             req.subject,
             refresh,
             req.format,
@@ -124,7 +136,7 @@ impl Engine {
         if !client.allows(GrantType::RefreshToken) {
             return Ok(Err(RefreshFailure::NotAllowed));
         }
-        let hash = TokenHash::of(refresh_token);
+        let hash = TokenHash::of_token(refresh_token);
         let Some(rec) = self.store.token_by_hash(&hash).await? else {
             return Ok(Err(RefreshFailure::Invalid));
         };
@@ -195,7 +207,7 @@ impl Engine {
         token: &str,
     ) -> Result<Option<Introspection>, EngineError> {
         let now = self.now();
-        let Some(record) = self.token_record(&TokenHash::of(token)).await? else {
+        let Some(record) = self.token_record(&TokenHash::of_token(token)).await? else {
             return Ok(None);
         };
         if !record.is_live(now) {
@@ -219,7 +231,7 @@ impl Engine {
     ) -> Result<Option<TokenRecord>, EngineError> {
         let now = self.now();
         Ok(self
-            .token_record(&TokenHash::of(token))
+            .token_record(&TokenHash::of_token(token))
             .await?
             .filter(|r| r.kind == TokenKind::Access && r.is_live(now)))
     }
@@ -244,7 +256,7 @@ impl Engine {
     /// the caller is told nothing either way.
     pub async fn revoke(&self, caller: &Client, token: &str) -> Result<(), EngineError> {
         let now = self.now();
-        let hash = TokenHash::of(token);
+        let hash = TokenHash::of_token(token);
         let Some(rec) = self.store.token_by_hash(&hash).await? else {
             return Ok(());
         };

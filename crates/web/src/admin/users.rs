@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use tessera_core::engine::CreateUser;
-use tessera_core::ids::UserId;
+use tessera_core::ids::{FamilyId, UserId};
 use tessera_core::model::{Membership, SsoSession, TokenKind, TokenRecord, User, UserType};
 use tessera_core::secret::Secret;
 use tessera_core::store::{UserFilter, UserPatch};
@@ -348,7 +348,8 @@ pub async fn reset_password(
 #[derive(Serialize)]
 struct TokenView {
     kind: &'static str,
-    family: i64,
+    /// Absent for a lone access token (no refresh token, no session).
+    family: Option<i64>,
     client_id: String,
     scope: String,
     device_id: Option<String>,
@@ -363,7 +364,7 @@ fn token_view(t: TokenRecord) -> TokenView {
             TokenKind::Access => "access",
             TokenKind::Refresh => "refresh",
         },
-        family: t.family.0,
+        family: (t.family != FamilyId::NONE).then_some(t.family.0),
         client_id: t.subject.client_id.0,
         scope: t.subject.scope,
         device_id: t.subject.device_id,
