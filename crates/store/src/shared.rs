@@ -138,6 +138,20 @@ macro_rules! impl_store {
             /// running them one after another.
             async fn run_batch(writer: &sqlx::Pool<$db>, ops: &[&crate::batch::WriteOp]) -> Result<Vec<crate::batch::Written>, sqlx::Error> {
                 use crate::batch::{WriteOp, Written};
+                // Only new tokens (client_credentials, sign-ins): one statement, which the
+                // database runs as its own transaction; no BEGIN and COMMIT round trips.
+                let inserts: Option<Vec<(&NewGrant, &NewToken)>> = ops
+                    .iter()
+                    .map(|op| match op {
+                        WriteOp::Insert(g) => Some(g.tokens.iter().map(move |t| (g, t))),
+                        WriteOp::Rotate { .. } => None,
+                    })
+                    .collect::<Option<Vec<_>>>()
+                    .map(|v| v.into_iter().flatten().collect());
+                if let Some(rows) = inserts {
+                    sqlx::query(super::INSERT_TOKENS_SQL).bind(token_rows_json(&rows)?).execute(writer).await?;
+                    return Ok(ops.iter().map(|_| Written::Inserted).collect());
+                }
                 let mut tx = writer.begin().await?;
                 let mut out: Vec<Option<Written>> = (0..ops.len()).map(|_| None).collect();
                 // New rows go out as multi-row INSERTs, and consecutive rotations of distinct
