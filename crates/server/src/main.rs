@@ -9,6 +9,11 @@ use std::sync::Arc;
 use tessera_server::config::Config;
 use tessera_server::{demo, StartError};
 
+/// mimalloc: per-thread free lists without glibc's consolidation passes; the token path
+/// allocates and frees many small buffers per request (see `BENCHMARKS.md`).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "tessera",
