@@ -39,18 +39,44 @@ pub fn handle() -> Option<&'static PrometheusHandle> {
 /// method and status, and records its latency.
 pub async fn track(req: Request, next: Next) -> Response {
     let start = Instant::now();
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_string())
-        .unwrap_or_else(|| "unmatched".into());
-    let method = req.method().as_str().to_string();
+    let route = req.extensions().get::<MatchedPath>().cloned();
+    let method = req.method().clone();
     let response = next.run(req).await;
-    let status = response.status().as_u16().to_string();
-    metrics::counter!("tessera_http_requests_total", "route" => route.clone(), "method" => method, "status" => status).increment(1);
-    metrics::histogram!("tessera_http_request_duration_seconds", "route" => route)
-        .record(start.elapsed().as_secs_f64());
+    let route = route.as_ref().map_or("unmatched", |p| p.as_str());
+    let status = response.status().as_u16();
+    HANDLES.with(|h| {
+        let mut h = h.borrow_mut();
+        let r = match h.get_mut(route) {
+            Some(r) => r,
+            None => h.entry(route.to_string()).or_insert_with(|| RouteHandles {
+                latency: metrics::histogram!("tessera_http_request_duration_seconds", "route" => route.to_string()),
+                requests: Vec::new(),
+            }),
+        };
+        r.latency.record(start.elapsed().as_secs_f64());
+        match r.requests.iter().find(|(m, s, _)| *m == method && *s == status) {
+            Some((_, _, c)) => c.increment(1),
+            None => {
+                let c = metrics::counter!("tessera_http_requests_total", "route" => route.to_string(), "method" => method.as_str().to_string(), "status" => status.to_string());
+                c.increment(1);
+                r.requests.push((method, status, c));
+            }
+        }
+    });
     response
+}
+
+/// A route's metric handles: looking a metric up by name and labels allocates and hashes
+/// the labels and locks the registry, so each worker thread keeps the handles it has used
+/// (bounded: routes × methods × statuses seen).
+struct RouteHandles {
+    latency: metrics::Histogram,
+    requests: Vec<(http::Method, u16, metrics::Counter)>,
+}
+
+thread_local! {
+    static HANDLES: std::cell::RefCell<std::collections::HashMap<String, RouteHandles>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
 }
 
 #[utoipa::path(get, path = "/metrics", tag = "ops", summary = "Prometheus metrics", responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
