@@ -327,6 +327,19 @@ impl TokenRecord {
     }
 }
 
+/// What [`crate::store::Store::spend_refresh`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SpendOutcome {
+    /// The old refresh token was spent and the new tokens stored in its family, with its
+    /// subject; this is the spent token as it was.
+    Rotated(Box<TokenRecord>),
+    /// A token of this client spent before: its whole family is now revoked.
+    Reused,
+    /// Unknown, expired, revoked, not a refresh token, another client's, or its user may no
+    /// longer sign in: nothing changed.
+    NotLive,
+}
+
 /// What [`crate::store::Store::rotate_refresh`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RotateOutcome {

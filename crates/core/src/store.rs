@@ -137,6 +137,17 @@ pub trait Store: Send + Sync + 'static {
     // --- tokens
     async fn insert_grant(&self, grant: &NewGrant) -> Result<(), StoreError>;
     async fn token_by_hash(&self, hash: &TokenHash) -> Result<Option<TokenRecord>, StoreError>;
+    /// The refresh grant in one step, without reading the token first: spends the live
+    /// refresh token `old` if it was issued to `client` and its user, if any, is enabled and
+    /// not locked at `now`, and stores `next` in its family with its subject, in one
+    /// transaction. A token of `client` spent before revokes its whole family.
+    async fn spend_refresh(
+        &self,
+        old: &TokenHash,
+        client: &ClientId,
+        now: UnixTime,
+        next: &[NewToken],
+    ) -> Result<SpendOutcome, StoreError>;
     /// Spends the live refresh token `old` and stores `new` (same family) in one transaction.
     /// A token spent before revokes its whole family and answers [`RotateOutcome::Reused`].
     async fn rotate_refresh(

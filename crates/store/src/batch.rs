@@ -13,7 +13,8 @@
 //! alone so that one bad write cannot fail its neighbours.
 
 use tessera_core::clock::UnixTime;
-use tessera_core::model::{NewGrant, RotateOutcome};
+use tessera_core::ids::ClientId;
+use tessera_core::model::{NewGrant, NewToken, RotateOutcome, SpendOutcome};
 use tessera_core::secret::TokenHash;
 use tessera_core::StoreError;
 use tokio::sync::{mpsc, oneshot};
@@ -29,11 +30,19 @@ pub(crate) enum WriteOp {
         now: UnixTime,
         new: NewGrant,
     },
+    /// `Store::spend_refresh`.
+    Spend {
+        old: TokenHash,
+        client: ClientId,
+        now: UnixTime,
+        next: Vec<NewToken>,
+    },
 }
 
 pub(crate) enum Written {
     Inserted,
     Rotated(RotateOutcome),
+    Spent(SpendOutcome),
 }
 
 pub(crate) type Job = (WriteOp, oneshot::Sender<Result<Written, StoreError>>);

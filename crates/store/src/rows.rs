@@ -229,6 +229,14 @@ impl TryFrom<AppKeyRow> for AppKey {
     }
 }
 
+/// A token row with its key, as `SPEND_REFRESH_SQL` returns it.
+#[derive(sqlx::FromRow)]
+pub(crate) struct KeyedTokenRow {
+    pub hash: Vec<u8>,
+    #[sqlx(flatten)]
+    pub row: TokenRow,
+}
+
 #[derive(sqlx::FromRow)]
 pub(crate) struct TokenRow {
     pub kind: String,

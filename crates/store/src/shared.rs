@@ -144,7 +144,7 @@ macro_rules! impl_store {
                     .iter()
                     .map(|op| match op {
                         WriteOp::Insert(g) => Some(g.tokens.iter().map(move |t| (g, t))),
-                        WriteOp::Rotate { .. } => None,
+                        WriteOp::Rotate { .. } | WriteOp::Spend { .. } => None,
                     })
                     .collect::<Option<Vec<_>>>()
                     .map(|v| v.into_iter().flatten().collect());
@@ -162,6 +162,8 @@ macro_rules! impl_store {
                 let mut rows: Vec<(&NewGrant, &NewToken)> = Vec::new();
                 let mut group: Vec<(usize, &TokenHash, &NewGrant)> = Vec::new();
                 let mut group_now: UnixTime = 0;
+                let mut spends: Vec<(usize, &TokenHash, &[NewToken])> = Vec::new();
+                let mut spends_key: (UnixTime, Option<&ClientId>) = (0, None);
                 for (i, op) in ops.iter().enumerate() {
                     match op {
                         WriteOp::Insert(g) => {
@@ -169,18 +171,104 @@ macro_rules! impl_store {
                             out[i] = Some(Written::Inserted);
                         }
                         WriteOp::Rotate { old, now, new } => {
+                            spend_refresh_group(&mut tx, &mut spends, spends_key, &mut rows, &mut out).await?;
                             if *now != group_now || group.iter().any(|(_, h, _)| *h == old) {
                                 spend_group(&mut tx, &mut group, group_now, &mut rows, &mut out).await?;
                                 group_now = *now;
                             }
                             group.push((i, old, new));
                         }
+                        WriteOp::Spend { old, client, now, next } => {
+                            spend_group(&mut tx, &mut group, group_now, &mut rows, &mut out).await?;
+                            if (*now, Some(client)) != spends_key || spends.iter().any(|(_, h, _)| *h == old) {
+                                spend_refresh_group(&mut tx, &mut spends, spends_key, &mut rows, &mut out).await?;
+                                spends_key = (*now, Some(client));
+                            }
+                            spends.push((i, old, next));
+                        }
                     }
                 }
+                spend_refresh_group(&mut tx, &mut spends, spends_key, &mut rows, &mut out).await?;
                 spend_group(&mut tx, &mut group, group_now, &mut rows, &mut out).await?;
                 insert_rows(&mut tx, &rows).await?;
                 tx.commit().await?;
                 Ok(out.into_iter().map(|w| w.unwrap_or(Written::Inserted)).collect())
+            }
+
+            /// `Store::spend_refresh` for a group of one client's tokens at one second: one
+            /// statement spends every token that may be spent and returns it; the new tokens of
+            /// each go in with its subject. A token not spent was reused (its family revoked,
+            /// after every queued row is written) if it is this client's spent refresh token,
+            /// else it is not live.
+            async fn spend_refresh_group(
+                tx: &mut Tx<'_>,
+                group: &mut Vec<(usize, &TokenHash, &[NewToken])>,
+                (now, client): (UnixTime, Option<&ClientId>),
+                rows: &mut Vec<(&NewGrant, &NewToken)>,
+                out: &mut [Option<crate::batch::Written>],
+            ) -> Result<(), sqlx::Error> {
+                use crate::batch::Written;
+                let Some(client) = client else { return Ok(()) };
+                if group.is_empty() {
+                    return Ok(());
+                }
+                let hashes: Vec<String> = group.iter().map(|(_, h, _)| h.to_hex()).collect();
+                let hashes = serde_json::to_string(&hashes).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+                let spent: Vec<KeyedTokenRow> = sqlx::query_as(super::SPEND_REFRESH_SQL)
+                    .bind(now)
+                    .bind(hashes)
+                    .bind(&client.0)
+                    .fetch_all(&mut **tx)
+                    .await?;
+                let mut spent: Vec<(Vec<u8>, TokenRecord)> = spent
+                    .into_iter()
+                    .map(|k| {
+                        let mut rec = TokenRecord::try_from(k.row).map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
+                        rec.used_at = None;
+                        Ok((k.hash, rec))
+                    })
+                    .collect::<Result<_, sqlx::Error>>()?;
+                let mut grants: Vec<NewGrant> = Vec::new();
+                let mut rest = Vec::new();
+                for (i, h, next) in group.drain(..) {
+                    match spent.iter().position(|(k, _)| k[..] == h.0[..]) {
+                        Some(p) => {
+                            let (_, rec) = spent.swap_remove(p);
+                            grants.push(NewGrant { family: rec.family, subject: rec.subject.clone(), issued_at: now, tokens: next.to_vec() });
+                            out[i] = Some(Written::Spent(SpendOutcome::Rotated(Box::new(rec))));
+                        }
+                        None => rest.push((i, h)),
+                    }
+                }
+                let new_rows: Vec<(&NewGrant, &NewToken)> = grants.iter().flat_map(|g| g.tokens.iter().map(move |t| (g, t))).collect();
+                insert_rows(tx, &new_rows).await?;
+                if !rest.is_empty() {
+                    insert_rows(tx, rows).await?;
+                    rows.clear();
+                    for (i, h) in rest {
+                        let row = sqlx::query("SELECT family_id, used_at, client_id, kind FROM tokens WHERE hash = $1")
+                            .bind(&h.0[..])
+                            .fetch_optional(&mut **tx)
+                            .await?;
+                        let outcome = match row {
+                            Some(r) => {
+                                let family: i64 = r.try_get(0)?;
+                                let used: Option<i64> = r.try_get(1)?;
+                                let owner: String = r.try_get(2)?;
+                                let kind: String = r.try_get(3)?;
+                                if used.is_some() && owner == client.0 && kind == "refresh" {
+                                    revoke_family_in(tx, FamilyId(family), now).await?;
+                                    SpendOutcome::Reused
+                                } else {
+                                    SpendOutcome::NotLive
+                                }
+                            }
+                            None => SpendOutcome::NotLive,
+                        };
+                        out[i] = Some(Written::Spent(outcome));
+                    }
+                }
+                Ok(())
             }
 
             /// Spends the group's refresh tokens in one statement; each one spent queues its
@@ -677,7 +765,15 @@ macro_rules! impl_store {
                     let op = crate::batch::WriteOp::Rotate { old: *old, now, new: new.clone() };
                     match self.batch.submit(op).await? {
                         crate::batch::Written::Rotated(o) => Ok(o),
-                        crate::batch::Written::Inserted => Err(StoreError::Other("rotation answered as an insert".into())),
+                        _ => Err(StoreError::Other("a rotation answered as another write".into())),
+                    }
+                }
+
+                async fn spend_refresh(&self, old: &TokenHash, client: &ClientId, now: UnixTime, next: &[NewToken]) -> Result<SpendOutcome, StoreError> {
+                    let op = crate::batch::WriteOp::Spend { old: *old, client: client.clone(), now, next: next.to_vec() };
+                    match self.batch.submit(op).await? {
+                        crate::batch::Written::Spent(o) => Ok(o),
+                        _ => Err(StoreError::Other("a spend answered as another write".into())),
                     }
                 }
 

@@ -11,7 +11,7 @@ use tessera_core::lang::Catalogue;
 use tessera_core::model::*;
 use tessera_core::password::{HashParams, PasswordHasher};
 use tessera_core::secret::TokenHash;
-use tessera_core::store::{BootstrapError, Store};
+use tessera_core::store::{BootstrapError, Store, UserPatch};
 use tessera_core::{Engine, EngineConfig};
 
 const NOW: i64 = 1_800_000_000;
@@ -176,6 +176,7 @@ conformance!(
     concurrent_token_writes_all_commit_and_a_refresh_token_is_spent_once,
     concurrent_rotations_of_different_tokens_each_get_their_own_outcome,
     lone_tokens_have_no_family_to_revoke,
+    spending_a_refresh_token_checks_client_user_and_reuse_in_one_step,
 );
 
 async fn seed(b: &Backend) {
@@ -751,6 +752,107 @@ async fn concurrent_rotations_of_different_tokens_each_get_their_own_outcome(b: 
         .await
         .unwrap()
         .is_none());
+}
+
+/// `spend_refresh` (the refresh grant without a read first): another client's token is left
+/// alone, spent or not; the owner's spend stores the next tokens with the old subject; the
+/// owner's reuse revokes the family; a user who may no longer sign in gets nothing and keeps an
+/// unspent token.
+async fn spending_a_refresh_token_checks_client_user_and_reuse_in_one_step(b: &Backend) {
+    seed(b).await;
+    let s = &b.store;
+    s.insert_grant(&grant(7000, &[("sp1", TokenKind::Refresh, NOW + 600)]))
+        .await
+        .unwrap();
+    let next = |a: &str, r: &str| {
+        vec![
+            NewToken {
+                hash: TokenHash::of(a),
+                kind: TokenKind::Access,
+                expires_at: NOW + 60,
+            },
+            NewToken {
+                hash: TokenHash::of(r),
+                kind: TokenKind::Refresh,
+                expires_at: NOW + 600,
+            },
+        ]
+    };
+    let c1 = ClientId("c1".into());
+    let other = ClientId("other".into());
+    let old = TokenHash::of("sp1");
+    assert_eq!(
+        s.spend_refresh(&old, &other, NOW, &next("x-a", "x-r"))
+            .await
+            .unwrap(),
+        SpendOutcome::NotLive
+    );
+    let SpendOutcome::Rotated(rec) = s
+        .spend_refresh(&old, &c1, NOW, &next("sp1-a", "sp1-r"))
+        .await
+        .unwrap()
+    else {
+        panic!("the owner's live token is spent");
+    };
+    assert_eq!((rec.family, rec.used_at), (FamilyId(7000), None));
+    assert_eq!(rec.subject.user_id, Some(UserId(21)));
+    for n in ["sp1-a", "sp1-r"] {
+        let t = s.token_by_hash(&TokenHash::of(n)).await.unwrap().unwrap();
+        assert!(t.is_live(NOW), "{n}");
+        assert_eq!((t.family, &t.subject), (FamilyId(7000), &rec.subject));
+    }
+    assert!(s
+        .token_by_hash(&TokenHash::of("x-r"))
+        .await
+        .unwrap()
+        .is_none());
+    // Another client presenting the spent token revokes nothing.
+    assert_eq!(
+        s.spend_refresh(&old, &other, NOW, &next("y-a", "y-r"))
+            .await
+            .unwrap(),
+        SpendOutcome::NotLive
+    );
+    assert!(s
+        .token_by_hash(&TokenHash::of("sp1-r"))
+        .await
+        .unwrap()
+        .unwrap()
+        .is_live(NOW));
+    // The owner presenting it again: reuse, the family goes.
+    assert_eq!(
+        s.spend_refresh(&old, &c1, NOW, &next("z-a", "z-r"))
+            .await
+            .unwrap(),
+        SpendOutcome::Reused
+    );
+    assert!(!s
+        .token_by_hash(&TokenHash::of("sp1-r"))
+        .await
+        .unwrap()
+        .unwrap()
+        .is_live(NOW));
+    // A disabled user's token is not spent.
+    s.insert_grant(&grant(7001, &[("sp2", TokenKind::Refresh, NOW + 600)]))
+        .await
+        .unwrap();
+    let off = UserPatch {
+        enabled: Some(false),
+        ..Default::default()
+    };
+    assert!(s.update_user(UserId(21), &off).await.unwrap());
+    assert_eq!(
+        s.spend_refresh(&TokenHash::of("sp2"), &c1, NOW, &next("w-a", "w-r"))
+            .await
+            .unwrap(),
+        SpendOutcome::NotLive
+    );
+    let t = s
+        .token_by_hash(&TokenHash::of("sp2"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(t.used_at.is_none() && t.is_live(NOW));
 }
 
 /// Lone access tokens (client_credentials) share `FamilyId::NONE`: revoking "that family"

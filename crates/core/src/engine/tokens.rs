@@ -3,6 +3,7 @@
 //! whole family (OAuth 2.1 §4.3.1, RFC 6819 §5.2.2.3).
 
 use super::Engine;
+use crate::clock::UnixTime;
 use crate::error::{EngineError, RefreshFailure};
 use crate::ids::{new_id, FamilyId};
 use crate::model::*;
@@ -61,18 +62,14 @@ impl Engine {
     ) -> (NewGrant, Issued) {
         let now = self.now();
         let (access_ttl, refresh_ttl) = ttls;
-        let make = |format| match format {
-            TokenFormat::Opaque => new_ordered_token(self.token_order(now)),
-            TokenFormat::Uuid => new_token(format),
-        };
-        let access = make(format);
+        let access = self.new_token_text(format, now);
         let mut tokens = vec![NewToken {
             hash: TokenHash::of_token(&access),
             kind: TokenKind::Access,
             expires_at: now + access_ttl,
         }];
         let refresh_token = refresh.then(|| {
-            let r = make(format);
+            let r = self.new_token_text(format, now);
             tokens.push(NewToken {
                 hash: TokenHash::of_token(&r),
                 kind: TokenKind::Refresh,
@@ -137,6 +134,9 @@ impl Engine {
             return Ok(Err(RefreshFailure::NotAllowed));
         }
         let hash = TokenHash::of_token(refresh_token);
+        if scope.is_none_or(|s| s.trim().is_empty()) {
+            return self.spend(client, &hash, format).await;
+        }
         let Some(rec) = self.store.token_by_hash(&hash).await? else {
             return Ok(Err(RefreshFailure::Invalid));
         };
@@ -145,6 +145,68 @@ impl Engine {
         }
         self.rotate(&hash, rec, scope, self.ttls(Some(client)), format)
             .await
+    }
+
+    /// The common refresh (no narrower scope asked): one store call checks and spends the
+    /// token and stores the next ones (`Store::spend_refresh`), with the same rules as
+    /// [`Self::rotate`]: the client's own live refresh token, a user still allowed to sign in,
+    /// a reuse revokes the family. No read before the write: the hot path is one database
+    /// round trip, shared with the other requests of its group commit.
+    async fn spend(
+        &self,
+        client: &Client,
+        hash: &TokenHash,
+        format: TokenFormat,
+    ) -> Result<Result<Issued, RefreshFailure>, EngineError> {
+        let now = self.now();
+        let (access_ttl, refresh_ttl) = self.ttls(Some(client));
+        let access = self.new_token_text(format, now);
+        let refresh = self.new_token_text(format, now);
+        let next = [
+            NewToken {
+                hash: TokenHash::of_token(&access),
+                kind: TokenKind::Access,
+                expires_at: now + access_ttl,
+            },
+            NewToken {
+                hash: TokenHash::of_token(&refresh),
+                kind: TokenKind::Refresh,
+                expires_at: now + refresh_ttl,
+            },
+        ];
+        match self
+            .store
+            .spend_refresh(hash, &client.client_id, now, &next)
+            .await?
+        {
+            SpendOutcome::Rotated(rec) => {
+                let rec = *rec;
+                metrics::counter!("tessera_tokens_refreshed_total").increment(1);
+                Ok(Ok(Issued {
+                    access_token: access,
+                    refresh_token: Some(refresh),
+                    expires_in: access_ttl,
+                    access_expires_at: now + access_ttl,
+                    scope: rec.subject.scope.clone(),
+                    family: rec.family,
+                    subject: rec.subject,
+                }))
+            }
+            SpendOutcome::Reused => {
+                self.tokens.clear();
+                tracing::warn!(client = %client.client_id, "refresh token reused: family revoked");
+                Ok(Err(RefreshFailure::Reused))
+            }
+            SpendOutcome::NotLive => Ok(Err(RefreshFailure::Invalid)),
+        }
+    }
+
+    /// A new token's text: ordered when opaque (`secret::new_ordered_token`).
+    fn new_token_text(&self, format: TokenFormat, now: UnixTime) -> String {
+        match format {
+            TokenFormat::Opaque => new_ordered_token(self.token_order(now)),
+            TokenFormat::Uuid => new_token(format),
+        }
     }
 
     /// Rotates the refresh token `hash` (found as `rec`): spent once; a spent one presented
