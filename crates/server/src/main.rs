@@ -9,8 +9,10 @@ use std::sync::Arc;
 use tessera_server::config::Config;
 use tessera_server::{demo, StartError};
 
-/// mimalloc: per-thread free lists without glibc's consolidation passes; the token path
-/// allocates and frees many small buffers per request (see `BENCHMARKS.md`).
+/// mimalloc (feature `mimalloc`): per-thread free lists without glibc's consolidation passes;
+/// faster on the token path, but it keeps freed memory (the start-up Argon2 hash's 19 MiB
+/// among it) where glibc returns it, so the default build stays on glibc (`BENCHMARKS.md`).
+#[cfg(feature = "mimalloc")]
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
