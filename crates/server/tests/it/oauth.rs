@@ -789,3 +789,84 @@ async fn the_token_endpoint_dispatches_on_the_clients_dialect() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(v["error"], "unauthorized_client");
 }
+
+/// Tokens issued before opaque tokens carried ordering bytes (43 characters, stored under
+/// their full SHA-256) keep working after an upgrade: introspection finds them and a refresh
+/// token of that shape rotates into the new shape.
+#[tokio::test]
+async fn tokens_of_the_earlier_opaque_format_still_work() {
+    use tessera_core::ids::{ClientId, FamilyId, UserId};
+    use tessera_core::model::{NewGrant, NewToken, TokenKind, TokenSubject};
+    use tessera_core::secret::{new_token, TokenFormat, TokenHash};
+    let app = app().await;
+    let signed_in = app
+        .token(
+            STD,
+            &[
+                ("grant_type", "password"),
+                ("username", "alice"),
+                ("password", "alice-pw"),
+            ],
+        )
+        .await;
+    assert_eq!(s(&signed_in, "access_token").len(), 54, "the new shape");
+    let who = app.introspect(STD, &s(&signed_in, "access_token")).await;
+    let (old_access, old_refresh) = (
+        new_token(TokenFormat::Opaque),
+        new_token(TokenFormat::Opaque),
+    );
+    assert_eq!(old_access.len(), 43);
+    let now = app.engine.now();
+    let subject = TokenSubject {
+        client_id: ClientId(STD.0.to_string()),
+        user_id: Some(UserId(s(&who, "sub").parse().unwrap())),
+        tenant_id: None,
+        org_id: None,
+        app_key_id: None,
+        scope: "read".into(),
+        device_id: None,
+        source_type: None,
+        session_id: None,
+    };
+    app.engine
+        .store()
+        .insert_grant(&NewGrant {
+            family: FamilyId(4242),
+            subject,
+            issued_at: now,
+            tokens: vec![
+                NewToken {
+                    hash: TokenHash::of(&old_access),
+                    kind: TokenKind::Access,
+                    expires_at: now + 600,
+                },
+                NewToken {
+                    hash: TokenHash::of(&old_refresh),
+                    kind: TokenKind::Refresh,
+                    expires_at: now + 6000,
+                },
+            ],
+        })
+        .await
+        .unwrap();
+    let seen = app.introspect(STD, &old_access).await;
+    assert_eq!(
+        (seen["active"].as_bool(), seen["username"].as_str()),
+        (Some(true), Some("alice"))
+    );
+    let rotated = app
+        .token(
+            STD,
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", &old_refresh),
+            ],
+        )
+        .await;
+    assert_eq!(s(&rotated, "refresh_token").len(), 54);
+    assert_eq!(rotated["scope"], "read");
+    assert_eq!(
+        app.introspect(STD, &s(&rotated, "access_token")).await["username"],
+        "alice"
+    );
+}
