@@ -192,7 +192,11 @@ macro_rules! impl_store {
                 spend_group(&mut tx, &mut group, group_now, &mut rows, &mut out).await?;
                 insert_rows(&mut tx, &rows).await?;
                 tx.commit().await?;
-                Ok(out.into_iter().map(|w| w.unwrap_or(Written::Inserted)).collect())
+                // Every write of the batch has its result by now; a gap would be a bug here,
+                // reported as an error rather than answered as a success.
+                out.into_iter()
+                    .map(|w| w.ok_or_else(|| sqlx::Error::Protocol("a queued token write got no result".into())))
+                    .collect()
             }
 
             /// `Store::spend_refresh` for a group of one client's tokens at one second: one
