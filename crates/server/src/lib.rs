@@ -4,6 +4,7 @@
 pub mod config;
 pub mod demo;
 pub mod keys;
+pub mod logs;
 pub mod signing;
 pub mod sms;
 

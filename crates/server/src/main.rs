@@ -85,17 +85,7 @@ fn load(config: Option<&PathBuf>) -> Result<Config, String> {
 }
 
 fn init_logs(cfg: &Config) -> Result<(), String> {
-    let filter = tracing_subscriber::EnvFilter::try_new(&cfg.log.level)
-        .map_err(|e| format!("key log.level: {e}"))?;
-    let b = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    let r = if cfg.log.format == "json" {
-        b.json().try_init()
-    } else {
-        b.try_init()
-    };
-    r.map_err(|e| format!("logging: {e}"))
+    tessera_server::logs::init(&cfg.log.level, &cfg.log.format)
 }
 
 async fn run(cmd: Command) -> Result<(), String> {

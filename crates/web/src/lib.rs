@@ -11,6 +11,7 @@ pub mod openapi;
 pub mod ops;
 pub mod pages;
 pub mod params;
+pub mod request_tag;
 
 use axum::extract::DefaultBodyLimit;
 use axum::Router;
@@ -21,7 +22,6 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{
     MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
 };
-use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -65,9 +65,16 @@ impl RequestIds {
 
 impl MakeRequestId for RequestIds {
     fn make_request_id<B>(&mut self, _: &http::Request<B>) -> Option<RequestId> {
+        use std::io::Write as _;
         let n = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let id = format!("{:016x}-{n:x}", self.prefix);
-        http::HeaderValue::from_str(&id).ok().map(RequestId::new)
+        // Written on the stack: 16 + 1 + at most 16 hex digits.
+        let mut buf = [0u8; 33];
+        let mut w = &mut buf[..];
+        write!(w, "{:016x}-{n:x}", self.prefix).ok()?;
+        let len = 33 - w.len();
+        http::HeaderValue::from_bytes(&buf[..len])
+            .ok()
+            .map(RequestId::new)
     }
 }
 
@@ -125,18 +132,25 @@ pub fn router(state: AppState) -> Router {
         .fallback(ops::not_found)
         .route_layer(axum::middleware::from_fn(metrics::track))
         .with_state(state)
-        .layer(axum::Extension(doc))
-        .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(CatchPanicLayer::custom(error::panic_response))
+        // One `ServiceBuilder` stack, not one `.layer` call per middleware: each `Router::layer`
+        // boxes every route again, so a request went through seven boxed services (a clone and
+        // a boxed future each) before reaching its handler. First listed is outermost.
         .layer(
-            TraceLayer::new_for_http().make_span_with(|req: &http::Request<_>| {
-                let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
-                tracing::info_span!("request", id = %id, method = %req.method(), path = %req.uri().path())
-            }),
+            tower::ServiceBuilder::new()
+                .layer(SetRequestIdLayer::new(
+                    x_request_id.clone(),
+                    RequestIds::new(),
+                ))
+                .layer(PropagateRequestIdLayer::new(x_request_id))
+                .layer(request_tag::TagLayer)
+                .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+                    http::StatusCode::REQUEST_TIMEOUT,
+                    Duration::from_secs(30),
+                ))
+                .layer(CatchPanicLayer::custom(error::panic_response))
+                .layer(DefaultBodyLimit::max(BODY_LIMIT))
+                .layer(axum::Extension(doc)),
         )
-        .layer(PropagateRequestIdLayer::new(x_request_id.clone()))
-        .layer(SetRequestIdLayer::new(x_request_id, RequestIds::new()))
-        .layer(tower_http::timeout::TimeoutLayer::with_status_code(http::StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
 }
 
 #[cfg(test)]

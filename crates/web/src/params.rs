@@ -8,7 +8,6 @@ use axum::body::Body;
 use axum::extract::{ConnectInfo, FromRequest, Request};
 use axum::http::{header, HeaderMap, Method};
 use base64::Engine as _;
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use tessera_core::lang::Lang;
 use tessera_core::secret::Secret;
@@ -27,7 +26,8 @@ pub enum BadInput {
 /// The parameters and the headers a form endpoint needs.
 #[derive(Debug, Default)]
 pub struct FormRequest {
-    params: HashMap<String, String>,
+    /// In arrival order; a handful per request, so a list searched in place beats hashing.
+    params: Vec<(String, String)>,
     /// Client credentials from `Authorization: Basic`.
     pub basic: Option<(String, Secret)>,
     pub accept_language: Option<String>,
@@ -47,7 +47,10 @@ pub struct FormRequest {
 
 impl FormRequest {
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.params.get(name).map(String::as_str)
+        self.params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
     /// A parameter that is present and not empty (RFC 6749 treats empty as absent, §3.1).
     pub fn non_empty(&self, name: &str) -> Option<&str> {
@@ -130,7 +133,7 @@ impl<S: Send + Sync> FromRequest<S> for FormRequest {
             Err(b) => out.bad = Some(b),
         }
         let body = if parts.method == Method::GET || parts.method == Method::HEAD {
-            Vec::new()
+            axum::body::Bytes::new()
         } else {
             match read_body(body).await {
                 Ok(b) => b,
@@ -152,11 +155,11 @@ impl<S: Send + Sync> FromRequest<S> for FormRequest {
         match parsed {
             Ok(pairs) => {
                 for (k, v) in pairs {
-                    if out.params.contains_key(&k) {
+                    if out.params.iter().any(|(seen, _)| *seen == k) {
                         out.bad.get_or_insert(BadInput::Repeated(k));
                         break;
                     }
-                    out.params.insert(k, v);
+                    out.params.push((k, v));
                 }
             }
             Err(b) => {
@@ -192,10 +195,9 @@ fn client_ip(
     Some(ip)
 }
 
-async fn read_body(body: Body) -> Result<Vec<u8>, BadInput> {
+async fn read_body(body: Body) -> Result<axum::body::Bytes, BadInput> {
     axum::body::to_bytes(body, crate::BODY_LIMIT)
         .await
-        .map(|b| b.to_vec())
         .map_err(|_| BadInput::TooLarge)
 }
 
@@ -244,6 +246,10 @@ fn authorization(h: &HeaderMap) -> Result<Auth, BadInput> {
 }
 
 fn decode_component(s: &str) -> Result<String, BadInput> {
+    // Most values (tokens, ids, grant types) need no decoding: one copy, no scan-and-rebuild.
+    if !s.bytes().any(|b| b == b'+' || b == b'%') {
+        return Ok(s.to_string());
+    }
     let plus = s.replace('+', " ");
     percent_encoding::percent_decode_str(&plus)
         .decode_utf8()

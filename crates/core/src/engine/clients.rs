@@ -6,14 +6,14 @@ use crate::error::{ClientAuthFailure, EngineError};
 use crate::model::Client;
 use crate::secret::{Secret, TokenHash};
 use std::collections::HashMap;
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 
 /// Registered clients, kept a few seconds so that the hot paths (token, introspection) do not
 /// read the client row on every request. Only clients that exist are kept, so unknown
 /// `client_id`s cannot grow it. Another process's change to a client is seen within `ttl`.
 pub(crate) struct ClientCache {
     ttl: i64,
-    map: RwLock<HashMap<String, (Client, UnixTime)>>,
+    map: RwLock<HashMap<String, (Arc<Client>, UnixTime)>>,
 }
 
 /// Past this many entries the cache starts over (it only holds registered clients).
@@ -27,7 +27,7 @@ impl ClientCache {
         }
     }
 
-    fn get(&self, id: &str, now: UnixTime) -> Option<Client> {
+    fn get(&self, id: &str, now: UnixTime) -> Option<Arc<Client>> {
         let map = self.map.read().unwrap_or_else(|e| e.into_inner());
         map.get(id)
             .filter(|(_, at)| now < at + self.ttl)
@@ -36,12 +36,12 @@ impl ClientCache {
 
     /// A client seen before, however long ago (never for authentication: only to pick the
     /// shape of an answer while storage does not answer).
-    fn get_any(&self, id: &str) -> Option<Client> {
+    fn get_any(&self, id: &str) -> Option<Arc<Client>> {
         let map = self.map.read().unwrap_or_else(|e| e.into_inner());
         map.get(id).map(|(c, _)| c.clone())
     }
 
-    fn put(&self, c: &Client, now: UnixTime) {
+    fn put(&self, c: &Arc<Client>, now: UnixTime) {
         if self.ttl <= 0 {
             return;
         }
@@ -65,7 +65,7 @@ impl Engine {
         &self,
         client_id: &str,
         secret: Option<&Secret>,
-    ) -> Result<Result<Client, ClientAuthFailure>, EngineError> {
+    ) -> Result<Result<Arc<Client>, ClientAuthFailure>, EngineError> {
         let Some(client) = self.client_named(client_id).await? else {
             return Ok(Err(ClientAuthFailure::UnknownClient));
         };
@@ -87,12 +87,16 @@ impl Engine {
     /// A client by name without authentication (for the configured
     /// `dialects.cluster.default_client`, whose requests carry no credentials, and for choosing
     /// the dialect that answers a refusal).
-    pub async fn client_named(&self, client_id: &str) -> Result<Option<Client>, EngineError> {
+    pub async fn client_named(&self, client_id: &str) -> Result<Option<Arc<Client>>, EngineError> {
         let now = self.now();
         if let Some(c) = self.clients.get(client_id, now) {
             return Ok(Some(c));
         }
-        let found = self.store.client_by_client_id(client_id).await?;
+        let found = self
+            .store
+            .client_by_client_id(client_id)
+            .await?
+            .map(Arc::new);
         if let Some(c) = &found {
             self.clients.put(c, now);
         }

@@ -347,7 +347,7 @@ impl Engine {
     pub async fn token_user(
         &self,
         access_token: &str,
-    ) -> Result<Option<(TokenRecord, User)>, EngineError> {
+    ) -> Result<Option<(std::sync::Arc<TokenRecord>, User)>, EngineError> {
         let Some(rec) = self.check_access_token(access_token).await? else {
             return Ok(None);
         };

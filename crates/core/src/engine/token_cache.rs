@@ -14,7 +14,7 @@
 use crate::model::TokenRecord;
 use crate::secret::TokenHash;
 use std::collections::HashMap;
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 /// How long a looked-up record is trusted without asking the store again.
@@ -25,18 +25,18 @@ const CAPACITY: usize = 65_536;
 
 #[derive(Default)]
 pub(crate) struct TokenCache {
-    map: RwLock<HashMap<TokenHash, (TokenRecord, Instant)>>,
+    map: RwLock<HashMap<TokenHash, (Arc<TokenRecord>, Instant)>>,
 }
 
 impl TokenCache {
     /// The cached record, if fresh.
-    pub(crate) fn get(&self, hash: &TokenHash) -> Option<TokenRecord> {
+    pub(crate) fn get(&self, hash: &TokenHash) -> Option<Arc<TokenRecord>> {
         let map = self.map.read().ok()?;
         let (rec, at) = map.get(hash)?;
         (at.elapsed() < TTL).then(|| rec.clone())
     }
 
-    pub(crate) fn put(&self, hash: TokenHash, rec: &TokenRecord) {
+    pub(crate) fn put(&self, hash: TokenHash, rec: &Arc<TokenRecord>) {
         if let Ok(mut map) = self.map.write() {
             if map.len() >= CAPACITY {
                 map.clear();

@@ -8,6 +8,7 @@ use crate::error::{EngineError, RefreshFailure};
 use crate::ids::{new_id, FamilyId};
 use crate::model::*;
 use crate::secret::{new_ordered_token, new_token, TokenFormat, TokenHash};
+use std::sync::Arc;
 
 /// What to issue.
 #[derive(Debug, Clone)]
@@ -35,7 +36,7 @@ pub struct Issued {
 /// A live token as introspection shows it.
 #[derive(Debug, Clone)]
 pub struct Introspection {
-    pub record: TokenRecord,
+    pub record: Arc<TokenRecord>,
     pub username: Option<String>,
 }
 
@@ -290,7 +291,7 @@ impl Engine {
     pub async fn check_access_token(
         &self,
         token: &str,
-    ) -> Result<Option<TokenRecord>, EngineError> {
+    ) -> Result<Option<Arc<TokenRecord>>, EngineError> {
         let now = self.now();
         Ok(self
             .token_record(&TokenHash::of_token(token))
@@ -300,11 +301,14 @@ impl Engine {
 
     /// A token's record for the read-only paths: from the short-lived cache when fresh
     /// (`token_cache`), else from the store (a live access token is then cached).
-    async fn token_record(&self, hash: &TokenHash) -> Result<Option<TokenRecord>, EngineError> {
+    async fn token_record(
+        &self,
+        hash: &TokenHash,
+    ) -> Result<Option<Arc<TokenRecord>>, EngineError> {
         if let Some(rec) = self.tokens.get(hash) {
             return Ok(Some(rec));
         }
-        let rec = self.store.token_by_hash(hash).await?;
+        let rec = self.store.token_by_hash(hash).await?.map(Arc::new);
         if let Some(r) = &rec {
             if r.kind == TokenKind::Access && r.is_live(self.now()) {
                 self.tokens.put(*hash, r);

@@ -202,7 +202,9 @@ pub async fn update(
         .client_named(&id)
         .await
         .map_err(|e| ApiError::fault(&e))?
-        .ok_or_else(ApiError::not_found)?;
+        .ok_or_else(ApiError::not_found)?
+        .as_ref()
+        .clone();
     a.tenant_id(c.tenant_id)?;
     if let Some(s) = &b.scopes {
         a.grantable(s)?;

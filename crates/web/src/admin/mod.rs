@@ -269,7 +269,7 @@ impl FromRequestParts<AppState> for Admin {
         let scopes = || rec.subject.scope.split(' ');
         if scopes().any(|s| s == ADMIN_SCOPE) {
             return Ok(Admin {
-                client: rec.subject.client_id.0,
+                client: rec.subject.client_id.0.clone(),
                 tenant: None,
             });
         }
@@ -291,7 +291,7 @@ impl FromRequestParts<AppState> for Admin {
             .map_err(|e| ApiError::fault(&e))?
             .ok_or_else(refused)?;
         Ok(Admin {
-            client: rec.subject.client_id.0,
+            client: rec.subject.client_id.0.clone(),
             tenant: Some((tenant.code, tenant.id)),
         })
     }

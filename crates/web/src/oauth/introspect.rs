@@ -2,13 +2,12 @@
 //! caller's to see.
 
 use super::{bad_input, identify_client, invalid_client, missing};
-use crate::error::{no_store, OAuthError};
+use crate::error::{json_no_store, OAuthError};
 use crate::params::FormRequest;
 use crate::AppState;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
-use serde_json::json;
+use serde::Serialize;
 use tessera_core::model::TokenKind;
 
 #[utoipa::path(post, path = "/oauth/introspect", tag = "oauth", summary = "RFC 7662 introspection", security((), ("client_basic" = [])), request_body(content = crate::openapi::TokenParamForm, content_type = "application/x-www-form-urlencoded"), responses((status = 200, description = "Introspection", body = crate::openapi::IntrospectionAnswer), (status = 400, description = "RFC 6749 §5.2 error (or the dialect's error shape)", body = crate::openapi::OAuthErrorBody), (status = 401, description = "invalid_client", body = crate::openapi::OAuthErrorBody)))]
@@ -34,30 +33,52 @@ async fn run(st: &AppState, req: &FormRequest) -> Result<Response, OAuthError> {
         .introspect(&client, token)
         .await
         .map_err(|e| OAuthError::fault(&st.engine, req.lang(), &e))?;
-    let body = match found {
-        None => json!({ "active": false }),
+    let body = match &found {
+        None => Answer::default(),
         Some(i) => {
             let s = &i.record.subject;
-            let mut b = json!({
-                "active": true,
-                "scope": s.scope,
-                "client_id": s.client_id.0,
-                "token_type": match i.record.kind { TokenKind::Access => "Bearer", TokenKind::Refresh => "refresh_token" },
-                "exp": i.record.expires_at,
-                "iat": i.record.issued_at,
-                "iss": st.settings.issuer,
-            });
-            if let Some(u) = s.user_id {
-                b["sub"] = json!(u.0.to_string());
+            Answer {
+                active: true,
+                scope: Some(&s.scope),
+                client_id: Some(&s.client_id.0),
+                token_type: Some(match i.record.kind {
+                    TokenKind::Access => "Bearer",
+                    TokenKind::Refresh => "refresh_token",
+                }),
+                exp: Some(i.record.expires_at),
+                iat: Some(i.record.issued_at),
+                iss: Some(&st.settings.issuer),
+                sub: s.user_id.map(|u| u.0.to_string()),
+                username: i.username.as_deref(),
+                tenant_id: s.tenant_id.map(|t| t.0),
             }
-            if let Some(name) = i.username {
-                b["username"] = json!(name);
-            }
-            if let Some(t) = s.tenant_id {
-                b["tenant_id"] = json!(t.0);
-            }
-            b
         }
     };
-    Ok(no_store(Json(body).into_response()))
+    Ok(json_no_store(&body))
+}
+
+/// The RFC 7662 §2.2 answer, serialized straight from borrowed fields (a `json!` map would
+/// allocate every key and value on the introspection hot path). `sub` is a string, as the
+/// contract shows it; absent members are left out.
+#[derive(Serialize, Default)]
+struct Answer<'a> {
+    active: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    scope: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    client_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    token_type: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    exp: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    iat: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    iss: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sub: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    username: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tenant_id: Option<i64>,
 }

@@ -9,6 +9,7 @@ pub mod token;
 use crate::error::OAuthError;
 use crate::params::{BadInput, FormRequest};
 use crate::AppState;
+use std::sync::Arc;
 use tessera_core::error::ClientAuthFailure;
 use tessera_core::model::{Client, Dialect};
 use tessera_core::secret::Secret;
@@ -28,12 +29,16 @@ pub async fn identify_client(
     st: &AppState,
     req: &FormRequest,
     cluster_default: bool,
-) -> Result<Result<Client, NotIdentified>, OAuthError> {
+) -> Result<Result<Arc<Client>, NotIdentified>, OAuthError> {
     let lang = req.lang();
     let fault = |e| OAuthError::fault(&st.engine, lang, &e);
-    let (id, secret): (String, Option<Secret>) = match (&req.basic, req.non_empty("client_id")) {
-        (Some((id, s)), _) => (id.clone(), Some(s.clone())),
-        (None, Some(id)) => (id.to_string(), req.get("client_secret").map(Secret::new)),
+    let param_secret: Option<Secret>;
+    let (id, secret): (&str, Option<&Secret>) = match (&req.basic, req.non_empty("client_id")) {
+        (Some((id, s)), _) => (id, Some(s)),
+        (None, Some(id)) => {
+            param_secret = req.get("client_secret").map(Secret::new);
+            (id, param_secret.as_ref())
+        }
         (None, None) => {
             let default = st
                 .settings
@@ -68,14 +73,14 @@ pub async fn identify_client(
     };
     match st
         .engine
-        .authenticate_client(&id, secret.as_ref())
+        .authenticate_client(id, secret)
         .await
         .map_err(fault)?
     {
         Ok(c) => Ok(Ok(c)),
         Err(failure) => {
             // A known client with a wrong secret is answered in its own dialect.
-            let dialect = match st.engine.client_named(&id).await.map_err(fault)? {
+            let dialect = match st.engine.client_named(id).await.map_err(fault)? {
                 Some(c) => c.dialect,
                 None if req.get("client") == Some("admin") => Dialect::Cluster,
                 None => Dialect::Standard,

@@ -3,12 +3,11 @@
 //! §6; OAuth 2.1 §4.3 refresh rotation).
 
 use super::{bad_input, identify_client, invalid_client, missing};
-use crate::error::{no_store, OAuthError};
+use crate::error::{json_no_store, OAuthError};
 use crate::params::FormRequest;
 use crate::AppState;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use serde::Serialize;
 use tessera_core::engine::{resolve_scope, IssueRequest, Issued, LoginName, PasswordLogin};
 use tessera_core::error::{LoginFailure, RefreshFailure};
@@ -132,17 +131,14 @@ fn respond(i: &Issued) -> Response {
 }
 
 fn respond_with_id(i: &Issued, id_token: Option<&str>) -> Response {
-    no_store(
-        Json(TokenResponse {
-            access_token: &i.access_token,
-            token_type: "Bearer",
-            expires_in: i.expires_in,
-            refresh_token: i.refresh_token.as_deref(),
-            scope: &i.scope,
-            id_token,
-        })
-        .into_response(),
-    )
+    json_no_store(&TokenResponse {
+        access_token: &i.access_token,
+        token_type: "Bearer",
+        expires_in: i.expires_in,
+        refresh_token: i.refresh_token.as_deref(),
+        scope: &i.scope,
+        id_token,
+    })
 }
 
 async fn standard(
