@@ -62,10 +62,16 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    // On one core (a pinned process, a one-CPU container) the current-thread scheduler: the
+    // multi-thread one would run a single worker behind cross-thread queues and wake-ups.
+    // Password hashing runs in its own bounded pool either way (`tessera_core::password`).
+    let one_core = std::thread::available_parallelism().map_or(true, |n| n.get() == 1);
+    let mut builder = if one_core {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+    };
+    let rt = match builder.enable_all().build() {
         Ok(rt) => rt,
         Err(e) => return fail(&format!("cannot start the async runtime: {e}")),
     };

@@ -130,7 +130,6 @@ pub fn router(state: AppState) -> Router {
     let doc = openapi::Document(doc.to_json().unwrap_or_else(|_| "{}".into()).into());
     routes
         .fallback(ops::not_found)
-        .route_layer(axum::middleware::from_fn(metrics::track))
         .with_state(state)
         // One `ServiceBuilder` stack, not one `.layer` call per middleware: each `Router::layer`
         // boxes every route again, so a request went through seven boxed services (a clone and
@@ -149,7 +148,8 @@ pub fn router(state: AppState) -> Router {
                 ))
                 .layer(CatchPanicLayer::custom(error::panic_response))
                 .layer(DefaultBodyLimit::max(BODY_LIMIT))
-                .layer(axum::Extension(doc)),
+                .layer(axum::Extension(doc))
+                .layer(metrics::TrackLayer),
         )
 }
 

@@ -7,12 +7,14 @@
 //! starts many).
 
 use crate::AppState;
-use axum::extract::{MatchedPath, Request, State};
+use axum::extract::{MatchedPath, State};
 use axum::http::{header, HeaderValue};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::OnceLock;
+use std::task::{Context, Poll};
 use std::time::Instant;
 
 static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
@@ -36,14 +38,83 @@ pub fn handle() -> Option<&'static PrometheusHandle> {
 }
 
 /// Counts every request by route (the router's pattern, not the raw path: bounded labels),
-/// method and status, and records its latency.
-pub async fn track(req: Request, next: Next) -> Response {
-    let start = Instant::now();
-    let route = req.extensions().get::<MatchedPath>().cloned();
-    let method = req.method().clone();
-    let response = next.run(req).await;
-    let route = route.as_ref().map_or("unmatched", |p| p.as_str());
-    let status = response.status().as_u16();
+/// method and status, and records its latency. A plain tower layer in the router's one
+/// middleware stack (`lib.rs`), where `MatchedPath` is already set: `middleware::from_fn`
+/// would clone a boxed service and box a future per request.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TrackLayer;
+
+impl<S> tower::Layer<S> for TrackLayer {
+    type Service = Track<S>;
+    fn layer(&self, inner: S) -> Track<S> {
+        Track(inner)
+    }
+}
+
+/// See [`TrackLayer`].
+#[derive(Debug, Clone)]
+pub struct Track<S>(S);
+
+impl<S, B, RB> tower::Service<http::Request<B>> for Track<S>
+where
+    S: tower::Service<http::Request<B>, Response = http::Response<RB>>,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = Tracked<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.0.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: http::Request<B>) -> Self::Future {
+        let route = req.extensions().get::<MatchedPath>().cloned();
+        let method = req.method().clone();
+        Tracked {
+            start: Instant::now(),
+            route,
+            method,
+            inner: self.0.call(req),
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The response future of [`Track`].
+    pub struct Tracked<F> {
+        #[pin]
+        inner: F,
+        start: Instant,
+        route: Option<MatchedPath>,
+        method: http::Method,
+    }
+}
+
+impl<F, RB, E> Future for Tracked<F>
+where
+    F: Future<Output = Result<http::Response<RB>, E>>,
+{
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let out = std::task::ready!(this.inner.poll(cx));
+        if let Ok(r) = &out {
+            let route = this.route.as_ref().map_or("unmatched", |p| p.as_str());
+            record(route, this.method, r.status().as_u16(), *this.start);
+            // At `debug`, one line per request (with its tag, `request_tag`); when the level
+            // is off this is one atomic load.
+            tracing::debug!(
+                status = r.status().as_u16(),
+                latency_us = this.start.elapsed().as_micros() as u64,
+                "finished processing request"
+            );
+        }
+        Poll::Ready(out)
+    }
+}
+
+fn record(route: &str, method: &http::Method, status: u16, start: Instant) {
     HANDLES.with(|h| {
         let mut h = h.borrow_mut();
         let r = match h.get_mut(route) {
@@ -54,16 +125,15 @@ pub async fn track(req: Request, next: Next) -> Response {
             }),
         };
         r.latency.record(start.elapsed().as_secs_f64());
-        match r.requests.iter().find(|(m, s, _)| *m == method && *s == status) {
+        match r.requests.iter().find(|(m, s, _)| m == method && *s == status) {
             Some((_, _, c)) => c.increment(1),
             None => {
                 let c = metrics::counter!("tessera_http_requests_total", "route" => route.to_string(), "method" => method.as_str().to_string(), "status" => status.to_string());
                 c.increment(1);
-                r.requests.push((method, status, c));
+                r.requests.push((method.clone(), status, c));
             }
         }
     });
-    response
 }
 
 /// A route's metric handles: looking a metric up by name and labels allocates and hashes
