@@ -299,6 +299,11 @@ pub struct NewToken {
     pub expires_at: UnixTime,
 }
 
+/// No token lives longer than this (seconds; 400 days), whatever the configured or per-client
+/// lifetime. The store relies on it: a revoked family is remembered for this long after its
+/// revocation (`Store::revoke_family`), after which every token of it has expired.
+pub const MAX_TOKEN_LIFETIME: i64 = 400 * 86_400;
+
 /// The tokens of one issue: an access token and perhaps a refresh token, in one family.
 #[derive(Debug, Clone)]
 pub struct NewGrant {

@@ -158,7 +158,11 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<RotateOutcome, StoreError>;
     /// Revokes one token; answers whether a live token was revoked.
     async fn revoke_token(&self, hash: &TokenHash, now: UnixTime) -> Result<bool, StoreError>;
-    /// Revokes every token of a family; answers how many were live.
+    /// Revokes every token of a family, those stored later included; answers 1 if the family
+    /// was live until now, 0 if it was revoked already or is `FamilyId::NONE` (never revoked
+    /// as a family). The family is remembered as revoked (not each of its tokens marked, which
+    /// needed an index on the family that each refresh wrote to at a random place) for
+    /// `model::MAX_TOKEN_LIFETIME` after `now`; every read and spend of a token checks it.
     async fn revoke_family(&self, family: FamilyId, now: UnixTime) -> Result<u64, StoreError>;
     /// Revokes the live tokens of a user at a client on one device (device-unique tokens).
     async fn revoke_device_tokens(
@@ -168,7 +172,9 @@ pub trait Store: Send + Sync + 'static {
         device: &str,
         now: UnixTime,
     ) -> Result<u64, StoreError>;
-    /// Deletes tokens expired before `before`; answers how many.
+    /// Deletes tokens expired before `before`, and revoked families whose tokens have all
+    /// expired by then (revoked more than `model::MAX_TOKEN_LIFETIME` before it); answers how
+    /// many tokens.
     async fn purge_expired_tokens(&self, before: UnixTime) -> Result<u64, StoreError>;
 
     // --- devices (the `new_device` second-factor policy)

@@ -73,12 +73,14 @@ pub(crate) const INSERT_TOKENS_SQL: &str = "INSERT INTO tokens (hash, kind, fami
 
 /// See `sqlite::SPEND_TOKENS_SQL`.
 pub(crate) const SPEND_TOKENS_SQL: &str = "UPDATE tokens SET used_at = $1 WHERE kind = 'refresh' AND used_at IS NULL \
-     AND revoked_at IS NULL AND expires_at > $1 AND hash IN (SELECT decode(h, 'hex') FROM jsonb_array_elements_text($2::jsonb) AS h) \
+     AND revoked_at IS NULL AND expires_at > $1 \
+     AND NOT EXISTS (SELECT 1 FROM revoked_families rf WHERE rf.family_id = tokens.family_id) AND hash IN (SELECT decode(h, 'hex') FROM jsonb_array_elements_text($2::jsonb) AS h) \
      RETURNING hash";
 
 /// See `sqlite::SPEND_REFRESH_SQL`.
 pub(crate) const SPEND_REFRESH_SQL: &str = "UPDATE tokens SET used_at = $1 WHERE kind = 'refresh' AND used_at IS NULL \
-     AND revoked_at IS NULL AND expires_at > $1 AND client_id = $3 \
+     AND revoked_at IS NULL AND expires_at > $1 \
+     AND NOT EXISTS (SELECT 1 FROM revoked_families rf WHERE rf.family_id = tokens.family_id) AND client_id = $3 \
      AND hash IN (SELECT decode(h, 'hex') FROM jsonb_array_elements_text($2::jsonb) AS h) \
      AND (user_id IS NULL OR EXISTS (SELECT 1 FROM users u WHERE u.id = tokens.user_id AND u.enabled \
           AND (u.locked_until IS NULL OR u.locked_until <= $1))) \

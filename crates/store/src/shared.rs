@@ -1,9 +1,13 @@
 //! The SQL of every store method, written once and instantiated for SQLite and PostgreSQL by
 //! `impl_store!`. Both accept `$n` placeholders, `ON CONFLICT`, booleans and BIGINT/BLOB(BYTEA).
 
-pub(crate) const TOKEN_COLS: &str =
-    "kind, family_id, client_id, user_id, tenant_id, org_id, app_key_id, scope, device_id, \
-     source_type, session_id, issued_at, expires_at, used_at, revoked_at";
+/// Token rows as `TokenRow` reads them, from `tokens t`: `revoked_at` is the token's own or,
+/// failing that, its family's (`revoked_families`, see `Store::revoke_family`).
+pub(crate) const TOKEN_SELECT: &str =
+    "SELECT t.kind, t.family_id, t.client_id, t.user_id, t.tenant_id, t.org_id, t.app_key_id, t.scope, \
+     t.device_id, t.source_type, t.session_id, t.issued_at, t.expires_at, t.used_at, \
+     COALESCE(t.revoked_at, rf.revoked_at) AS revoked_at \
+     FROM tokens t LEFT JOIN revoked_families rf ON rf.family_id = t.family_id";
 
 pub(crate) const USER_COLS: &str = "id, username, phone, email, password_hash, user_type, source, display_name, real_name, \
      gender, birthday, title, employee_number, portrait, state, enabled, active, locked_until, expires_at, \
@@ -91,9 +95,10 @@ macro_rules! impl_store {
                 if family == FamilyId::NONE {
                     return Ok(0);
                 }
-                let r = sqlx::query("UPDATE tokens SET revoked_at = $1 WHERE family_id = $2 AND revoked_at IS NULL")
-                    .bind(now)
+                // Remembered, not marked on each token: see `Store::revoke_family`.
+                let r = sqlx::query("INSERT INTO revoked_families (family_id, revoked_at) VALUES ($1, $2) ON CONFLICT DO NOTHING")
                     .bind(family.0)
+                    .bind(now)
                     .execute(&mut **tx)
                     .await?;
                 Ok(r.rows_affected())
@@ -102,7 +107,8 @@ macro_rules! impl_store {
             /// Spends `old` and inserts `new` in `tx`; a second use revokes the family.
             async fn rotate_in(tx: &mut Tx<'_>, old: &TokenHash, now: UnixTime, new: &NewGrant) -> Result<RotateOutcome, sqlx::Error> {
                 let spent = sqlx::query(
-                    "UPDATE tokens SET used_at = $1 WHERE hash = $2 AND kind = 'refresh' AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $1",
+                    "UPDATE tokens SET used_at = $1 WHERE hash = $2 AND kind = 'refresh' AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $1 \
+                     AND NOT EXISTS (SELECT 1 FROM revoked_families rf WHERE rf.family_id = tokens.family_id)",
                 )
                 .bind(now).bind(&old.0[..]).execute(&mut **tx).await?;
                 if spent.rows_affected() == 1 {
@@ -760,7 +766,7 @@ macro_rules! impl_store {
                 }
 
                 async fn token_by_hash(&self, hash: &TokenHash) -> Result<Option<TokenRecord>, StoreError> {
-                    let q = format!("SELECT {TOKEN_COLS} FROM tokens WHERE hash = $1");
+                    let q = format!("{TOKEN_SELECT} WHERE t.hash = $1");
                     let r: Option<TokenRow> = sqlx::query_as(&q).bind(&hash.0[..]).fetch_optional(&self.pool).await.map_err(map_err)?;
                     r.map(TokenRecord::try_from).transpose()
                 }
@@ -802,6 +808,12 @@ macro_rules! impl_store {
 
                 async fn purge_expired_tokens(&self, before: UnixTime) -> Result<u64, StoreError> {
                     let r = sqlx::query("DELETE FROM tokens WHERE expires_at < $1").bind(before).execute(&self.writer).await.map_err(map_err)?;
+                    // No token outlives its family's revocation by more than MAX_TOKEN_LIFETIME.
+                    sqlx::query("DELETE FROM revoked_families WHERE revoked_at < $1")
+                        .bind(before - tessera_core::model::MAX_TOKEN_LIFETIME)
+                        .execute(&self.writer)
+                        .await
+                        .map_err(map_err)?;
                     Ok(r.rows_affected())
                 }
 
@@ -922,7 +934,7 @@ macro_rules! impl_store {
                 }
 
                 async fn user_tokens(&self, id: UserId, now: UnixTime) -> Result<Vec<TokenRecord>, StoreError> {
-                    let q = format!("SELECT {TOKEN_COLS} FROM tokens WHERE user_id = $1 AND revoked_at IS NULL AND used_at IS NULL AND expires_at > $2 ORDER BY issued_at DESC LIMIT 500");
+                    let q = format!("{TOKEN_SELECT} WHERE t.user_id = $1 AND t.revoked_at IS NULL AND rf.family_id IS NULL AND t.used_at IS NULL AND t.expires_at > $2 ORDER BY t.issued_at DESC LIMIT 500");
                     let rows: Vec<TokenRow> = sqlx::query_as(&q).bind(id.0).bind(now).fetch_all(&self.pool).await.map_err(map_err)?;
                     rows.into_iter().map(TokenRecord::try_from).collect()
                 }

@@ -85,13 +85,15 @@ pub(crate) const INSERT_TOKENS_SQL: &str = "INSERT INTO tokens (hash, kind, fami
 
 /// Spends a group of refresh tokens (hex digests in a JSON array) at `$1`; returns those spent.
 pub(crate) const SPEND_TOKENS_SQL: &str = "UPDATE tokens SET used_at = $1 WHERE kind = 'refresh' AND used_at IS NULL \
-     AND revoked_at IS NULL AND expires_at > $1 AND hash IN (SELECT unhex(value) FROM json_each($2)) RETURNING hash";
+     AND revoked_at IS NULL AND expires_at > $1 \
+     AND NOT EXISTS (SELECT 1 FROM revoked_families rf WHERE rf.family_id = tokens.family_id) AND hash IN (SELECT unhex(value) FROM json_each($2)) RETURNING hash";
 
 /// `Store::spend_refresh` for a group of tokens of one client (hex digests in a JSON array at
 /// `$2`, the client at `$3`): spends those that are live and whose user may sign in, and
 /// returns them as they were before (`RETURNING` gives the new `used_at`: the caller clears it).
 pub(crate) const SPEND_REFRESH_SQL: &str = "UPDATE tokens SET used_at = $1 WHERE kind = 'refresh' AND used_at IS NULL \
-     AND revoked_at IS NULL AND expires_at > $1 AND client_id = $3 \
+     AND revoked_at IS NULL AND expires_at > $1 \
+     AND NOT EXISTS (SELECT 1 FROM revoked_families rf WHERE rf.family_id = tokens.family_id) AND client_id = $3 \
      AND hash IN (SELECT unhex(value) FROM json_each($2)) \
      AND (user_id IS NULL OR EXISTS (SELECT 1 FROM users u WHERE u.id = tokens.user_id AND u.enabled \
           AND (u.locked_until IS NULL OR u.locked_until <= $1))) \

@@ -177,6 +177,7 @@ conformance!(
     concurrent_rotations_of_different_tokens_each_get_their_own_outcome,
     lone_tokens_have_no_family_to_revoke,
     spending_a_refresh_token_checks_client_user_and_reuse_in_one_step,
+    a_revoked_family_covers_tokens_stored_later_until_all_can_have_expired,
 );
 
 async fn seed(b: &Backend) {
@@ -877,6 +878,112 @@ async fn lone_tokens_have_no_family_to_revoke(b: &Backend) {
             .unwrap();
         assert!(t.is_live(NOW));
     }
+}
+
+/// `Store::revoke_family` remembers the family instead of marking each token: every read and
+/// spend sees it, for tokens stored after the revocation too, and the memory is dropped only
+/// once every token of the family must have expired (`MAX_TOKEN_LIFETIME`).
+async fn a_revoked_family_covers_tokens_stored_later_until_all_can_have_expired(b: &Backend) {
+    let s = &b.store;
+    s.insert_grant(&grant(
+        7,
+        &[
+            ("f7-a", TokenKind::Access, NOW + 60),
+            ("f7-r", TokenKind::Refresh, NOW + 600),
+        ],
+    ))
+    .await
+    .unwrap();
+    let revoked_at = |name: &'static str| async move {
+        s.token_by_hash(&TokenHash::of(name))
+            .await
+            .unwrap()
+            .unwrap()
+            .revoked_at
+    };
+    assert_eq!(revoked_at("f7-r").await, None);
+    assert_eq!(s.revoke_family(FamilyId(7), NOW).await.unwrap(), 1);
+    assert_eq!(
+        s.revoke_family(FamilyId(7), NOW + 1).await.unwrap(),
+        0,
+        "already revoked"
+    );
+    assert_eq!(revoked_at("f7-a").await, Some(NOW));
+    assert_eq!(revoked_at("f7-r").await, Some(NOW));
+    s.insert_grant(&grant(7, &[("f7-late", TokenKind::Access, NOW + 60)]))
+        .await
+        .unwrap();
+    assert_eq!(revoked_at("f7-late").await, Some(NOW), "stored after");
+    let listed = s.user_tokens(UserId(21), NOW).await.unwrap();
+    assert!(
+        listed.iter().all(|t| t.family != FamilyId(7)),
+        "a revoked family's tokens are not listed as live"
+    );
+    let next = [NewToken {
+        hash: TokenHash::of("f7-next"),
+        kind: TokenKind::Access,
+        expires_at: NOW + 60,
+    }];
+    assert_eq!(
+        s.spend_refresh(
+            &TokenHash::of("f7-r"),
+            &ClientId("c1".into()),
+            NOW + 2,
+            &next
+        )
+        .await
+        .unwrap(),
+        SpendOutcome::NotLive,
+        "a token of a revoked family cannot be spent"
+    );
+    assert_eq!(
+        s.rotate_refresh(
+            &TokenHash::of("f7-r"),
+            NOW + 2,
+            &grant(7, &[("f7-rot", TokenKind::Access, NOW + 60)])
+        )
+        .await
+        .unwrap(),
+        RotateOutcome::NotLive
+    );
+    assert!(s
+        .token_by_hash(&TokenHash::of("f7-next"))
+        .await
+        .unwrap()
+        .is_none());
+    assert!(s
+        .token_by_hash(&TokenHash::of("f7-rot"))
+        .await
+        .unwrap()
+        .is_none());
+
+    s.purge_expired_tokens(NOW + 1000).await.unwrap();
+    s.insert_grant(&grant(7, &[("f7-after", TokenKind::Access, NOW + 10_000)]))
+        .await
+        .unwrap();
+    assert_eq!(
+        revoked_at("f7-after").await,
+        Some(NOW),
+        "remembered while a token of the family could still be live"
+    );
+    s.purge_expired_tokens(NOW + MAX_TOKEN_LIFETIME + 1)
+        .await
+        .unwrap();
+    s.insert_grant(&grant(
+        7,
+        &[(
+            "f7-reused-id",
+            TokenKind::Access,
+            NOW + MAX_TOKEN_LIFETIME + 100,
+        )],
+    ))
+    .await
+    .unwrap();
+    assert_eq!(
+        revoked_at("f7-reused-id").await,
+        None,
+        "forgotten once every token of it must have expired"
+    );
 }
 
 async fn user_product_links_are_upserted_listed_and_deleted(b: &Backend) {

@@ -42,14 +42,17 @@ pub struct Introspection {
 
 impl Engine {
     /// A client's token lifetimes: its own, else `[tokens]`.
+    /// Capped at [`MAX_TOKEN_LIFETIME`], which the store's memory of revoked families relies on.
     pub(crate) fn ttls(&self, client: Option<&Client>) -> (i64, i64) {
         (
             client
                 .and_then(|c| c.access_ttl)
-                .unwrap_or(self.cfg.access_ttl),
+                .unwrap_or(self.cfg.access_ttl)
+                .min(MAX_TOKEN_LIFETIME),
             client
                 .and_then(|c| c.refresh_ttl)
-                .unwrap_or(self.cfg.refresh_ttl),
+                .unwrap_or(self.cfg.refresh_ttl)
+                .min(MAX_TOKEN_LIFETIME),
         )
     }
 
