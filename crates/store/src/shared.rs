@@ -52,7 +52,11 @@ pub(crate) fn token_rows_json(
             )
         })
         .collect();
-    serde_json::to_string(&rows).map_err(|e| sqlx::Error::Encode(Box::new(e)))
+    // Sized up front (a row is ~250 bytes): growing a batch's text by doubling copied it
+    // again and again on the writer's path.
+    let mut out = Vec::with_capacity(64 + rows.len() * 320);
+    serde_json::to_writer(&mut out, &rows).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+    String::from_utf8(out).map_err(|e| sqlx::Error::Encode(Box::new(e)))
 }
 
 macro_rules! impl_store {
