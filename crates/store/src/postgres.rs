@@ -64,12 +64,35 @@ pub(crate) async fn bootstrap_lock(
         .map(|_| ())
 }
 
-/// Token rows as one JSON array of arrays: see `sqlite::INSERT_TOKENS_SQL`.
-pub(crate) const INSERT_TOKENS_SQL: &str = "INSERT INTO tokens (hash, kind, family_id, client_id, user_id, tenant_id, org_id, \
+/// Token rows as one JSON array of arrays (`shared::token_rows_json`): one statement text
+/// whatever the number of rows, so it is prepared once (a multi-row `VALUES` list was a new
+/// statement for every batch size, with thousands of parameters).
+const INSERT_TOKENS_SQL: &str = "INSERT INTO tokens (hash, kind, family_id, client_id, user_id, tenant_id, org_id, \
      app_key_id, scope, device_id, source_type, session_id, issued_at, expires_at) \
      SELECT decode(r ->> 0, 'hex'), r ->> 1, (r ->> 2)::bigint, r ->> 3, (r ->> 4)::bigint, (r ->> 5)::bigint, \
      (r ->> 6)::bigint, (r ->> 7)::bigint, r ->> 8, r ->> 9, r ->> 10, r ->> 11, (r ->> 12)::bigint, (r ->> 13)::bigint \
      FROM jsonb_array_elements($1::jsonb) AS r";
+
+/// No limit: one statement takes any number of rows.
+pub(crate) const INSERT_CHUNK: usize = usize::MAX;
+
+/// Inserts token rows in one statement (`INSERT_TOKENS_SQL`).
+pub(crate) async fn insert_token_rows<'c, E>(
+    ex: E,
+    rows: &[(
+        &tessera_core::model::NewGrant,
+        &tessera_core::model::NewToken,
+    )],
+) -> Result<(), sqlx::Error>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Postgres>,
+{
+    sqlx::query(INSERT_TOKENS_SQL)
+        .bind(crate::shared::token_rows_json(rows)?)
+        .execute(ex)
+        .await
+        .map(|_| ())
+}
 
 /// See `sqlite::SPEND_TOKENS_SQL`.
 pub(crate) const SPEND_TOKENS_SQL: &str = "UPDATE tokens SET used_at = $1 WHERE kind = 'refresh' AND used_at IS NULL \

@@ -23,7 +23,8 @@ pub(crate) const MEMBERSHIP_SELECT: &str = "SELECT m.user_id, m.roles, m.is_defa
      o.id AS o_id, o.code AS o_code, o.name AS o_name, o.org_type AS o_type, o.logo AS o_logo, o.enabled AS o_enabled \
      FROM memberships m JOIN tenants t ON t.id = m.tenant_id JOIN orgs o ON o.id = m.org_id";
 
-/// Token rows as the JSON array of arrays that `INSERT_TOKENS_SQL` reads, columns in its order.
+/// Token rows as the JSON array of arrays that PostgreSQL's `INSERT_TOKENS_SQL` reads, columns
+/// in its order.
 pub(crate) fn token_rows_json(
     rows: &[(
         &tessera_core::model::NewGrant,
@@ -135,12 +136,11 @@ macro_rules! impl_store {
                 })
             }
 
-            /// Inserts token rows in one statement (`INSERT_TOKENS_SQL`).
+            /// Inserts token rows: one statement per `INSERT_CHUNK` rows (`insert_token_rows`).
             async fn insert_rows(tx: &mut Tx<'_>, rows: &[(&NewGrant, &NewToken)]) -> Result<(), sqlx::Error> {
-                if rows.is_empty() {
-                    return Ok(());
+                for chunk in rows.chunks(super::INSERT_CHUNK) {
+                    super::insert_token_rows(&mut **tx, chunk).await?;
                 }
-                sqlx::query(super::INSERT_TOKENS_SQL).bind(token_rows_json(rows)?).execute(&mut **tx).await?;
                 Ok(())
             }
 
@@ -158,8 +158,9 @@ macro_rules! impl_store {
                     })
                     .collect::<Option<Vec<_>>>()
                     .map(|v| v.into_iter().flatten().collect());
-                if let Some(rows) = inserts {
-                    sqlx::query(super::INSERT_TOKENS_SQL).bind(token_rows_json(&rows)?).execute(writer).await?;
+                // (More rows than one statement takes go through the transaction below.)
+                if let Some(rows) = inserts.filter(|r| r.len() <= super::INSERT_CHUNK) {
+                    super::insert_token_rows(writer, &rows).await?;
                     return Ok(ops.iter().map(|_| Written::Inserted).collect());
                 }
                 let mut tx = writer.begin().await?;

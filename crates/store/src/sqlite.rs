@@ -74,14 +74,70 @@ pub(crate) async fn bootstrap_lock(
     Ok(())
 }
 
-/// Token rows arrive as one JSON array of arrays (`shared::token_rows_json`): one statement
-/// text whatever the number of rows, so it is prepared once and stays in sqlx's statement
-/// cache (a multi-row `VALUES` list was a new statement for every batch size: re-parsed, with
-/// thousands of parameters, again and again).
-pub(crate) const INSERT_TOKENS_SQL: &str = "INSERT INTO tokens (hash, kind, family_id, client_id, user_id, tenant_id, org_id, \
-     app_key_id, scope, device_id, source_type, session_id, issued_at, expires_at) \
-     SELECT unhex(value ->> 0), value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, \
-     value ->> 7, value ->> 8, value ->> 9, value ->> 10, value ->> 11, value ->> 12, value ->> 13 FROM json_each($1)";
+/// Most token rows one `INSERT` takes (`insert_token_rows`); a larger batch goes in several,
+/// inside a transaction.
+pub(crate) const INSERT_CHUNK: usize = 128;
+
+/// Statement sizes: a chunk of rows takes the smallest that holds it, padded with all-NULL rows
+/// that the `WHERE` drops. So a handful of statement texts serve every batch size and stay
+/// prepared in sqlx's cache, and the values are bound as they are. (Rows as one JSON parameter,
+/// unpacked with `json_each` and `->>`, were ~11 % of the core on the refresh path: SQLite
+/// hands each element back as text and parses it again per column; the SQLite that sqlx
+/// bundles has no `jsonb_each`.)
+const INSERT_SIZES: [usize; 4] = [1, 8, 32, INSERT_CHUNK];
+
+fn insert_tokens_sql(size: usize) -> String {
+    let row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    format!(
+        "INSERT INTO tokens (hash, kind, family_id, client_id, user_id, tenant_id, org_id, app_key_id, \
+         scope, device_id, source_type, session_id, issued_at, expires_at) \
+         SELECT * FROM (VALUES {}) WHERE column1 IS NOT NULL",
+        vec![row; size].join(", ")
+    )
+}
+
+/// Inserts at most [`INSERT_CHUNK`] token rows in one statement.
+pub(crate) async fn insert_token_rows<'c, E>(
+    ex: E,
+    rows: &[(
+        &tessera_core::model::NewGrant,
+        &tessera_core::model::NewToken,
+    )],
+) -> Result<(), sqlx::Error>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Sqlite>,
+{
+    let Some(&size) = INSERT_SIZES.iter().find(|&&n| n >= rows.len()) else {
+        return Err(sqlx::Error::Protocol(format!(
+            "{} token rows for one INSERT (at most {INSERT_CHUNK})",
+            rows.len()
+        )));
+    };
+    let sql = insert_tokens_sql(size);
+    let mut q = sqlx::query(&sql);
+    for (g, t) in rows {
+        let s = &g.subject;
+        q = q
+            .bind(&t.hash.0[..])
+            .bind(t.kind.as_str())
+            .bind(g.family.0)
+            .bind(s.client_id.0.as_str())
+            .bind(s.user_id.map(|x| x.0))
+            .bind(s.tenant_id.map(|x| x.0))
+            .bind(s.org_id.map(|x| x.0))
+            .bind(s.app_key_id.map(|x| x.0))
+            .bind(s.scope.as_str())
+            .bind(s.device_id.as_deref())
+            .bind(s.source_type.as_deref())
+            .bind(s.session_id.as_deref())
+            .bind(g.issued_at)
+            .bind(t.expires_at);
+    }
+    for _ in rows.len() * 14..size * 14 {
+        q = q.bind(None::<i64>);
+    }
+    q.execute(ex).await.map(|_| ())
+}
 
 /// Spends a group of refresh tokens (hex digests in a JSON array) at `$1`; returns those spent.
 pub(crate) const SPEND_TOKENS_SQL: &str = "UPDATE tokens SET used_at = $1 WHERE kind = 'refresh' AND used_at IS NULL \

@@ -178,6 +178,7 @@ conformance!(
     lone_tokens_have_no_family_to_revoke,
     spending_a_refresh_token_checks_client_user_and_reuse_in_one_step,
     a_revoked_family_covers_tokens_stored_later_until_all_can_have_expired,
+    a_grant_of_more_rows_than_one_insert_takes_is_stored_whole,
 );
 
 async fn seed(b: &Backend) {
@@ -984,6 +985,30 @@ async fn a_revoked_family_covers_tokens_stored_later_until_all_can_have_expired(
         None,
         "forgotten once every token of it must have expired"
     );
+}
+
+/// The SQLite store inserts at most 128 rows per statement (padded statement sizes): a larger
+/// write goes in several statements of one transaction, every row and every value intact.
+async fn a_grant_of_more_rows_than_one_insert_takes_is_stored_whole(b: &Backend) {
+    let names: Vec<String> = (0..300).map(|i| format!("many-{i}")).collect();
+    let tokens: Vec<(&str, TokenKind, i64)> = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.as_str(), TokenKind::Access, NOW + 60 + i as i64))
+        .collect();
+    b.store.insert_grant(&grant(9, &tokens)).await.unwrap();
+    for i in [0usize, 1, 7, 8, 31, 32, 127, 128, 129, 255, 256, 299] {
+        let t = b
+            .store
+            .token_by_hash(&TokenHash::of(&names[i]))
+            .await
+            .unwrap()
+            .unwrap_or_else(|| panic!("row {i} stored"));
+        assert_eq!(t.expires_at, NOW + 60 + i as i64);
+        assert_eq!(t.family, FamilyId(9));
+        assert_eq!(t.subject.device_id.as_deref(), Some("dev"));
+        assert_eq!(t.subject.app_key_id, None);
+    }
 }
 
 async fn user_product_links_are_upserted_listed_and_deleted(b: &Backend) {
