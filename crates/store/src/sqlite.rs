@@ -28,6 +28,11 @@ impl SqliteStore {
             // the last transactions (sqlite.org/pragma.html#pragma_synchronous).
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(5))
+            // A multi-row INSERT inside a transaction keeps a statement journal (to undo just
+            // that statement on a constraint error). By default it spills to a new temporary
+            // file past 64 KiB: an open, writes and an unlink per batch on the refresh path,
+            // ~5 % of the core (issue 7, perf). In memory it stays a few pages.
+            .pragma("temp_store", "memory")
             .foreign_keys(true);
         if let Some(parent) = std::path::Path::new(opts.get_filename()).parent() {
             if !parent.as_os_str().is_empty() {
@@ -43,7 +48,11 @@ impl SqliteStore {
             .max_connections(1)
             .test_before_acquire(false)
             .acquire_timeout(Duration::from_secs(10))
-            .connect_with(opts.clone())
+            // Room for every row a batch's `UPDATE … RETURNING` gives back (at most one per
+            // write). With sqlx's default of 50 the worker thread blocked on the 51st row until
+            // this task took some, and on one core each such hand-off is two context switches:
+            // ~9 % of the core on the refresh path (issue 7, perf).
+            .connect_with(opts.clone().row_buffer_size(2 * crate::batch::MAX_BATCH))
             .await
             .map_err(map_err)?;
         sqlx::migrate!("./migrations/sqlite")
@@ -83,8 +92,16 @@ pub(crate) const INSERT_CHUNK: usize = 128;
 /// prepared in sqlx's cache, and the values are bound as they are. (Rows as one JSON parameter,
 /// unpacked with `json_each` and `->>`, were ~11 % of the core on the refresh path: SQLite
 /// hands each element back as text and parses it again per column; the SQLite that sqlx
-/// bundles has no `jsonb_each`.)
-const INSERT_SIZES: [usize; 4] = [1, 8, 32, INSERT_CHUNK];
+/// bundles has no `jsonb_each`.) Powers of two: padding at most doubles a statement.
+const INSERT_SIZES: [usize; 8] = [1, 2, 4, 8, 16, 32, 64, INSERT_CHUNK];
+
+/// Columns bound per token row.
+const TOKEN_COLUMNS: usize = 14;
+
+/// The statement texts of [`INSERT_SIZES`], built once: the largest is ~5 KiB, and building it
+/// per batch was a visible share of the writer's allocations.
+static INSERT_SQL: std::sync::LazyLock<[String; INSERT_SIZES.len()]> =
+    std::sync::LazyLock::new(|| INSERT_SIZES.map(insert_tokens_sql));
 
 fn insert_tokens_sql(size: usize) -> String {
     let row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
@@ -107,36 +124,42 @@ pub(crate) async fn insert_token_rows<'c, E>(
 where
     E: sqlx::Executor<'c, Database = sqlx::Sqlite>,
 {
-    let Some(&size) = INSERT_SIZES.iter().find(|&&n| n >= rows.len()) else {
+    use sqlx::Arguments;
+    let Some(at) = INSERT_SIZES.iter().position(|&n| n >= rows.len()) else {
         return Err(sqlx::Error::Protocol(format!(
             "{} token rows for one INSERT (at most {INSERT_CHUNK})",
             rows.len()
         )));
     };
-    let sql = insert_tokens_sql(size);
-    let mut q = sqlx::query(&sql);
+    let size = INSERT_SIZES[at];
+    // Sized up front: the values of 128 rows are ~60 KiB, and growing the vector by doubling
+    // copied them several times.
+    let mut args = sqlx::sqlite::SqliteArguments::default();
+    args.reserve(size * TOKEN_COLUMNS, 0);
     for (g, t) in rows {
         let s = &g.subject;
-        q = q
-            .bind(&t.hash.0[..])
-            .bind(t.kind.as_str())
-            .bind(g.family.0)
-            .bind(s.client_id.0.as_str())
-            .bind(s.user_id.map(|x| x.0))
-            .bind(s.tenant_id.map(|x| x.0))
-            .bind(s.org_id.map(|x| x.0))
-            .bind(s.app_key_id.map(|x| x.0))
-            .bind(s.scope.as_str())
-            .bind(s.device_id.as_deref())
-            .bind(s.source_type.as_deref())
-            .bind(s.session_id.as_deref())
-            .bind(g.issued_at)
-            .bind(t.expires_at);
+        args.add(&t.hash.0[..]).map_err(sqlx::Error::Encode)?;
+        args.add(t.kind.as_str()).map_err(sqlx::Error::Encode)?;
+        args.add(g.family.0).map_err(sqlx::Error::Encode)?;
+        args.add(s.client_id.0.as_str()).map_err(sqlx::Error::Encode)?;
+        args.add(s.user_id.map(|x| x.0)).map_err(sqlx::Error::Encode)?;
+        args.add(s.tenant_id.map(|x| x.0)).map_err(sqlx::Error::Encode)?;
+        args.add(s.org_id.map(|x| x.0)).map_err(sqlx::Error::Encode)?;
+        args.add(s.app_key_id.map(|x| x.0)).map_err(sqlx::Error::Encode)?;
+        args.add(s.scope.as_str()).map_err(sqlx::Error::Encode)?;
+        args.add(s.device_id.as_deref()).map_err(sqlx::Error::Encode)?;
+        args.add(s.source_type.as_deref()).map_err(sqlx::Error::Encode)?;
+        args.add(s.session_id.as_deref()).map_err(sqlx::Error::Encode)?;
+        args.add(g.issued_at).map_err(sqlx::Error::Encode)?;
+        args.add(t.expires_at).map_err(sqlx::Error::Encode)?;
     }
-    for _ in rows.len() * 14..size * 14 {
-        q = q.bind(None::<i64>);
+    for _ in rows.len() * TOKEN_COLUMNS..size * TOKEN_COLUMNS {
+        args.add(None::<i64>).map_err(sqlx::Error::Encode)?;
     }
-    q.execute(ex).await.map(|_| ())
+    sqlx::query_with(&INSERT_SQL[at], args)
+        .execute(ex)
+        .await
+        .map(|_| ())
 }
 
 /// Spends a group of refresh tokens (hex digests in a JSON array) at `$1`; returns those spent.
