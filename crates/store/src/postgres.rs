@@ -107,7 +107,7 @@ pub(crate) const SPEND_REFRESH_SQL: &str = "UPDATE tokens SET used_at = $1 WHERE
      AND hash IN (SELECT decode(h, 'hex') FROM jsonb_array_elements_text($2::jsonb) AS h) \
      AND (user_id IS NULL OR EXISTS (SELECT 1 FROM users u WHERE u.id = tokens.user_id AND u.enabled \
           AND (u.locked_until IS NULL OR u.locked_until <= $1))) \
-     RETURNING hash, kind, family_id, client_id, user_id, tenant_id, org_id, app_key_id, scope, device_id, \
-     source_type, session_id, issued_at, expires_at, used_at, revoked_at";
+     RETURNING hash, json_build_array(kind, family_id, client_id, user_id, tenant_id, org_id, app_key_id, scope, \
+     device_id, source_type, session_id, issued_at, expires_at, used_at, revoked_at)::text AS packed";
 
 impl_store!(PgStore, sqlx::Postgres);

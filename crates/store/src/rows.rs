@@ -229,15 +229,21 @@ impl TryFrom<AppKeyRow> for AppKey {
     }
 }
 
-/// A token row with its key, as `SPEND_REFRESH_SQL` returns it.
+/// A token row with its key, as `SPEND_REFRESH_SQL` returns it: the other columns packed into
+/// one JSON array in [`TokenRow`]'s field order (serde reads a struct from an array).
 #[derive(sqlx::FromRow)]
-pub(crate) struct KeyedTokenRow {
+pub(crate) struct PackedTokenRow {
     pub hash: Vec<u8>,
-    #[sqlx(flatten)]
-    pub row: TokenRow,
+    pub packed: String,
 }
 
-#[derive(sqlx::FromRow)]
+impl PackedTokenRow {
+    pub(crate) fn unpack(&self) -> Result<TokenRow, StoreError> {
+        serde_json::from_str(&self.packed).map_err(|e| corrupt("packed token row", &e.to_string()))
+    }
+}
+
+#[derive(sqlx::FromRow, serde::Deserialize)]
 pub(crate) struct TokenRow {
     pub kind: String,
     pub family_id: i64,

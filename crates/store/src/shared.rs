@@ -229,7 +229,7 @@ macro_rules! impl_store {
                 }
                 let hashes: Vec<String> = group.iter().map(|(_, h, _)| h.to_hex()).collect();
                 let hashes = serde_json::to_string(&hashes).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
-                let spent: Vec<KeyedTokenRow> = sqlx::query_as(super::SPEND_REFRESH_SQL)
+                let spent: Vec<PackedTokenRow> = sqlx::query_as(super::SPEND_REFRESH_SQL)
                     .bind(now)
                     .bind(hashes)
                     .bind(&client.0)
@@ -238,7 +238,7 @@ macro_rules! impl_store {
                 let mut spent: Vec<(Vec<u8>, TokenRecord)> = spent
                     .into_iter()
                     .map(|k| {
-                        let mut rec = TokenRecord::try_from(k.row).map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
+                        let mut rec = k.unpack().and_then(TokenRecord::try_from).map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
                         rec.used_at = None;
                         Ok((k.hash, rec))
                     })
