@@ -100,7 +100,8 @@ pub(crate) const SPEND_TOKENS_SQL: &str = "UPDATE tokens SET used_at = $1 WHERE 
      AND NOT EXISTS (SELECT 1 FROM revoked_families rf WHERE rf.family_id = tokens.family_id) AND hash IN (SELECT decode(h, 'hex') FROM jsonb_array_elements_text($2::jsonb) AS h) \
      RETURNING hash";
 
-/// See `sqlite::SPEND_REFRESH_SQL`.
+/// `Store::spend_refresh` for a group of one client's tokens (hex digests in a JSON array at
+/// `$2`, the client at `$3`); the rows come back packed, as `sqlite::spend_refresh_sql` says.
 pub(crate) const SPEND_REFRESH_SQL: &str = "UPDATE tokens SET used_at = $1 WHERE kind = 'refresh' AND used_at IS NULL \
      AND revoked_at IS NULL AND expires_at > $1 \
      AND NOT EXISTS (SELECT 1 FROM revoked_families rf WHERE rf.family_id = tokens.family_id) AND client_id = $3 \
@@ -109,5 +110,22 @@ pub(crate) const SPEND_REFRESH_SQL: &str = "UPDATE tokens SET used_at = $1 WHERE
           AND (u.locked_until IS NULL OR u.locked_until <= $1))) \
      RETURNING hash, json_build_array(kind, family_id, client_id, user_id, tenant_id, org_id, app_key_id, scope, \
      device_id, source_type, session_id, issued_at, expires_at, used_at, revoked_at)::text AS packed";
+
+/// Runs [`SPEND_REFRESH_SQL`] for one client's tokens, given as one JSON array of hex digests.
+pub(crate) async fn spend_refresh_rows(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    now: tessera_core::clock::UnixTime,
+    client: &tessera_core::ids::ClientId,
+    hashes: &[&tessera_core::secret::TokenHash],
+) -> Result<Vec<crate::rows::PackedTokenRow>, sqlx::Error> {
+    let hex: Vec<String> = hashes.iter().map(|h| h.to_hex()).collect();
+    let hex = serde_json::to_string(&hex).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+    sqlx::query_as(SPEND_REFRESH_SQL)
+        .bind(now)
+        .bind(hex)
+        .bind(&client.0)
+        .fetch_all(&mut **tx)
+        .await
+}
 
 impl_store!(PgStore, sqlx::Postgres);

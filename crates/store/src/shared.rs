@@ -227,14 +227,8 @@ macro_rules! impl_store {
                 if group.is_empty() {
                     return Ok(());
                 }
-                let hashes: Vec<String> = group.iter().map(|(_, h, _)| h.to_hex()).collect();
-                let hashes = serde_json::to_string(&hashes).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
-                let spent: Vec<PackedTokenRow> = sqlx::query_as(super::SPEND_REFRESH_SQL)
-                    .bind(now)
-                    .bind(hashes)
-                    .bind(&client.0)
-                    .fetch_all(&mut **tx)
-                    .await?;
+                let hashes: Vec<&TokenHash> = group.iter().map(|(_, h, _)| *h).collect();
+                let spent = super::spend_refresh_rows(tx, now, client, &hashes).await?;
                 let mut spent: Vec<(Vec<u8>, TokenRecord)> = spent
                     .into_iter()
                     .map(|k| {

@@ -145,15 +145,23 @@ where
         args.add(&t.hash.0[..]).map_err(sqlx::Error::Encode)?;
         args.add(t.kind.as_str()).map_err(sqlx::Error::Encode)?;
         args.add(g.family.0).map_err(sqlx::Error::Encode)?;
-        args.add(s.client_id.0.as_str()).map_err(sqlx::Error::Encode)?;
-        args.add(s.user_id.map(|x| x.0)).map_err(sqlx::Error::Encode)?;
-        args.add(s.tenant_id.map(|x| x.0)).map_err(sqlx::Error::Encode)?;
-        args.add(s.org_id.map(|x| x.0)).map_err(sqlx::Error::Encode)?;
-        args.add(s.app_key_id.map(|x| x.0)).map_err(sqlx::Error::Encode)?;
+        args.add(s.client_id.0.as_str())
+            .map_err(sqlx::Error::Encode)?;
+        args.add(s.user_id.map(|x| x.0))
+            .map_err(sqlx::Error::Encode)?;
+        args.add(s.tenant_id.map(|x| x.0))
+            .map_err(sqlx::Error::Encode)?;
+        args.add(s.org_id.map(|x| x.0))
+            .map_err(sqlx::Error::Encode)?;
+        args.add(s.app_key_id.map(|x| x.0))
+            .map_err(sqlx::Error::Encode)?;
         args.add(s.scope.as_str()).map_err(sqlx::Error::Encode)?;
-        args.add(s.device_id.as_deref()).map_err(sqlx::Error::Encode)?;
-        args.add(s.source_type.as_deref()).map_err(sqlx::Error::Encode)?;
-        args.add(s.session_id.as_deref()).map_err(sqlx::Error::Encode)?;
+        args.add(s.device_id.as_deref())
+            .map_err(sqlx::Error::Encode)?;
+        args.add(s.source_type.as_deref())
+            .map_err(sqlx::Error::Encode)?;
+        args.add(s.session_id.as_deref())
+            .map_err(sqlx::Error::Encode)?;
         args.add(g.issued_at).map_err(sqlx::Error::Encode)?;
         args.add(t.expires_at).map_err(sqlx::Error::Encode)?;
     }
@@ -178,19 +186,67 @@ pub(crate) const SPEND_TOKENS_SQL: &str = "UPDATE tokens SET used_at = $1 WHERE 
      AND revoked_at IS NULL AND expires_at > $1 \
      AND NOT EXISTS (SELECT 1 FROM revoked_families rf WHERE rf.family_id = tokens.family_id) AND hash IN (SELECT unhex(value) FROM json_each($2)) RETURNING hash";
 
-/// `Store::spend_refresh` for a group of tokens of one client (hex digests in a JSON array at
-/// `$2`, the client at `$3`): spends those that are live and whose user may sign in, and
-/// returns them as they were before (`RETURNING` gives the new `used_at`: the caller clears it).
+/// `Store::spend_refresh` for a group of tokens of one client (`$1` the time, `$2` the
+/// client, the digests from `$3` on, as many as the statement's size, padded with NULLs that
+/// match nothing): spends those that are live and whose user may sign in, and returns them as
+/// they were before (`RETURNING` gives the new `used_at`: the caller clears it). The digests
+/// are bound as they are, like the rows of `insert_token_rows`: as one JSON array of hex text
+/// they cost a hex encoding, a JSON text, `json_each` and `unhex` per token.
 /// Each row comes back as its key and one JSON array of the other columns (`PackedTokenRow`):
 /// sqlx copies, frees and looks up by name every column of every row it hands over, and 15
 /// columns that way were ~15 % of the instructions of a refresh (callgrind, issue 7).
-pub(crate) const SPEND_REFRESH_SQL: &str = "UPDATE tokens SET used_at = $1 WHERE kind = 'refresh' AND used_at IS NULL \
-     AND revoked_at IS NULL AND expires_at > $1 \
-     AND NOT EXISTS (SELECT 1 FROM revoked_families rf WHERE rf.family_id = tokens.family_id) AND client_id = $3 \
-     AND hash IN (SELECT unhex(value) FROM json_each($2)) \
-     AND (user_id IS NULL OR EXISTS (SELECT 1 FROM users u WHERE u.id = tokens.user_id AND u.enabled \
-          AND (u.locked_until IS NULL OR u.locked_until <= $1))) \
-     RETURNING hash, json_array(kind, family_id, client_id, user_id, tenant_id, org_id, app_key_id, scope, \
-     device_id, source_type, session_id, issued_at, expires_at, used_at, revoked_at) AS packed";
+fn spend_refresh_sql(size: usize) -> String {
+    let list: Vec<String> = (0..size).map(|i| format!("${}", i + 3)).collect();
+    format!(
+        "UPDATE tokens SET used_at = $1 WHERE kind = 'refresh' AND used_at IS NULL \
+         AND revoked_at IS NULL AND expires_at > $1 \
+         AND NOT EXISTS (SELECT 1 FROM revoked_families rf WHERE rf.family_id = tokens.family_id) AND client_id = $2 \
+         AND hash IN ({}) \
+         AND (user_id IS NULL OR EXISTS (SELECT 1 FROM users u WHERE u.id = tokens.user_id AND u.enabled \
+              AND (u.locked_until IS NULL OR u.locked_until <= $1))) \
+         RETURNING hash, json_array(kind, family_id, client_id, user_id, tenant_id, org_id, app_key_id, scope, \
+         device_id, source_type, session_id, issued_at, expires_at, used_at, revoked_at) AS packed",
+        list.join(", ")
+    )
+}
+
+/// The statement texts of `spend_refresh_sql` for each of [`INSERT_SIZES`].
+static SPEND_REFRESH_SQL: std::sync::LazyLock<[String; INSERT_SIZES.len()]> =
+    std::sync::LazyLock::new(|| INSERT_SIZES.map(spend_refresh_sql));
+
+/// Spends one client's refresh tokens `hashes` at `now` (see [`SPEND_REFRESH_SQL`]), in
+/// statements of at most [`INSERT_CHUNK`] tokens.
+pub(crate) async fn spend_refresh_rows(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    now: tessera_core::clock::UnixTime,
+    client: &tessera_core::ids::ClientId,
+    hashes: &[&tessera_core::secret::TokenHash],
+) -> Result<Vec<crate::rows::PackedTokenRow>, sqlx::Error> {
+    use sqlx::Arguments;
+    let mut out = Vec::with_capacity(hashes.len());
+    for chunk in hashes.chunks(INSERT_CHUNK) {
+        let Some(at) = INSERT_SIZES.iter().position(|&n| n >= chunk.len()) else {
+            return Err(sqlx::Error::Protocol(
+                "spend chunk larger than a statement".into(),
+            ));
+        };
+        let mut args = sqlx::sqlite::SqliteArguments::default();
+        args.reserve(2 + INSERT_SIZES[at], 0);
+        args.add(now).map_err(sqlx::Error::Encode)?;
+        args.add(client.0.as_str()).map_err(sqlx::Error::Encode)?;
+        for h in chunk {
+            args.add(&h.0[..]).map_err(sqlx::Error::Encode)?;
+        }
+        for _ in chunk.len()..INSERT_SIZES[at] {
+            args.add(None::<Vec<u8>>).map_err(sqlx::Error::Encode)?;
+        }
+        let rows: Vec<crate::rows::PackedTokenRow> =
+            sqlx::query_as_with(&SPEND_REFRESH_SQL[at], args)
+                .fetch_all(&mut **tx)
+                .await?;
+        out.extend(rows);
+    }
+    Ok(out)
+}
 
 impl_store!(SqliteStore, sqlx::Sqlite);

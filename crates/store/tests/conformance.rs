@@ -179,6 +179,7 @@ conformance!(
     spending_a_refresh_token_checks_client_user_and_reuse_in_one_step,
     a_revoked_family_covers_tokens_stored_later_until_all_can_have_expired,
     a_grant_of_more_rows_than_one_insert_takes_is_stored_whole,
+    a_burst_of_spends_larger_than_one_statement_spends_each_token_once,
 );
 
 async fn seed(b: &Backend) {
@@ -855,6 +856,74 @@ async fn spending_a_refresh_token_checks_client_user_and_reuse_in_one_step(b: &B
         .unwrap()
         .unwrap();
     assert!(t.used_at.is_none() && t.is_live(NOW));
+}
+
+/// A burst of `spend_refresh` calls of one client, more than one statement of the SQLite
+/// store takes (128): each live token is spent once with its own subject, the others are not.
+async fn a_burst_of_spends_larger_than_one_statement_spends_each_token_once(b: &Backend) {
+    seed(b).await;
+    let names: Vec<String> = (0..200).map(|i| format!("bs{i}")).collect();
+    for (i, n) in names.iter().enumerate() {
+        let mut g = grant(
+            8000 + i as i64,
+            &[(n.as_str(), TokenKind::Refresh, NOW + 600)],
+        );
+        g.subject.scope = format!("s{i}");
+        b.store.insert_grant(&g).await.unwrap();
+    }
+    let mut olds = names.clone();
+    olds.push("bs-unknown".into());
+    let spends = olds.iter().map(|old| {
+        let store = b.store.clone();
+        let hash = TokenHash::of(old);
+        let next = vec![
+            NewToken {
+                hash: TokenHash::of(&format!("{old}-a")),
+                kind: TokenKind::Access,
+                expires_at: NOW + 60,
+            },
+            NewToken {
+                hash: TokenHash::of(&format!("{old}-r")),
+                kind: TokenKind::Refresh,
+                expires_at: NOW + 600,
+            },
+        ];
+        async move {
+            store
+                .spend_refresh(&hash, &ClientId("c1".into()), NOW, &next)
+                .await
+        }
+    });
+    let outcomes: Vec<SpendOutcome> = futures_join_all(spends)
+        .await
+        .into_iter()
+        .map(|r| r.unwrap())
+        .collect();
+    for (i, o) in outcomes.iter().take(200).enumerate() {
+        let SpendOutcome::Rotated(rec) = o else {
+            panic!("bs{i} is spent: {o:?}");
+        };
+        assert_eq!(rec.family, FamilyId(8000 + i as i64));
+        assert_eq!(rec.subject.scope, format!("s{i}"));
+        let t = b
+            .store
+            .token_by_hash(&TokenHash::of(&format!("bs{i}-r")))
+            .await
+            .unwrap()
+            .expect("the next refresh token is stored");
+        assert_eq!(
+            (t.family, t.subject.scope.as_str()),
+            (rec.family, rec.subject.scope.as_str())
+        );
+        let old = b
+            .store
+            .token_by_hash(&TokenHash::of(&format!("bs{i}")))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(old.used_at, Some(NOW));
+    }
+    assert_eq!(outcomes[200], SpendOutcome::NotLive);
 }
 
 /// Lone access tokens (client_credentials) share `FamilyId::NONE`: revoking "that family"
