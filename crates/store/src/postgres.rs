@@ -64,14 +64,14 @@ pub(crate) async fn bootstrap_lock(
         .map(|_| ())
 }
 
-/// Token rows as one JSON array of arrays (`shared::token_rows_json`): one statement text
-/// whatever the number of rows, so it is prepared once (a multi-row `VALUES` list was a new
-/// statement for every batch size, with thousands of parameters).
+/// Token rows as one typed array per column, unnested: one statement text whatever the number
+/// of rows, so it is prepared once (a multi-row `VALUES` list was a new statement for every
+/// batch size, with thousands of parameters), and the values travel in binary. (Rows as one
+/// JSON text cost a hex and JSON encoding here and `jsonb` parsing and casts in PostgreSQL.)
 const INSERT_TOKENS_SQL: &str = "INSERT INTO tokens (hash, kind, family_id, client_id, user_id, tenant_id, org_id, \
      app_key_id, scope, device_id, source_type, session_id, issued_at, expires_at) \
-     SELECT decode(r ->> 0, 'hex'), r ->> 1, (r ->> 2)::bigint, r ->> 3, (r ->> 4)::bigint, (r ->> 5)::bigint, \
-     (r ->> 6)::bigint, (r ->> 7)::bigint, r ->> 8, r ->> 9, r ->> 10, r ->> 11, (r ->> 12)::bigint, (r ->> 13)::bigint \
-     FROM jsonb_array_elements($1::jsonb) AS r";
+     SELECT * FROM UNNEST($1::bytea[], $2::text[], $3::int8[], $4::text[], $5::int8[], $6::int8[], $7::int8[], \
+     $8::int8[], $9::text[], $10::text[], $11::text[], $12::text[], $13::int8[], $14::int8[])";
 
 /// No limit: one statement takes any number of rows.
 pub(crate) const INSERT_CHUNK: usize = usize::MAX;
@@ -87,8 +87,33 @@ pub(crate) async fn insert_token_rows<'c, E>(
 where
     E: sqlx::Executor<'c, Database = sqlx::Postgres>,
 {
+    fn col<'r, T>(
+        rows: &'r [(
+            &tessera_core::model::NewGrant,
+            &tessera_core::model::NewToken,
+        )],
+        f: impl Fn(
+            &'r tessera_core::model::NewGrant,
+            &'r tessera_core::model::NewToken,
+        ) -> T,
+    ) -> Vec<T> {
+        rows.iter().map(|(g, t)| f(g, t)).collect()
+    }
     sqlx::query(INSERT_TOKENS_SQL)
-        .bind(crate::shared::token_rows_json(rows)?)
+        .bind(col(rows, |_, t| &t.hash.0[..]))
+        .bind(col(rows, |_, t| t.kind.as_str()))
+        .bind(col(rows, |g, _| g.family.0))
+        .bind(col(rows, |g, _| g.subject.client_id.0.as_str()))
+        .bind(col(rows, |g, _| g.subject.user_id.map(|x| x.0)))
+        .bind(col(rows, |g, _| g.subject.tenant_id.map(|x| x.0)))
+        .bind(col(rows, |g, _| g.subject.org_id.map(|x| x.0)))
+        .bind(col(rows, |g, _| g.subject.app_key_id.map(|x| x.0)))
+        .bind(col(rows, |g, _| g.subject.scope.as_str()))
+        .bind(col(rows, |g, _| g.subject.device_id.as_deref()))
+        .bind(col(rows, |g, _| g.subject.source_type.as_deref()))
+        .bind(col(rows, |g, _| g.subject.session_id.as_deref()))
+        .bind(col(rows, |g, _| g.issued_at))
+        .bind(col(rows, |_, t| t.expires_at))
         .execute(ex)
         .await
         .map(|_| ())
@@ -100,29 +125,28 @@ pub(crate) const SPEND_TOKENS_SQL: &str = "UPDATE tokens SET used_at = $1 WHERE 
      AND NOT EXISTS (SELECT 1 FROM revoked_families rf WHERE rf.family_id = tokens.family_id) AND hash IN (SELECT decode(h, 'hex') FROM jsonb_array_elements_text($2::jsonb) AS h) \
      RETURNING hash";
 
-/// `Store::spend_refresh` for a group of one client's tokens (hex digests in a JSON array at
-/// `$2`, the client at `$3`); the rows come back packed, as `sqlite::spend_refresh_sql` says.
+/// `Store::spend_refresh` for a group of one client's tokens (digests in an array at `$2`, the
+/// client at `$3`); the rows come back packed, as `sqlite::spend_refresh_sql` says.
 pub(crate) const SPEND_REFRESH_SQL: &str = "UPDATE tokens SET used_at = $1 WHERE kind = 'refresh' AND used_at IS NULL \
      AND revoked_at IS NULL AND expires_at > $1 \
      AND NOT EXISTS (SELECT 1 FROM revoked_families rf WHERE rf.family_id = tokens.family_id) AND client_id = $3 \
-     AND hash IN (SELECT decode(h, 'hex') FROM jsonb_array_elements_text($2::jsonb) AS h) \
+     AND hash = ANY($2::bytea[]) \
      AND (user_id IS NULL OR EXISTS (SELECT 1 FROM users u WHERE u.id = tokens.user_id AND u.enabled \
           AND (u.locked_until IS NULL OR u.locked_until <= $1))) \
      RETURNING hash, json_build_array(kind, family_id, client_id, user_id, tenant_id, org_id, app_key_id, scope, \
      device_id, source_type, session_id, issued_at, expires_at, used_at, revoked_at)::text AS packed";
 
-/// Runs [`SPEND_REFRESH_SQL`] for one client's tokens, given as one JSON array of hex digests.
+/// Runs [`SPEND_REFRESH_SQL`] for one client's tokens.
 pub(crate) async fn spend_refresh_rows(
     tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
     now: tessera_core::clock::UnixTime,
     client: &tessera_core::ids::ClientId,
     hashes: &[&tessera_core::secret::TokenHash],
 ) -> Result<Vec<crate::rows::PackedTokenRow>, sqlx::Error> {
-    let hex: Vec<String> = hashes.iter().map(|h| h.to_hex()).collect();
-    let hex = serde_json::to_string(&hex).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+    let digests: Vec<&[u8]> = hashes.iter().map(|h| &h.0[..]).collect();
     sqlx::query_as(SPEND_REFRESH_SQL)
         .bind(now)
-        .bind(hex)
+        .bind(digests)
         .bind(&client.0)
         .fetch_all(&mut **tx)
         .await

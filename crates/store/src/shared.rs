@@ -23,43 +23,6 @@ pub(crate) const MEMBERSHIP_SELECT: &str = "SELECT m.user_id, m.roles, m.is_defa
      o.id AS o_id, o.code AS o_code, o.name AS o_name, o.org_type AS o_type, o.logo AS o_logo, o.enabled AS o_enabled \
      FROM memberships m JOIN tenants t ON t.id = m.tenant_id JOIN orgs o ON o.id = m.org_id";
 
-/// Token rows as the JSON array of arrays that PostgreSQL's `INSERT_TOKENS_SQL` reads, columns
-/// in its order.
-pub(crate) fn token_rows_json(
-    rows: &[(
-        &tessera_core::model::NewGrant,
-        &tessera_core::model::NewToken,
-    )],
-) -> Result<String, sqlx::Error> {
-    let rows: Vec<_> = rows
-        .iter()
-        .map(|(g, t)| {
-            let s = &g.subject;
-            (
-                t.hash.to_hex(),
-                t.kind.as_str(),
-                g.family.0,
-                &s.client_id.0,
-                s.user_id.map(|x| x.0),
-                s.tenant_id.map(|x| x.0),
-                s.org_id.map(|x| x.0),
-                s.app_key_id.map(|x| x.0),
-                &s.scope,
-                &s.device_id,
-                &s.source_type,
-                &s.session_id,
-                g.issued_at,
-                t.expires_at,
-            )
-        })
-        .collect();
-    // Sized up front (a row is ~250 bytes): growing a batch's text by doubling copied it
-    // again and again on the writer's path.
-    let mut out = Vec::with_capacity(64 + rows.len() * 320);
-    serde_json::to_writer(&mut out, &rows).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
-    String::from_utf8(out).map_err(|e| sqlx::Error::Encode(Box::new(e)))
-}
-
 macro_rules! impl_store {
     ($name:ident, $db:ty) => {
         mod store_impl {
