@@ -35,18 +35,7 @@ impl PgStore {
         // flush, so one transaction for many tokens is what makes issuing fast. Correct across
         // processes: a rotation's `UPDATE … WHERE used_at IS NULL` takes the row lock, so a
         // concurrent rotation elsewhere waits for this commit and then finds the token spent.
-        // The writer task has a pool of its own that skips sqlx's ping before each acquire:
-        // the ping is one more round trip to PostgreSQL per batch, and the batch's own
-        // statement finds a broken connection just as well (sqlx then drops it; the batch's
-        // callers get 503, and the next batch opens a new connection).
-        let batch_pool = PgPoolOptions::new()
-            .max_connections(2)
-            .test_before_acquire(false)
-            .acquire_timeout(Duration::from_secs(2))
-            .connect(url)
-            .await
-            .map_err(map_err)?;
-        let batch = store_impl::spawn_batcher(batch_pool);
+        let batch = store_impl::spawn_batcher(pool.clone());
         Ok(Self {
             writer: pool.clone(),
             pool,
