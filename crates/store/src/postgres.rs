@@ -92,10 +92,7 @@ where
             &tessera_core::model::NewGrant,
             &tessera_core::model::NewToken,
         )],
-        f: impl Fn(
-            &'r tessera_core::model::NewGrant,
-            &'r tessera_core::model::NewToken,
-        ) -> T,
+        f: impl Fn(&'r tessera_core::model::NewGrant, &'r tessera_core::model::NewToken) -> T,
     ) -> Vec<T> {
         rows.iter().map(|(g, t)| f(g, t)).collect()
     }
