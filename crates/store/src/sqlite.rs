@@ -28,10 +28,11 @@ impl SqliteStore {
             // the last transactions (sqlite.org/pragma.html#pragma_synchronous).
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(5))
-            // A multi-row INSERT inside a transaction keeps a statement journal (to undo just
-            // that statement on a constraint error). By default it spills to a new temporary
-            // file past 64 KiB: an open, writes and an unlink per batch on the refresh path,
-            // ~5 % of the core (issue 7, perf). In memory it stays a few pages.
+            // A statement that may fail halfway inside a transaction keeps a statement journal
+            // (to undo just that statement). By default it spills to a new temporary file past
+            // 64 KiB: an open, writes and an unlink per refresh batch, ~5 % of the core (issue
+            // 7, perf). Token inserts no longer need one (`insert_tokens_sql`); any other
+            // statement's stays in memory.
             .pragma("temp_store", "memory")
             .foreign_keys(true);
         if let Some(parent) = std::path::Path::new(opts.get_filename()).parent() {
@@ -169,8 +170,8 @@ where
         args.add(None::<i64>).map_err(sqlx::Error::Encode)?;
     }
     let done = sqlx::query_with(&INSERT_SQL[at], args).execute(ex).await?;
-    // `OR IGNORE` (see `INSERT_SQL`) skips a row whose hash is taken instead of failing; a
-    // short count is that case, reported as the conflict a plain INSERT would have raised.
+    // `OR IGNORE` (`insert_tokens_sql`) skips a row whose hash is taken instead of failing;
+    // a short count is that case, and an error as a plain INSERT's would have been.
     if done.rows_affected() != rows.len() as u64 {
         return Err(sqlx::Error::Protocol(format!(
             "{} of {} token rows stored: a token hash is already taken",
