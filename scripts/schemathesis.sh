@@ -52,11 +52,16 @@ token="$(curl -fsS -u demo-admin:demo-admin-secret -d grant_type=client_credenti
   python3 -c 'import json, sys; print(json.load(sys.stdin)["access_token"])')"
 
 status=0
+# filter_too_much: Hypothesis drops generated path parameters that cannot go into a URL (`.`,
+# `..`, empty); with some seeds that was most of them for `/admin/api/v1/clients/{id}`, and the
+# run failed a health check instead of a test (CI, 2026-11-22). The requests it does send are
+# checked as before.
 run() {
   "$venv/bin/schemathesis" run "$base/openapi.json" \
     --checks not_a_server_error \
     --max-examples "${SCHEMATHESIS_MAX_EXAMPLES:-25}" \
     --workers 2 \
+    --suppress-health-check=filter_too_much \
     --no-color "$@" || status=$?
 }
 echo "== schemathesis: the admin API, with an admin token"
