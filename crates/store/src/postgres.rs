@@ -76,13 +76,15 @@ const INSERT_TOKENS_SQL: &str = "INSERT INTO tokens (hash, kind, family_id, clie
 /// No limit: one statement takes any number of rows.
 pub(crate) const INSERT_CHUNK: usize = usize::MAX;
 
-/// Inserts token rows in one statement (`INSERT_TOKENS_SQL`).
+/// Inserts token rows in one statement (`INSERT_TOKENS_SQL`); PostgreSQL needs no variant
+/// inside a transaction (see `sqlite::insert_token_rows`).
 pub(crate) async fn insert_token_rows<'c, E>(
     ex: E,
     rows: &[(
         &tessera_core::model::NewGrant,
         &tessera_core::model::NewToken,
     )],
+    _in_transaction: bool,
 ) -> Result<(), sqlx::Error>
 where
     E: sqlx::Executor<'c, Database = sqlx::Postgres>,

@@ -102,7 +102,7 @@ macro_rules! impl_store {
             /// Inserts token rows: one statement per `INSERT_CHUNK` rows (`insert_token_rows`).
             async fn insert_rows(tx: &mut Tx<'_>, rows: &[(&NewGrant, &NewToken)]) -> Result<(), sqlx::Error> {
                 for chunk in rows.chunks(super::INSERT_CHUNK) {
-                    super::insert_token_rows(&mut **tx, chunk).await?;
+                    super::insert_token_rows(&mut **tx, chunk, true).await?;
                 }
                 Ok(())
             }
@@ -123,7 +123,7 @@ macro_rules! impl_store {
                     .map(|v| v.into_iter().flatten().collect());
                 // (More rows than one statement takes go through the transaction below.)
                 if let Some(rows) = inserts.filter(|r| r.len() <= super::INSERT_CHUNK) {
-                    super::insert_token_rows(writer, &rows).await?;
+                    super::insert_token_rows(writer, &rows, false).await?;
                     return Ok(ops.iter().map(|_| Written::Inserted).collect());
                 }
                 let mut tx = writer.begin().await?;

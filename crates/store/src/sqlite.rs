@@ -100,31 +100,40 @@ const INSERT_SIZES: [usize; 8] = [1, 2, 4, 8, 16, 32, 64, INSERT_CHUNK];
 const TOKEN_COLUMNS: usize = 14;
 
 /// The statement texts of [`INSERT_SIZES`], built once: the largest is ~5 KiB, and building it
-/// per batch was a visible share of the writer's allocations.
-static INSERT_SQL: std::sync::LazyLock<[String; INSERT_SIZES.len()]> =
-    std::sync::LazyLock::new(|| INSERT_SIZES.map(insert_tokens_sql));
+/// per batch was a visible share of the writer's allocations. `[false]`: a plain INSERT, for a
+/// statement that is its own transaction; `[true]`: `INSERT OR IGNORE`, for one inside a
+/// transaction (`insert_tokens_sql`).
+static INSERT_SQL: std::sync::LazyLock<[[String; INSERT_SIZES.len()]; 2]> =
+    std::sync::LazyLock::new(|| {
+        [false, true].map(|in_tx| INSERT_SIZES.map(|n| insert_tokens_sql(n, in_tx)))
+    });
 
-/// `OR IGNORE`: a statement that may fail halfway makes SQLite keep a statement journal (a copy
-/// of every page it touches, to undo just that statement) whenever it runs inside a
-/// transaction, as the refresh batches do; ~4 % of the writer's instructions. The caller
-/// checks the count instead.
-fn insert_tokens_sql(size: usize) -> String {
+/// Inside a transaction (`in_transaction`), `OR IGNORE`: a statement that may fail halfway
+/// makes SQLite keep a statement journal there (a copy of every page it touches, to undo just
+/// that statement), as in the refresh batches; ~4 % of the writer's instructions. The caller
+/// checks the count instead, and a short count fails the transaction, which is rolled back.
+/// A statement that is its own transaction needs no journal, and stays a plain INSERT: if one
+/// row of a batch fails, none of it is stored, and each write is retried alone.
+fn insert_tokens_sql(size: usize, in_transaction: bool) -> String {
     let row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
     format!(
-        "INSERT OR IGNORE INTO tokens (hash, kind, family_id, client_id, user_id, tenant_id, org_id, app_key_id, \
+        "INSERT {}INTO tokens (hash, kind, family_id, client_id, user_id, tenant_id, org_id, app_key_id, \
          scope, device_id, source_type, session_id, issued_at, expires_at) \
          SELECT * FROM (VALUES {}) WHERE column1 IS NOT NULL",
+        if in_transaction { "OR IGNORE " } else { "" },
         vec![row; size].join(", ")
     )
 }
 
-/// Inserts at most [`INSERT_CHUNK`] token rows in one statement.
+/// Inserts at most [`INSERT_CHUNK`] token rows in one statement, which runs inside a
+/// transaction or not (`INSERT_SQL`).
 pub(crate) async fn insert_token_rows<'c, E>(
     ex: E,
     rows: &[(
         &tessera_core::model::NewGrant,
         &tessera_core::model::NewToken,
     )],
+    in_transaction: bool,
 ) -> Result<(), sqlx::Error>
 where
     E: sqlx::Executor<'c, Database = sqlx::Sqlite>,
@@ -169,7 +178,9 @@ where
     for _ in rows.len() * TOKEN_COLUMNS..size * TOKEN_COLUMNS {
         args.add(None::<i64>).map_err(sqlx::Error::Encode)?;
     }
-    let done = sqlx::query_with(&INSERT_SQL[at], args).execute(ex).await?;
+    let done = sqlx::query_with(&INSERT_SQL[usize::from(in_transaction)][at], args)
+        .execute(ex)
+        .await?;
     // `OR IGNORE` (`insert_tokens_sql`) skips a row whose hash is taken instead of failing;
     // a short count is that case, and an error as a plain INSERT's would have been.
     if done.rows_affected() != rows.len() as u64 {

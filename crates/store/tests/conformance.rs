@@ -180,6 +180,7 @@ conformance!(
     a_revoked_family_covers_tokens_stored_later_until_all_can_have_expired,
     a_grant_of_more_rows_than_one_insert_takes_is_stored_whole,
     a_burst_of_spends_larger_than_one_statement_spends_each_token_once,
+    a_taken_token_hash_fails_its_own_grant_and_no_other,
 );
 
 async fn seed(b: &Backend) {
@@ -924,6 +925,60 @@ async fn a_burst_of_spends_larger_than_one_statement_spends_each_token_once(b: &
         assert_eq!(old.used_at, Some(NOW));
     }
     assert_eq!(outcomes[200], SpendOutcome::NotLive);
+}
+
+/// Grants written together (one group commit) where one reuses a stored token's hash: that
+/// grant fails and stores nothing; the others are stored and succeed.
+async fn a_taken_token_hash_fails_its_own_grant_and_no_other(b: &Backend) {
+    b.store
+        .insert_grant(&grant(9000, &[("taken", TokenKind::Access, NOW + 60)]))
+        .await
+        .unwrap();
+    let writes = (0..40).map(|i| {
+        let store = b.store.clone();
+        let g = if i == 20 {
+            grant(
+                9100,
+                &[
+                    ("dup-fresh", TokenKind::Access, NOW + 60),
+                    ("taken", TokenKind::Refresh, NOW + 600),
+                ],
+            )
+        } else {
+            grant(
+                9001 + i,
+                &[(format!("ok{i}").as_str(), TokenKind::Access, NOW + 60)],
+            )
+        };
+        async move { store.insert_grant(&g).await }
+    });
+    let results = futures_join_all(writes).await;
+    for (i, r) in results.iter().enumerate() {
+        if i == 20 {
+            assert!(r.is_err(), "the grant with a taken hash fails");
+        } else {
+            assert!(r.is_ok(), "ok{i}: {r:?}");
+            assert!(b
+                .store
+                .token_by_hash(&TokenHash::of(&format!("ok{i}")))
+                .await
+                .unwrap()
+                .is_some());
+        }
+    }
+    assert!(b
+        .store
+        .token_by_hash(&TokenHash::of("dup-fresh"))
+        .await
+        .unwrap()
+        .is_none());
+    let t = b
+        .store
+        .token_by_hash(&TokenHash::of("taken"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((t.kind, t.family), (TokenKind::Access, FamilyId(9000)));
 }
 
 /// Lone access tokens (client_credentials) share `FamilyId::NONE`: revoking "that family"
