@@ -15,6 +15,9 @@ if [[ ! -x "$venv/bin/schemathesis" ]]; then
   python3 -m venv "$venv"
   "$venv/bin/pip" install -q --disable-pip-version-check 'schemathesis>=4.0,<5'
 fi
+if [[ ! -x "$venv/bin/openapi-spec-validator" ]]; then
+  "$venv/bin/pip" install -q --disable-pip-version-check 'openapi-spec-validator>=0.7,<1'
+fi
 
 dir="$(mktemp -d)"
 port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
@@ -46,6 +49,12 @@ for _ in $(seq 1 100); do
   kill -0 "$pid" 2>/dev/null || { cat "$dir/server.log" >&2; exit 1; }
   sleep 0.1
 done
+
+# The document itself must be valid OpenAPI (unique operation ids, resolvable references), or
+# a client generated from it breaks before it sends anything.
+echo "== openapi-spec-validator $base/openapi.json"
+curl -fsS "$base/openapi.json" > "$dir/openapi.json"
+"$venv/bin/openapi-spec-validator" "$dir/openapi.json"
 
 token="$(curl -fsS -u demo-admin:demo-admin-secret -d grant_type=client_credentials \
   -d scope=tessera:admin "$base/oauth/token" |

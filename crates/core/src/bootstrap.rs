@@ -274,7 +274,11 @@ pub fn one_line_toml_error(e: &toml::de::Error, text: &str) -> String {
 }
 
 /// A duration such as `"30m"`, `"2h"` or `"30d"`, in whole seconds.
+/// A duration: `"90s"`, `"5m"`, `"2h"`, `"30d"` (humantime), or a bare number of seconds.
 pub fn parse_duration(s: &str) -> Result<i64, String> {
+    if let Ok(secs) = s.trim().parse::<u64>() {
+        return i64::try_from(secs).map_err(|_| format!("duration {s:?} too long"));
+    }
     let d = humantime::parse_duration(s.trim()).map_err(|e| format!("bad duration {s:?}: {e}"))?;
     i64::try_from(d.as_secs()).map_err(|_| format!("duration {s:?} too long"))
 }

@@ -67,6 +67,7 @@ impl Default for SsoConfig {
 pub struct ServerConfig {
     pub listen: String,
     pub issuer: String,
+    #[serde(deserialize_with = "list_or_string")]
     pub trusted_proxies: Vec<String>,
     pub tls_cert: String,
     pub tls_key: String,
@@ -246,8 +247,10 @@ impl Default for SmsConfig {
             code_ttl: "5m".into(),
             resend_interval: "60s".into(),
             max_verify_attempts: 5,
-            daily_cap: 10,
-            ip_per_hour: 30,
+            // Generous enough for a team testing against one server from one address, tight
+            // enough to stop a phone being flooded or numbers being pumped from one address.
+            daily_cap: 30,
+            ip_per_hour: 200,
             webhook_timeout: "5s".into(),
         }
     }
@@ -311,12 +314,21 @@ impl Config {
         }
         // Only section-qualified variables (`TESSERA_DATABASE__URL`); others with the prefix,
         // such as the test suite's `TESSERA_TEST_DATABASE_URL`, are not configuration.
-        fig = fig.merge(
-            Env::prefixed("TESSERA_")
-                .filter(|k| k.as_str().contains("__"))
-                .split("__"),
-        );
-        let cfg: Config = fig.extract().map_err(|e| ConfigError(figment_error(&e)))?;
+        let env = Env::prefixed("TESSERA_")
+            .filter(|k| k.as_str().contains("__"))
+            .split("__");
+        for (key, value) in env.iter() {
+            fig = fig.merge(EnvVar {
+                key: key.to_string(),
+                value,
+                metadata: figment::Provider::metadata(&env),
+            });
+        }
+        // Lossy: a variable's value is a string, read as a number or a boolean where the key
+        // wants one (the file was already checked strictly above).
+        let cfg: Config = fig
+            .extract_lossy()
+            .map_err(|e| ConfigError(figment_error(&e)))?;
         cfg.derive()
             .map_err(|(key, msg)| ConfigError(locate(text.as_ref(), &key, &msg)))?;
         Ok(cfg)
@@ -535,6 +547,59 @@ fn figment_error(e: &figment::Error) -> String {
         s.push_str(&format!(" (from {src})"));
     }
     s.replace('\n', " ")
+}
+
+/// A list of strings, or one string of comma-separated items (what an environment variable
+/// naturally holds: `TESSERA_SERVER__TRUSTED_PROXIES=10.0.0.0/8,192.168.0.1`).
+fn list_or_string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Form {
+        List(Vec<String>),
+        One(String),
+    }
+    Ok(match Form::deserialize(d)? {
+        Form::List(v) => v,
+        Form::One(s) => s
+            .split(',')
+            .map(str::trim)
+            .filter(|x| !x.is_empty())
+            .map(str::to_string)
+            .collect(),
+    })
+}
+
+/// One `TESSERA_<SECTION>__<KEY>` variable. figment's `Env` types a value by its look, so
+/// `TESSERA_KEYS__DIR=007` was the number 7 and a string key refused it; here a value stays a
+/// string (see `extract_lossy` in [`Config::load`]), unless it is written as a TOML array or
+/// table (`["10.0.0.0/8"]`).
+struct EnvVar {
+    key: String,
+    value: String,
+    metadata: figment::Metadata,
+}
+
+impl figment::Provider for EnvVar {
+    fn metadata(&self) -> figment::Metadata {
+        self.metadata.clone()
+    }
+
+    fn data(
+        &self,
+    ) -> Result<figment::value::Map<figment::Profile, figment::value::Dict>, figment::Error> {
+        use figment::value::Value;
+        let value = if matches!(self.value.trim_start().chars().next(), Some('[' | '{')) {
+            self.value
+                .parse::<Value>()
+                .unwrap_or_else(|never| match never {})
+        } else {
+            Value::from(self.value.clone())
+        };
+        let dict = figment::util::nest(&self.key, value)
+            .into_dict()
+            .unwrap_or_default();
+        Ok(figment::Profile::Default.collect(dict))
+    }
 }
 
 /// Names the file and line where `key` (`section.key`) is set, if the file sets it.

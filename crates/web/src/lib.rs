@@ -119,13 +119,16 @@ pub fn api() -> OpenApiRouter<AppState> {
 
 /// The OpenAPI document of [`api`].
 pub fn openapi_document() -> utoipa::openapi::OpenApi {
-    api().into_openapi()
+    let mut doc = api().into_openapi();
+    openapi::unique_operation_ids(&mut doc);
+    doc
 }
 
 /// The whole application.
 pub fn router(state: AppState) -> Router {
     let x_request_id = http::HeaderName::from_static("x-request-id");
-    let (routes, doc) = api().split_for_parts();
+    let (routes, mut doc) = api().split_for_parts();
+    openapi::unique_operation_ids(&mut doc);
     // Serialized once; `to_json` only fails on non-string map keys, which the document has none of.
     let doc = openapi::Document(doc.to_json().unwrap_or_else(|_| "{}".into()).into());
     routes

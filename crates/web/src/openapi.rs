@@ -69,6 +69,49 @@ impl Modify for Security {
 #[derive(Clone)]
 pub struct Document(pub Arc<str>);
 
+/// OpenAPI asks for operation ids unique in the document; utoipa takes them from handler names,
+/// which repeat across modules (`list`, `create`) and across the methods of one handler
+/// (`method(get, post)`). Each id that is not unique becomes its method and path
+/// (`get_admin_api_v1_users_id`), which is.
+pub fn unique_operation_ids(doc: &mut utoipa::openapi::OpenApi) {
+    use std::collections::HashMap;
+    fn ops(
+        item: &mut utoipa::openapi::PathItem,
+    ) -> [(&'static str, &mut Option<utoipa::openapi::path::Operation>); 8] {
+        [
+            ("get", &mut item.get),
+            ("put", &mut item.put),
+            ("post", &mut item.post),
+            ("delete", &mut item.delete),
+            ("options", &mut item.options),
+            ("head", &mut item.head),
+            ("patch", &mut item.patch),
+            ("trace", &mut item.trace),
+        ]
+    }
+    let mut count: HashMap<String, usize> = HashMap::new();
+    for item in doc.paths.paths.values_mut() {
+        for (_, op) in ops(item) {
+            if let Some(id) = op.as_ref().and_then(|o| o.operation_id.clone()) {
+                *count.entry(id).or_default() += 1;
+            }
+        }
+    }
+    for (path, item) in doc.paths.paths.iter_mut() {
+        let slug: String = path
+            .chars()
+            .filter(|c| !matches!(c, '{' | '}'))
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+            .collect();
+        for (method, op) in ops(item) {
+            let Some(op) = op.as_mut() else { continue };
+            if op.operation_id.as_ref().is_some_and(|id| count[id] > 1) {
+                op.operation_id = Some(format!("{method}{slug}"));
+            }
+        }
+    }
+}
+
 /// `GET /openapi.json`.
 #[utoipa::path(get, path = "/openapi.json", tag = "ops",
     responses((status = 200, description = "This OpenAPI 3 document", content_type = "application/json")))]
@@ -181,7 +224,8 @@ pub struct MaxkeyTokenForm {
 #[allow(dead_code)]
 #[serde(rename_all = "camelCase")]
 pub struct AppKeyLogin {
-    app_id: i64,
+    /// A string in seed 002.
+    app_id: String,
     app_key: String,
     app_secret: String,
     /// `APP_KEY`.

@@ -35,8 +35,12 @@ impl Engine {
         self.transport.public_key()
     }
 
-    /// Decrypts a transported password; a ciphertext seen before within its lifetime is refused
-    /// as if it did not decrypt (a replay).
+    /// Decrypts a transported password; a ciphertext that signed someone in before, within its
+    /// key's lifetime, is refused as if it did not decrypt (a replay). The check claims the
+    /// ciphertext at once, so two concurrent replays cannot both pass; a sign-in that fails
+    /// gives the claim back ([`Engine::forget_password_ciphertext`]): replaying a wrong
+    /// password gains an attacker nothing (anyone can encrypt with the public key), and
+    /// clients that re-send one ciphertext while counting down the attempts keep working.
     pub async fn decrypt_password(
         &self,
         ciphertext_b64: &str,
@@ -54,6 +58,15 @@ impl Engine {
             return Ok(None);
         }
         Ok(Some(clear))
+    }
+
+    /// Gives back the claim [`Engine::decrypt_password`] took on a ciphertext whose sign-in
+    /// failed.
+    pub async fn forget_password_ciphertext(&self, ciphertext_b64: &str) {
+        let seen = format!("rsa:seen:{}", TokenHash::of(ciphertext_b64.trim()).to_hex());
+        if let Err(e) = self.ephemeral.delete(&seen).await {
+            tracing::warn!(error = %e, "could not forget a password ciphertext");
+        }
     }
 
     /// Keeps a captcha answer (hashed, case-insensitive) and answers its key.

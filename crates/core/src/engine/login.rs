@@ -271,12 +271,7 @@ impl Engine {
                 }));
             };
             let phone = user.phone.as_deref().unwrap_or("");
-            if phone.is_empty()
-                || self
-                    .verify_sms_code(phone, SmsPurpose::Login2fa, code)
-                    .await?
-                    != CodeCheck::Valid
-            {
+            if phone.is_empty() || !self.second_factor_code_ok(phone, code).await? {
                 return Ok(Err(LoginFailure::SecondFactorWrong {
                     tenant_code,
                     org_code,
@@ -287,6 +282,22 @@ impl Engine {
             .remember_device(user.id, &sf.device_key, self.now())
             .await?;
         Ok(Ok(()))
+    }
+}
+
+impl Engine {
+    /// A second-factor code is one sent for the second factor (`POST /oauth/sms/code`, the
+    /// login page) or for an SMS sign-in (`POST /oauth/public/captcha/sms`): http-contract.md
+    /// lets a `cluster` client ask for it either way (cluster, step 5).
+    async fn second_factor_code_ok(&self, phone: &str, code: &str) -> Result<bool, EngineError> {
+        if self
+            .verify_sms_code(phone, SmsPurpose::Login2fa, code)
+            .await?
+            == CodeCheck::Valid
+        {
+            return Ok(true);
+        }
+        Ok(self.verify_sms_code(phone, SmsPurpose::Login, code).await? == CodeCheck::Valid)
     }
 }
 

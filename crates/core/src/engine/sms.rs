@@ -29,15 +29,17 @@ impl Engine {
     ) -> Result<Result<SmsIssued, SmsFailure>, EngineError> {
         let p = &self.sms_policy;
         let eph = &self.ephemeral;
-        if let Some(ip) = ip {
-            if eph.incr(&format!("sms:ip:{ip}"), 3600).await? > p.ip_per_hour {
-                return Ok(Err(SmsFailure::IpRateLimited));
-            }
-        }
         let resend = format!("sms:resend:{}:{phone}", purpose.as_str());
         if !eph.put_new(&resend, "1", p.resend_interval).await? {
             let retry_after = eph.ttl(&resend).await?.unwrap_or(p.resend_interval);
             return Ok(Err(SmsFailure::TooSoon { retry_after }));
+        }
+        // Counted after the resend check: a request refused for coming too soon sends nothing,
+        // so it costs nobody anything and does not use up the IP's hour.
+        if let Some(ip) = ip {
+            if eph.incr(&format!("sms:ip:{ip}"), 3600).await? > p.ip_per_hour {
+                return Ok(Err(SmsFailure::IpRateLimited));
+            }
         }
         if eph.incr(&format!("sms:day:{phone}"), 86_400).await? > p.daily_cap {
             return Ok(Err(SmsFailure::DailyCapReached));

@@ -15,6 +15,10 @@ use sha2::{Digest, Sha256};
 pub struct CodeGrant {
     pub client_id: String,
     pub redirect_uri: String,
+    /// Whether the authorization request named `redirect_uri`: then the token request must
+    /// name it too (RFC 6749 §4.1.3).
+    #[serde(default)]
+    pub redirect_uri_given: bool,
     /// PKCE S256 challenge, if the client sent one.
     pub code_challenge: Option<String>,
     pub user_id: i64,
@@ -258,7 +262,11 @@ impl Engine {
         };
         let g: CodeGrant = serde_json::from_str(&value)
             .map_err(|e| EngineError::Internal(format!("code grant: {e}")))?;
-        if g.client_id != client.client_id.0 || redirect_uri.is_some_and(|r| r != g.redirect_uri) {
+        let redirect_ok = match redirect_uri {
+            Some(r) => r == g.redirect_uri,
+            None => !g.redirect_uri_given,
+        };
+        if g.client_id != client.client_id.0 || !redirect_ok {
             return Ok(Err(CodeFailure::Invalid));
         }
         if let Some(challenge) = &g.code_challenge {

@@ -534,3 +534,48 @@ async fn the_daily_cap_per_phone_and_the_hourly_limit_per_ip_answer_429() {
     );
     assert_eq!(c.inbox.all().len(), 2);
 }
+
+/// http-contract.md, cluster step 5: the client may have the code sent by
+/// `POST /oauth/public/captcha/sms` (`phone`) as well as by `POST /oauth/sms/code` (`mobile`).
+#[tokio::test]
+async fn step5_a_code_sent_through_the_public_sms_endpoint_passes_the_second_factor() {
+    let c = cluster().await;
+    let creds = [("mobile", "13800000002"), ("password", "pw-single")];
+    assert_eq!(c.login(&creds).await.1["error_description"], "2001");
+    let a = c
+        .app
+        .post_form(
+            "/oauth/public/captcha/sms",
+            None,
+            &[("phone", "13800000002"), ("user_type", "P")],
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+    assert_eq!(
+        c.inbox.all().pop().unwrap()["purpose"].as_str(),
+        Some("login")
+    );
+    let code = c.inbox.last_code("13800000002").unwrap();
+    let (status, v) = c
+        .login(&[
+            creds[0],
+            creds[1],
+            ("clusterCode", "ALWAYS"),
+            ("username", "A1"),
+            ("code", &code),
+        ])
+        .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_success(&v, "ALWAYS");
+    // Spent: the same code does not pass twice.
+    let (_, v) = c
+        .login(&[
+            creds[0],
+            creds[1],
+            ("clusterCode", "ALWAYS"),
+            ("username", "A1"),
+            ("code", &code),
+        ])
+        .await;
+    assert_eq!(v["error_description"], "2002", "{v}");
+}

@@ -246,12 +246,22 @@ impl Hoth {
         extra: &[(&str, &str)],
     ) -> (StatusCode, Value) {
         let enc = encrypt(&self.public_key, password);
+        // Seed 001 requires a device; each sign-in gets its own unless the test names one
+        // (one device would make each sign-in revoke the previous one's tokens).
+        static DEVICES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let device = format!(
+            "device-{}",
+            DEVICES.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        );
         let mut form = vec![
             ("grant_type", "password"),
             ("username", username),
             ("password", enc.as_str()),
             ("source_type", "web"),
         ];
+        if !extra.iter().any(|(k, _)| *k == "device_id") {
+            form.push(("device_id", device.as_str()));
+        }
         form.extend_from_slice(extra);
         let a = self.app.post_form("/oauth/token", Some(WEB), &form).await;
         (a.status, a.json())
@@ -514,7 +524,7 @@ async fn client_and_parameter_errors() {
 }
 
 #[tokio::test]
-async fn a_password_that_does_not_decrypt_or_is_replayed_is_decode_password_error() {
+async fn a_password_that_does_not_decrypt_or_a_replayed_sign_in_is_decode_password_error() {
     let h = hoth().await;
     let a = h
         .app
@@ -525,6 +535,8 @@ async fn a_password_that_does_not_decrypt_or_is_replayed_is_decode_password_erro
                 ("grant_type", "password"),
                 ("username", "zhang"),
                 ("password", "pw-zhang"),
+                ("source_type", "web"),
+                ("device_id", "d1"),
             ],
         )
         .await;
@@ -539,6 +551,8 @@ async fn a_password_that_does_not_decrypt_or_is_replayed_is_decode_password_erro
         ("grant_type", "password"),
         ("username", "zhang"),
         ("password", enc.as_str()),
+        ("source_type", "web"),
+        ("device_id", "d1"),
     ];
     assert_eq!(
         h.app
@@ -554,6 +568,92 @@ async fn a_password_that_does_not_decrypt_or_is_replayed_is_decode_password_erro
         400,
         "解码密码错误",
     );
+}
+
+/// A ciphertext whose sign-in failed may come again: a client that encrypts a password once
+/// and re-sends it sees the seed's countdown, not `decodePasswordError` (docs/decisions.md,
+/// "Replays").
+#[tokio::test]
+async fn a_wrong_password_sent_again_as_the_same_ciphertext_counts_down_as_usual() {
+    let h = hoth_with(|c| c.login.hide_unknown_user = false).await;
+    let enc = encrypt(&h.public_key, "not-the-password");
+    let form = [
+        ("grant_type", "password"),
+        ("username", "zhang"),
+        ("password", enc.as_str()),
+        ("source_type", "web"),
+        ("device_id", "d1"),
+    ];
+    for left in ["4", "3"] {
+        let a = h.app.post_form("/oauth/token", Some(WEB), &form).await;
+        assert_code(
+            &(a.status, a.json()),
+            "hoth.warn.passwordError",
+            401,
+            &format!("您的密码错误,还可以尝试{left}次"),
+        );
+    }
+}
+
+/// Seed 001 marks `source_type` and `device_id` required (必输 Y) for both sign-ins.
+#[tokio::test]
+async fn a_sign_in_without_source_type_or_device_id_is_param_missing() {
+    let h = hoth().await;
+    let enc = encrypt(&h.public_key, "pw-zhang");
+    for (left_out, zh) in [
+        ("source_type", "缺少参数source_type"),
+        ("device_id", "缺少参数device_id"),
+    ] {
+        let form: Vec<(&str, &str)> = [
+            ("grant_type", "password"),
+            ("username", "zhang"),
+            ("password", enc.as_str()),
+            ("source_type", "web"),
+            ("device_id", "d1"),
+        ]
+        .into_iter()
+        .filter(|(k, _)| *k != left_out)
+        .collect();
+        let a = h.app.post_form("/oauth/token", Some(WEB), &form).await;
+        assert_code(&(a.status, a.json()), "hoth.warn.paramMissing", 400, zh);
+        let form: Vec<(&str, &str)> = [
+            ("grant_type", "implicit"),
+            ("phone", "13600000001"),
+            ("source_type", "app"),
+            ("device_id", "d1"),
+        ]
+        .into_iter()
+        .filter(|(k, _)| *k != left_out)
+        .collect();
+        let a = h.app.post_form("/oauth/token", Some(WEB), &form).await;
+        assert_code(&(a.status, a.json()), "hoth.warn.paramMissing", 400, zh);
+    }
+}
+
+/// http-contract.md: bodies over 64 KiB are 413, in the dialect's shape.
+#[tokio::test]
+async fn a_body_over_64_kib_is_413_in_the_hoth_shape() {
+    let h = hoth().await;
+    let big = format!("grant_type=password&username={}", "x".repeat(70 * 1024));
+    for path in ["/oauth/token", "/oauth/public/captcha/sms"] {
+        let a = h
+            .app
+            .post_raw(
+                path,
+                "application/x-www-form-urlencoded",
+                big.clone().into_bytes(),
+                Some(WEB),
+            )
+            .await;
+        assert_eq!(
+            a.status,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "{path}: {}",
+            a.text
+        );
+        assert_eq!(a.json()["success"], false);
+        assert_eq!(a.json()["code"], "hoth.warn.bodyTooLarge");
+    }
 }
 
 #[tokio::test]
@@ -829,6 +929,8 @@ async fn captcha_escalation_counts_per_client_ip_behind_a_trusted_proxy() {
                     ("grant_type", "password"),
                     ("username", user),
                     ("password", enc.as_str()),
+                    ("source_type", "web"),
+                    ("device_id", "d1"),
                 ])
                 .send()
                 .await

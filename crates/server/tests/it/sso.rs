@@ -158,7 +158,7 @@ async fn authorize(
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.status(), StatusCode::FOUND);
     let to = location(&r);
     if !to.starts_with("/login") {
         return to;
@@ -186,7 +186,7 @@ async fn authorize(
     );
     let back = location(&r);
     let r = b.get(app.url(&back)).send().await.unwrap();
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.status(), StatusCode::FOUND);
     location(&r)
 }
 

@@ -4,7 +4,6 @@
 
 use super::{parse_body, Admin, ApiError};
 use crate::AppState;
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -58,6 +57,7 @@ pub async fn list(a: Admin, State(st): State<AppState>) -> Result<Response, ApiE
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = AppKeyCreateBody)]
 #[serde(deny_unknown_fields)]
 pub struct CreateBody {
     pub app_id: String,
@@ -74,7 +74,7 @@ pub struct CreateBody {
 pub async fn create(
     a: Admin,
     State(st): State<AppState>,
-    body: Bytes,
+    super::Body(body): super::Body,
 ) -> Result<Response, ApiError> {
     let b: CreateBody = parse_body(&body)?;
     a.tenant(&b.tenant)?;
@@ -96,6 +96,7 @@ pub async fn create(
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = AppKeyUpdateBody)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateBody {
     pub enabled: Option<bool>,
@@ -107,7 +108,7 @@ pub async fn update(
     a: Admin,
     State(st): State<AppState>,
     Path(key): Path<String>,
-    body: Bytes,
+    super::Body(body): super::Body,
 ) -> Result<Response, ApiError> {
     in_scope(&a, &st, &key).await?;
     let b: UpdateBody = parse_body(&body)?;

@@ -3,7 +3,6 @@
 
 use super::{parse_body, parse_id, Admin, ApiError};
 use crate::AppState;
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -37,7 +36,7 @@ pub struct ProductBody {
 pub async fn create_product(
     a: Admin,
     State(st): State<AppState>,
-    body: Bytes,
+    super::Body(body): super::Body,
 ) -> Result<Response, ApiError> {
     a.global("creating a product")?;
     let b: ProductBody = parse_body(&body)?;
@@ -71,7 +70,7 @@ pub async fn update_product(
     a: Admin,
     State(st): State<AppState>,
     Path(id): Path<String>,
-    body: Bytes,
+    super::Body(body): super::Body,
 ) -> Result<Response, ApiError> {
     a.global("renaming a product")?;
     let id = parse_id(&id)?;
@@ -97,7 +96,7 @@ pub async fn put_org_product(
     a: Admin,
     State(st): State<AppState>,
     Path((tenant, org, id)): Path<(String, String, String)>,
-    body: Bytes,
+    super::Body(body): super::Body,
 ) -> Result<Response, ApiError> {
     a.tenant(&tenant)?;
     let id = parse_id(&id)?;
@@ -155,7 +154,7 @@ pub async fn put_open_login_way(
     a: Admin,
     State(st): State<AppState>,
     Path(code): Path<String>,
-    body: Bytes,
+    super::Body(body): super::Body,
 ) -> Result<Response, ApiError> {
     a.global("changing open login ways")?;
     let b: WayBody = parse_body(&body)?;

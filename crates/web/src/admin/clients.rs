@@ -3,7 +3,6 @@
 
 use super::{parse_body, Admin, ApiError};
 use crate::AppState;
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -92,6 +91,7 @@ fn standard() -> Dialect {
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = ClientCreateBody)]
 #[serde(deny_unknown_fields)]
 pub struct CreateBody {
     pub client_id: String,
@@ -138,7 +138,7 @@ fn check_uris(field: &'static str, uris: &[String]) -> Result<(), ApiError> {
 pub async fn create(
     a: Admin,
     State(st): State<AppState>,
-    body: Bytes,
+    super::Body(body): super::Body,
 ) -> Result<Response, ApiError> {
     let mut b: CreateBody = parse_body(&body)?;
     if let Some((_, own)) = &a.tenant {
@@ -176,6 +176,7 @@ pub async fn create(
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = ClientUpdateBody)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateBody {
     pub dialect: Option<Dialect>,
@@ -192,7 +193,7 @@ pub async fn update(
     a: Admin,
     State(st): State<AppState>,
     Path(id): Path<String>,
-    body: Bytes,
+    super::Body(body): super::Body,
 ) -> Result<Response, ApiError> {
     let b: UpdateBody = parse_body(&body)?;
     check_ttl("access_ttl", b.access_ttl)?;

@@ -297,6 +297,28 @@ impl FromRequestParts<AppState> for Admin {
     }
 }
 
+/// The raw body of an admin request. A body that cannot be read (over 64 KiB: 413) is refused
+/// in the API's own `{"error", "message"}` shape, not as axum's plain text.
+pub struct Body(pub axum::body::Bytes);
+
+impl<S: Send + Sync> axum::extract::FromRequest<S> for Body {
+    type Rejection = ApiError;
+
+    async fn from_request(req: axum::extract::Request, st: &S) -> Result<Self, ApiError> {
+        axum::body::Bytes::from_request(req, st)
+            .await
+            .map(Body)
+            .map_err(|r| match r.status() {
+                StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "invalid_request",
+                    "the body is over 64 KiB",
+                ),
+                s => ApiError::new(s, "invalid_request", "the body could not be read"),
+            })
+    }
+}
+
 /// A JSON body as `T`, or a 400 that names the field (serde's message does).
 pub fn parse_body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     serde_json::from_slice(bytes).map_err(|e| ApiError::bad(format!("body: {e}")))
@@ -343,4 +365,13 @@ pub fn routes() -> utoipa_axum::router::OpenApiRouter<AppState> {
         .routes(routes!(clients::list, clients::create))
         .routes(routes!(clients::get, clients::update, clients::remove))
         .routes(routes!(clients::rotate_secret))
+        .layer(axum::middleware::map_response(no_store))
+}
+
+/// Every admin answer is `Cache-Control: no-store`: some carry a secret shown once (a new
+/// client secret, a one-time password), and none is worth keeping in a cache.
+async fn no_store(mut r: Response) -> Response {
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
 }

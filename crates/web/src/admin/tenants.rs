@@ -2,7 +2,6 @@
 
 use super::{parse_body, parse_id, Admin, ApiError};
 use crate::AppState;
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -77,7 +76,7 @@ pub struct TenantBody {
 pub async fn create(
     a: Admin,
     State(st): State<AppState>,
-    body: Bytes,
+    super::Body(body): super::Body,
 ) -> Result<Response, ApiError> {
     a.global("creating a tenant")?;
     let b: TenantBody = parse_body(&body)?;
@@ -113,7 +112,7 @@ pub async fn update(
     a: Admin,
     State(st): State<AppState>,
     Path(code): Path<String>,
-    body: Bytes,
+    super::Body(body): super::Body,
 ) -> Result<Response, ApiError> {
     a.tenant(&code)?;
     let b: TenantPatch = parse_body(&body)?;
@@ -186,7 +185,7 @@ pub async fn create_org(
     a: Admin,
     State(st): State<AppState>,
     Path(code): Path<String>,
-    body: Bytes,
+    super::Body(body): super::Body,
 ) -> Result<Response, ApiError> {
     a.tenant(&code)?;
     let b: OrgBody = parse_body(&body)?;
@@ -222,7 +221,7 @@ pub async fn update_org(
     a: Admin,
     State(st): State<AppState>,
     Path((code, org)): Path<(String, String)>,
-    body: Bytes,
+    super::Body(body): super::Body,
 ) -> Result<Response, ApiError> {
     a.tenant(&code)?;
     let b: OrgPatch = parse_body(&body)?;
@@ -270,7 +269,7 @@ pub async fn put_membership(
     a: Admin,
     State(st): State<AppState>,
     Path((id, tenant, org)): Path<(String, String, String)>,
-    body: Bytes,
+    super::Body(body): super::Body,
 ) -> Result<Response, ApiError> {
     let id = UserId(parse_id(&id)?);
     a.tenant(&tenant)?;

@@ -3,7 +3,6 @@
 
 use super::{parse_body, parse_id, Admin, ApiError};
 use crate::AppState;
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -58,7 +57,7 @@ pub async fn put(
     a: Admin,
     State(st): State<AppState>,
     Path((id, tenant, org, product)): Path<(String, String, String, String)>,
-    body: Bytes,
+    super::Body(body): super::Body,
 ) -> Result<Response, ApiError> {
     let (id, product) = (UserId(parse_id(&id)?), parse_id(&product)?);
     a.tenant(&tenant)?;

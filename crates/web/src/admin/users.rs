@@ -3,7 +3,6 @@
 
 use super::{parse_body, parse_id, Admin, ApiError};
 use crate::AppState;
-use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -174,6 +173,7 @@ fn yes() -> bool {
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = UserCreateBody)]
 #[serde(deny_unknown_fields)]
 pub struct CreateBody {
     pub username: String,
@@ -195,7 +195,7 @@ pub struct CreateBody {
 pub async fn create(
     a: Admin,
     State(st): State<AppState>,
-    body: Bytes,
+    super::Body(body): super::Body,
 ) -> Result<Response, ApiError> {
     let b: CreateBody = parse_body(&body)?;
     let user_type = match b.user_type.as_deref() {
@@ -230,6 +230,7 @@ fn nullable<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = UserUpdateBody)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateBody {
     #[serde(default, deserialize_with = "nullable")]
@@ -253,7 +254,7 @@ pub async fn update(
     a: Admin,
     State(st): State<AppState>,
     Path(id): Path<String>,
-    body: Bytes,
+    super::Body(body): super::Body,
 ) -> Result<Response, ApiError> {
     let id = UserId(parse_id(&id)?);
     a.user(&st, id).await?;
@@ -325,7 +326,7 @@ pub async fn reset_password(
     a: Admin,
     State(st): State<AppState>,
     Path(id): Path<String>,
-    body: Bytes,
+    super::Body(body): super::Body,
 ) -> Result<Response, ApiError> {
     let id = UserId(parse_id(&id)?);
     a.user(&st, id).await?;

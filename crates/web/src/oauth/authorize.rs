@@ -12,8 +12,9 @@ use axum::response::{IntoResponse, Response};
 use tessera_core::engine::{resolve_scope, CodeGrant};
 use tessera_core::model::GrantType;
 
+/// 302, as RFC 6749 §4.1.2 shows it (and what clients of other servers expect to see).
 fn redirect(to: &str) -> Response {
-    let mut r = (StatusCode::SEE_OTHER, [(header::LOCATION, to.to_string())]).into_response();
+    let mut r = (StatusCode::FOUND, [(header::LOCATION, to.to_string())]).into_response();
     r.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     r
@@ -26,7 +27,7 @@ fn with_params(uri: &str, params: &[(&str, &str)]) -> String {
     format!("{uri}{sep}{q}")
 }
 
-#[utoipa::path(get, path = "/oauth/authorize", tag = "oauth", summary = "Authorization code flow (PKCE S256)", params(("response_type" = Option<String>, Query), ("client_id" = Option<String>, Query), ("redirect_uri" = Option<String>, Query), ("scope" = Option<String>, Query), ("state" = Option<String>, Query), ("nonce" = Option<String>, Query), ("code_challenge" = Option<String>, Query), ("code_challenge_method" = Option<String>, Query), ("prompt" = Option<String>, Query)), responses((status = 302, description = "To the login page or back to the client with a code or an error"), (status = 303, description = "As 302"), (status = 400, description = "HTML error page: unknown client or unregistered redirect URI", content_type = "text/html")))]
+#[utoipa::path(get, path = "/oauth/authorize", tag = "oauth", summary = "Authorization code flow (PKCE S256)", params(("response_type" = Option<String>, Query), ("client_id" = Option<String>, Query), ("redirect_uri" = Option<String>, Query), ("scope" = Option<String>, Query), ("state" = Option<String>, Query), ("nonce" = Option<String>, Query), ("code_challenge" = Option<String>, Query), ("code_challenge_method" = Option<String>, Query), ("prompt" = Option<String>, Query)), responses((status = 302, description = "To the login page or back to the client with a code or an error"), (status = 400, description = "HTML error page: unknown client or unregistered redirect URI", content_type = "text/html")))]
 pub async fn authorize(State(st): State<AppState>, req: FormRequest) -> Response {
     let e = &st.engine;
     let lang = req.lang();
@@ -74,17 +75,23 @@ pub async fn authorize(State(st): State<AppState>, req: FormRequest) -> Response
         }
         redirect(&with_params(&redirect_uri, &p))
     };
-    if req.non_empty("response_type") != Some("code") {
-        return back("unsupported_response_type");
+    // RFC 6749 §4.1.2.1: a missing parameter is `invalid_request`, an unknown type
+    // `unsupported_response_type`.
+    match req.non_empty("response_type") {
+        Some("code") => {}
+        None => return back("invalid_request"),
+        Some(_) => return back("unsupported_response_type"),
     }
     if !client.allows(GrantType::AuthorizationCode) {
         return back("unauthorized_client");
     }
     let challenge = req.non_empty("code_challenge");
     let method = req.non_empty("code_challenge_method");
+    // A challenge without a method is `plain` (RFC 7636 §4.3), which is not offered: only S256
+    // (http-contract.md, "PKCE").
     match (challenge, method) {
-        (Some(_), None | Some("S256")) => {}
-        (Some(_), Some(_)) => return back("invalid_request"),
+        (Some(_), Some("S256")) => {}
+        (Some(_), _) => return back("invalid_request"),
         (None, _) if client.is_public() => return back("invalid_request"),
         (None, _) => {}
     }
@@ -119,6 +126,7 @@ pub async fn authorize(State(st): State<AppState>, req: FormRequest) -> Response
     let grant = CodeGrant {
         client_id: client.client_id.0.clone(),
         redirect_uri: redirect_uri.clone(),
+        redirect_uri_given: req.non_empty("redirect_uri").is_some(),
         code_challenge: challenge.map(str::to_string),
         user_id: session.user_id.0,
         tenant_id: Some(membership.tenant.id.0),
@@ -152,7 +160,7 @@ fn lang_code(l: tessera_core::lang::Lang) -> &'static str {
 
 /// Seed 003's SSO path (`http-contract.md`, dialect `maxkey`): the same flow as
 /// `/oauth/authorize`, documented at its own path.
-#[utoipa::path(get, path = "/api/sso/authz/oauth/v20/authorize", tag = "maxkey", summary = "As /oauth/authorize (seed 003's SSO path)", params(("response_type" = Option<String>, Query), ("client_id" = Option<String>, Query), ("redirect_uri" = Option<String>, Query), ("scope" = Option<String>, Query), ("state" = Option<String>, Query), ("nonce" = Option<String>, Query), ("code_challenge" = Option<String>, Query), ("code_challenge_method" = Option<String>, Query), ("prompt" = Option<String>, Query)), responses((status = 302, description = "To the login page or back to the client with a code or an error"), (status = 303, description = "As 302"), (status = 400, description = "HTML error page: unknown client or unregistered redirect URI", content_type = "text/html")))]
+#[utoipa::path(get, path = "/api/sso/authz/oauth/v20/authorize", tag = "maxkey", summary = "As /oauth/authorize (seed 003's SSO path)", params(("response_type" = Option<String>, Query), ("client_id" = Option<String>, Query), ("redirect_uri" = Option<String>, Query), ("scope" = Option<String>, Query), ("state" = Option<String>, Query), ("nonce" = Option<String>, Query), ("code_challenge" = Option<String>, Query), ("code_challenge_method" = Option<String>, Query), ("prompt" = Option<String>, Query)), responses((status = 302, description = "To the login page or back to the client with a code or an error"), (status = 400, description = "HTML error page: unknown client or unregistered redirect URI", content_type = "text/html")))]
 pub async fn authorize_maxkey(st: State<AppState>, req: FormRequest) -> Response {
     authorize(st, req).await
 }

@@ -67,8 +67,17 @@ pub fn bearer(req: &FormRequest) -> Option<&str> {
         .or(req.non_empty("access_token"))
 }
 
-#[utoipa::path(method(get, post), path = "/oauth/userinfo", tag = "oauth", summary = "OpenID claims for a Bearer access token", security(("bearer" = [])), responses((status = 200, description = "Claims by scope", content_type = "application/json"), (status = 401, description = "invalid_token")))]
+#[utoipa::path(method(get, post), path = "/oauth/userinfo", tag = "oauth", summary = "OpenID claims for a Bearer access token", security(("bearer" = [])), responses((status = 200, description = "Claims by scope", content_type = "application/json"), (status = 400, description = "invalid_request: unreadable parameters"), (status = 401, description = "invalid_token"), (status = 413, description = "Body over 64 KiB")))]
 pub async fn userinfo(State(st): State<AppState>, req: FormRequest) -> Response {
+    // Unreadable parameters are refused like everywhere else (http-contract.md: 413 over
+    // 64 KiB, 400 otherwise); a Basic header means nothing here.
+    if let Some(bad) = req
+        .bad
+        .as_ref()
+        .filter(|b| **b != crate::params::BadInput::BadBasic)
+    {
+        return super::bad_input(&st, &req, bad).into_response();
+    }
     let Some(token) = bearer(&req) else {
         return invalid_token();
     };
@@ -147,7 +156,7 @@ pub async fn logout(State(st): State<AppState>, req: FormRequest) -> Response {
                     ),
                     None => uri.to_string(),
                 };
-                let mut r = (StatusCode::SEE_OTHER, [(header::LOCATION, to)]).into_response();
+                let mut r = (StatusCode::FOUND, [(header::LOCATION, to)]).into_response();
                 r.headers_mut()
                     .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
                 r

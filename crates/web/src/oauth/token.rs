@@ -20,9 +20,7 @@ pub async fn token(State(st): State<AppState>, req: FormRequest) -> Response {
     if let Some(bad) = &req.bad {
         return match answering_dialect(&st, &req).await {
             Dialect::Cluster => crate::dialects::cluster::render::bad_input(e, lang, bad),
-            Dialect::Hoth => {
-                crate::dialects::hoth::render::failure(e, lang, "hoth.warn.badRequest", None)
-            }
+            Dialect::Hoth => crate::dialects::hoth::render::bad_input(e, lang, bad),
             _ => bad_input(&st, &req, bad).into_response(),
         };
     }

@@ -23,6 +23,10 @@ const CSRF_COOKIE: &str = "tessera_csrf";
 pub struct CaptchaView {
     pub key: String,
     pub image: String,
+    /// The answer, in `captcha.mode = "test"` only (configuration.md): filled into the input
+    /// so that an automated test can read it from the page, as it reads `answer` from
+    /// `GET /oauth/public/captcha`.
+    pub test_answer: Option<String>,
 }
 
 #[derive(Template)]
@@ -136,7 +140,11 @@ async fn render_login(
         Ok(true) => crate::dialects::hoth::routes::draw_captcha(&st.engine)
             .await
             .ok()
-            .map(|(key, image, _)| CaptchaView { key, image }),
+            .map(|(key, image, answer)| CaptchaView {
+                key,
+                image,
+                test_answer: st.settings.captcha_test_mode.then_some(answer),
+            }),
         _ => None,
     };
     let (zh_link, en_link) = lang_links(continue_to);
@@ -284,6 +292,15 @@ pub async fn post(State(st): State<AppState>, req: FormRequest) -> Response {
         (Some(c), Some(f)) => subtle::ConstantTimeEq::ct_eq(c.as_bytes(), f.as_bytes()).into(),
         _ => false,
     };
+    if req.bad == Some(crate::params::BadInput::TooLarge) {
+        let t = texts(lang);
+        let body = if lang == tessera_core::lang::Lang::ZhCn {
+            "请求体过大。"
+        } else {
+            "The request body is too large."
+        };
+        return crate::pages::message(lang, StatusCode::PAYLOAD_TOO_LARGE, t.error, body);
+    }
     if req.bad.is_some() || !csrf_ok {
         let t = texts(lang);
         return render_login(
@@ -389,8 +406,10 @@ pub async fn post(State(st): State<AppState>, req: FormRequest) -> Response {
         password: Secret::new(password),
         user_type: None,
         tenant: None,
+        // A `tenant` posted with the password picks it at once (the choice page's radios
+        // carry the same name); without one, a user of several tenants gets the choice page.
         tenant_choice: TenantChoice::Pick {
-            tenant: None,
+            tenant: req.non_empty("tenant").map(str::to_string),
             org: None,
         },
         second_factor: Some(SecondFactorInput {

@@ -31,6 +31,14 @@ pub fn failure(e: &Engine, lang: Lang, code: &'static str, arg: Option<&str>) ->
     )
 }
 
+/// Parameters that could not be read (http-contract.md: 413 over 64 KiB, else 400).
+pub fn bad_input(e: &Engine, lang: Lang, bad: &crate::params::BadInput) -> Response {
+    match bad {
+        crate::params::BadInput::TooLarge => failure(e, lang, "hoth.warn.bodyTooLarge", None),
+        _ => failure(e, lang, "hoth.warn.badRequest", None),
+    }
+}
+
 pub fn missing(e: &Engine, lang: Lang, name: &str) -> Response {
     failure(e, lang, "hoth.warn.paramMissing", Some(name))
 }

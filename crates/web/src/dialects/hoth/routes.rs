@@ -116,8 +116,8 @@ pub async fn captcha(State(st): State<AppState>, req: FormRequest) -> Response {
 pub async fn sms(State(st): State<AppState>, req: FormRequest) -> Response {
     let e = &st.engine;
     let lang = req.lang();
-    if req.bad.is_some() {
-        return render::failure(e, lang, "hoth.warn.badRequest", None);
+    if let Some(bad) = &req.bad {
+        return render::bad_input(e, lang, bad);
     }
     let Some(phone) = req.non_empty("phone") else {
         return render::failure(e, lang, "hoth.warn.phoneOrEmailNotnull", None);
@@ -193,6 +193,19 @@ pub async fn token(st: &AppState, req: &FormRequest, client: &Client) -> Respons
     }
 }
 
+/// `source_type` and `device_id`, which seed 001 marks required (必输 Y) for both sign-ins:
+/// the device is what makes tokens device-unique.
+fn device_params(
+    e: &tessera_core::Engine,
+    lang: tessera_core::lang::Lang,
+    req: &FormRequest,
+) -> Option<Response> {
+    ["source_type", "device_id"]
+        .into_iter()
+        .find(|p| req.non_empty(p).is_none())
+        .map(|p| render::missing(e, lang, p))
+}
+
 async fn password(st: &AppState, req: &FormRequest, client: &Client) -> Response {
     let e = &st.engine;
     let lang = req.lang();
@@ -202,6 +215,9 @@ async fn password(st: &AppState, req: &FormRequest, client: &Client) -> Response
     let Some(ciphertext) = req.non_empty("password") else {
         return render::missing(e, lang, "password");
     };
+    if let Some(r) = device_params(e, lang, req) {
+        return r;
+    }
     let Ok(user_type) = user_type(req) else {
         return render::missing(e, lang, "user_type");
     };
@@ -249,6 +265,10 @@ async fn password(st: &AppState, req: &FormRequest, client: &Client) -> Response
         check_verified_field: true,
     };
     let outcome = e.password_login(login).await;
+    if !matches!(outcome, Ok(Ok(_))) {
+        // Only a ciphertext that signed someone in is worth refusing again.
+        e.forget_password_ciphertext(ciphertext).await;
+    }
     finish(st, req, client, outcome, username, field).await
 }
 
@@ -258,6 +278,9 @@ async fn sms_login(st: &AppState, req: &FormRequest, client: &Client) -> Respons
     let Some(phone) = req.non_empty("phone") else {
         return render::missing(e, lang, "phone");
     };
+    if let Some(r) = device_params(e, lang, req) {
+        return r;
+    }
     let Ok(user_type) = user_type(req) else {
         return render::missing(e, lang, "user_type");
     };

@@ -93,8 +93,15 @@ fn format_time(unix: i64, fmt: &[time::format_description::FormatItem<'_>]) -> S
         .unwrap_or_default()
 }
 
-#[utoipa::path(method(get, post), path = "/api/sso/authz/oauth/v20/me", tag = "maxkey", summary = "Seed 003 user profile", params(("access_token" = Option<String>, Query)), security((), ("bearer" = [])), responses((status = 200, description = "Every seed field", content_type = "application/json"), (status = 401, description = "{error: invalid_token}")))]
+#[utoipa::path(method(get, post), path = "/api/sso/authz/oauth/v20/me", tag = "maxkey", summary = "Seed 003 user profile", params(("access_token" = Option<String>, Query)), security((), ("bearer" = [])), responses((status = 200, description = "Every seed field", content_type = "application/json"), (status = 400, description = "invalid_request: unreadable parameters"), (status = 401, description = "{error: invalid_token}"), (status = 413, description = "Body over 64 KiB")))]
 pub async fn me(State(st): State<AppState>, req: FormRequest) -> Response {
+    if let Some(bad) = req
+        .bad
+        .as_ref()
+        .filter(|b| **b != crate::params::BadInput::BadBasic)
+    {
+        return crate::oauth::bad_input(&st, &req, bad).into_response();
+    }
     let Some(token) = crate::oauth::oidc::bearer(&req) else {
         return crate::oauth::oidc::invalid_token();
     };
