@@ -224,6 +224,13 @@ pub trait Store: Send + Sync + 'static {
     /// Live SSO sessions of a user.
     async fn user_sessions(&self, id: UserId, now: UnixTime)
         -> Result<Vec<SsoSession>, StoreError>;
+    /// Live SSO sessions, newest first, at most 500; of one tenant and/or one user if given.
+    async fn live_sessions(
+        &self,
+        tenant: Option<TenantId>,
+        user: Option<UserId>,
+        now: UnixTime,
+    ) -> Result<Vec<SsoSession>, StoreError>;
     async fn list_tenants(&self) -> Result<Vec<Tenant>, StoreError>;
     /// Inserts or updates the tenant with `t.code` (the id of an existing one is kept).
     async fn put_tenant(&self, t: &Tenant, now: UnixTime) -> Result<(), StoreError>;

@@ -914,6 +914,14 @@ macro_rules! impl_store {
                     Ok(rows.into_iter().map(SsoSession::from).collect())
                 }
 
+                async fn live_sessions(&self, tenant: Option<TenantId>, user: Option<UserId>, now: UnixTime) -> Result<Vec<SsoSession>, StoreError> {
+                    let rows: Vec<SessionRow> = sqlx::query_as("SELECT id, user_id, tenant_id, created_at, last_seen, expires_at, revoked_at FROM sso_sessions \
+                                                                WHERE revoked_at IS NULL AND expires_at > $1 AND ($2 IS NULL OR tenant_id = $2) AND ($3 IS NULL OR user_id = $3) \
+                                                                ORDER BY created_at DESC LIMIT 500")
+                        .bind(now).bind(tenant.map(|t| t.0)).bind(user.map(|u| u.0)).fetch_all(&self.pool).await.map_err(map_err)?;
+                    Ok(rows.into_iter().map(SsoSession::from).collect())
+                }
+
                 async fn list_tenants(&self) -> Result<Vec<Tenant>, StoreError> {
                     let rows: Vec<TenantRow> = sqlx::query_as("SELECT id, code, name, enabled, sso_url, server_url, sms_second_factor FROM tenants ORDER BY code LIMIT 1000")
                         .fetch_all(&self.pool).await.map_err(map_err)?;

@@ -235,6 +235,15 @@ impl Engine {
         Ok(Ok(self.store.user_sessions(id, self.now()).await?))
     }
 
+    /// Live SSO sessions (`GET /admin/api/v1/sessions`), of one tenant and/or one user.
+    pub async fn admin_sessions(
+        &self,
+        tenant: Option<crate::ids::TenantId>,
+        user: Option<UserId>,
+    ) -> Result<Vec<SsoSession>, EngineError> {
+        Ok(self.store.live_sessions(tenant, user, self.now()).await?)
+    }
+
     /// An SSO session by its public id (for tenant-scoped admin checks).
     pub async fn admin_session(&self, id: &str) -> Result<Option<SsoSession>, EngineError> {
         Ok(self.store.session_by_id(id).await?)

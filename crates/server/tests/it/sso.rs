@@ -94,6 +94,11 @@ dialect = "maxkey"
 grant_types = ["authorization_code"]
 redirect_uris = ["http://127.0.0.1:9/mk"]
 scopes = ["all"]
+[[clients]]
+client_id = "adm"
+client_secret = "adm-secret"
+grant_types = ["client_credentials"]
+scopes = ["tessera:admin"]
 "#;
 
 /// A browser: cookies kept, redirects not followed (the test reads each `Location`).
@@ -496,6 +501,30 @@ async fn pkce_is_required_for_public_clients_and_checked_at_the_exchange() {
     assert_eq!(location(&r), "http://127.0.0.1:9/spa?error=invalid_request");
     let r = browser().get(app.url("/oauth/authorize?response_type=code&client_id=spa&code_challenge=x&code_challenge_method=plain")).send().await.unwrap();
     assert_eq!(location(&r), "http://127.0.0.1:9/spa?error=invalid_request");
+    // Without a method the challenge is `plain` (RFC 7636 §4.3): refused the same way.
+    let r = browser()
+        .get(app.url("/oauth/authorize?response_type=code&client_id=spa&code_challenge=x"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FOUND);
+    assert_eq!(location(&r), "http://127.0.0.1:9/spa?error=invalid_request");
+    // RFC 6749 §4.1.2.1: no response_type is invalid_request, an unknown one unsupported.
+    let r = browser()
+        .get(app.url("/oauth/authorize?client_id=rp"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(location(&r), "http://127.0.0.1:9/cb?error=invalid_request");
+    let r = browser()
+        .get(app.url("/oauth/authorize?client_id=rp&response_type=token"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        location(&r),
+        "http://127.0.0.1:9/cb?error=unsupported_response_type"
+    );
     let (verifier, challenge) = pkce();
     let b = browser();
     let q = format!("response_type=code&client_id=spa&code_challenge={challenge}&code_challenge_method=S256&scope=openid");
@@ -739,6 +768,37 @@ async fn a_user_of_several_tenants_chooses_one_on_the_login_page() {
         .introspect(("rp", "rp-secret"), v["access_token"].as_str().unwrap())
         .await;
     assert_ne!(i["tenant_id"], 77, "bound to the chosen tenant S2");
+    // A `tenant` posted with the password picks it at once, without the choice page.
+    let b = browser();
+    let r = b
+        .get(app.url("/oauth/authorize?response_type=code&client_id=rp"))
+        .send()
+        .await
+        .unwrap();
+    let page = b
+        .get(app.url(&location(&r)))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let (csrf, cont) = (hidden(&page, "csrf"), hidden(&page, "continue"));
+    let r = b
+        .post(app.url("/login"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("continue", cont.as_str()),
+            ("username", "multi"),
+            ("password", "pw-multi"),
+            ("tenant", "S2"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let r = b.get(app.url(&location(&r))).send().await.unwrap();
+    assert!(query_param(&location(&r), "code").is_some());
 }
 
 #[tokio::test]
@@ -946,4 +1006,115 @@ async fn the_tenants_sms_second_factor_asks_once_per_browser() {
     // Another browser: asked again.
     let (_, page, _) = sign_in(browser()).await;
     assert!(page.contains("pending2fa"));
+}
+
+/// RFC 6749 §4.1.3: when the authorization request named `redirect_uri`, the token request
+/// must name the same one; when it did not (one registered URI), it may be left out.
+#[tokio::test]
+async fn the_exchange_needs_the_redirect_uri_when_the_authorization_request_named_it() {
+    let app = app().await;
+    let b = browser();
+    let back = authorize(
+        &app,
+        &b,
+        "response_type=code&client_id=rp&scope=openid&redirect_uri=http%3A%2F%2F127.0.0.1%3A9%2Fcb",
+        "sso",
+        "pw-sso",
+    )
+    .await;
+    let code = query_param(&back, "code").unwrap();
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+    ];
+    let (status, v) = exchange(&app, Some(("rp", "rp-secret")), &form).await;
+    assert_eq!(
+        (status, v["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_grant"))
+    );
+    let back = authorize(
+        &app,
+        &b,
+        "response_type=code&client_id=rp&scope=openid",
+        "sso",
+        "pw-sso",
+    )
+    .await;
+    let code = query_param(&back, "code").unwrap();
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+    ];
+    let (status, v) = exchange(&app, Some(("rp", "rp-secret")), &form).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+}
+
+/// http-contract.md, "Operations": the admin API lists SSO sessions and revokes them.
+#[tokio::test]
+async fn the_admin_api_lists_live_sso_sessions_and_ends_them() {
+    let app = app().await;
+    let b = browser();
+    authorize(
+        &app,
+        &b,
+        "response_type=code&client_id=rp&scope=openid",
+        "sso",
+        "pw-sso",
+    )
+    .await;
+    let token = app
+        .post_form(
+            "/oauth/token",
+            Some(("adm", "adm-secret")),
+            &[("grant_type", "client_credentials")],
+        )
+        .await
+        .json()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let http = reqwest::Client::new();
+    let list = |q: &'static str| {
+        let (http, url, token) = (
+            &http,
+            app.url(&format!("/admin/api/v1/sessions{q}")),
+            &token,
+        );
+        async move {
+            let r = http.get(url).bearer_auth(token).send().await.unwrap();
+            assert_eq!(r.status(), StatusCode::OK);
+            assert_eq!(
+                r.headers().get("cache-control").unwrap().to_str().unwrap(),
+                "no-store"
+            );
+            r.json::<Value>().await.unwrap()["items"]
+                .as_array()
+                .unwrap()
+                .clone()
+        }
+    };
+    let all = list("").await;
+    assert_eq!(all.len(), 1, "{all:?}");
+    let s = &all[0];
+    let (id, user) = (s["id"].as_str().unwrap(), s["user_id"].as_i64().unwrap());
+    assert_eq!(s["online_ticket"], format!("OT_{id}"));
+    let mine = http
+        .get(app.url(&format!("/admin/api/v1/sessions?user_id={user}")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap();
+    assert_eq!(mine["items"].as_array().unwrap().len(), 1);
+    assert!(list("?user_id=1").await.is_empty());
+    let r = http
+        .delete(app.url(&format!("/admin/api/v1/sessions/{id}")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert!(list("").await.is_empty());
 }

@@ -341,6 +341,7 @@ pub fn routes() -> utoipa_axum::router::OpenApiRouter<AppState> {
         .routes(routes!(users::sessions))
         .routes(routes!(user_products::list))
         .routes(routes!(user_products::put, user_products::delete))
+        .routes(routes!(users::list_sessions))
         .routes(routes!(users::revoke_session))
         .routes(routes!(audit::query))
         .routes(routes!(catalog::products, catalog::create_product))

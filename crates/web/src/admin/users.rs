@@ -411,6 +411,7 @@ pub async fn revoke_tokens(
 #[derive(Serialize)]
 struct SessionView {
     id: String,
+    user_id: i64,
     online_ticket: String,
     tenant_id: Option<i64>,
     created_at: i64,
@@ -431,17 +432,45 @@ pub async fn sessions(
         .admin_user_sessions(id)
         .await
         .map_err(|e| ApiError::fault(&e))??;
-    let items: Vec<SessionView> = ss
-        .into_iter()
-        .map(|s: SsoSession| SessionView {
-            online_ticket: format!("OT_{}", s.id),
-            id: s.id,
-            tenant_id: s.tenant_id.map(|t| t.0),
-            created_at: s.created_at,
-            last_seen: s.last_seen,
-            expires_at: s.expires_at,
-        })
-        .collect();
+    let items: Vec<SessionView> = ss.into_iter().map(session_view).collect();
+    Ok(Json(serde_json::json!({ "items": items })).into_response())
+}
+
+fn session_view(s: SsoSession) -> SessionView {
+    SessionView {
+        online_ticket: format!("OT_{}", s.id),
+        user_id: s.user_id.0,
+        id: s.id,
+        tenant_id: s.tenant_id.map(|t| t.0),
+        created_at: s.created_at,
+        last_seen: s.last_seen,
+        expires_at: s.expires_at,
+    }
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct SessionQuery {
+    /// Only this user's sessions.
+    pub user_id: Option<i64>,
+}
+
+/// Every live SSO session (newest first, at most 500); a `tessera:admin:CODE` token sees its
+/// tenant's only.
+#[utoipa::path(get, path = "/admin/api/v1/sessions", tag = "admin", summary = "Live SSO sessions", security(("admin" = [])), params(SessionQuery), responses((status = 200, description = "{items}"), crate::openapi::AdminErrors))]
+pub async fn list_sessions(
+    a: Admin,
+    State(st): State<AppState>,
+    q: Result<Query<SessionQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(q) = q.map_err(|e| ApiError::bad(format!("query: {}", e.body_text())))?;
+    let ss = st
+        .engine
+        .admin_sessions(a.tenant.as_ref().map(|(_, id)| *id), q.user_id.map(UserId))
+        .await
+        .map_err(|e| ApiError::fault(&e))?;
+    let items: Vec<SessionView> = ss.into_iter().map(session_view).collect();
     Ok(Json(serde_json::json!({ "items": items })).into_response())
 }
 
