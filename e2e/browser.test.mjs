@@ -41,7 +41,7 @@ before(async () => {
   // The clients' redirect URIs (/cb-spa, /cb-rp, /bye on the server's own origin) are served by
   // nobody: tessera answers them 404. A route cannot stand in for them, because Playwright does not
   // intercept the targets of HTTP redirects (microsoft/playwright#3993, "as designed"), and every
-  // visit to them here is the end of a 303 chain. The tests read the code and state from the URL
+  // visit to them here is the end of a redirect chain. The tests read the code and state from the URL
   // the browser was sent to, which is what a relying party gets.
   page = await context.newPage();
   page.on('request', (req) => {

@@ -32,10 +32,10 @@ function location(r) {
   return new URL(loc, srv.base);
 }
 
-/** Follows a 303 to /login, fills in the form as a browser would, returns the final redirect. */
+/** Follows a 302 to /login, fills in the form as a browser would, returns the final redirect. */
 async function signInThroughLoginPage(authorizeUrl) {
   const a = await jarFetch(jar, authorizeUrl);
-  assert.equal(a.status, 303, 'authorize without a session redirects');
+  assert.equal(a.status, 302, 'authorize without a session redirects');
   const loginUrl = location(a);
   assert.equal(loginUrl.pathname, '/login');
   const cont = loginUrl.searchParams.get('continue');
@@ -71,7 +71,7 @@ async function signInThroughLoginPage(authorizeUrl) {
   assert.match(sso, /;\s*SameSite=Lax/i);
 
   const back = await jarFetch(jar, location(post));
-  assert.equal(back.status, 303);
+  assert.equal(back.status, 302);
   return location(back);
 }
 
@@ -187,7 +187,7 @@ test('maxkey client: single sign-on without a password, token and /me', T, async
     state,
   });
   const a = await jarFetch(jar, authz);
-  assert.equal(a.status, 303, 'SSO: straight back to the client');
+  assert.equal(a.status, 302, 'SSO: straight back to the client');
   const cb = location(a);
   assert.equal(cb.origin + cb.pathname, redirect_uri, `no login page: ${cb}`);
   assert.equal(cb.searchParams.get('state'), state);
@@ -251,7 +251,7 @@ test('logout ends the session; the next authorize asks for a password again', T,
   assert.equal(logoutUrl.searchParams.get('client_id'), 'rp');
 
   const r = await jarFetch(jar, logoutUrl);
-  assert.equal(r.status, 303);
+  assert.equal(r.status, 302);
   const bye = location(r);
   assert.equal(bye.origin + bye.pathname, post_logout_redirect_uri);
   assert.equal(bye.searchParams.get('state'), state);
@@ -263,7 +263,7 @@ test('logout ends the session; the next authorize asks for a password again', T,
     state: oidc.randomState(),
   });
   const a = await jarFetch(jar, authUrl);
-  assert.equal(a.status, 303);
+  assert.equal(a.status, 302);
   assert.equal(location(a).pathname, '/login');
 
   // A browser that kept the old cookie value gets no code either: the session itself is gone.
@@ -272,7 +272,7 @@ test('logout ends the session; the next authorize asks for a password again', T,
     redirect: 'manual',
     signal: AbortSignal.timeout(15_000),
   });
-  assert.equal(replay.status, 303);
+  assert.equal(replay.status, 302);
   assert.equal(location(replay).pathname, '/login', 'the old SSO cookie is dead server-side');
 });
 
