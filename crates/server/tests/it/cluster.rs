@@ -556,26 +556,17 @@ async fn step5_a_code_sent_through_the_public_sms_endpoint_passes_the_second_fac
         Some("login")
     );
     let code = c.inbox.last_code("13800000002").unwrap();
-    let (status, v) = c
-        .login(&[
-            creds[0],
-            creds[1],
-            ("clusterCode", "ALWAYS"),
-            ("username", "A1"),
-            ("code", &code),
-        ])
-        .await;
+    let with_code = [
+        creds[0],
+        creds[1],
+        ("clusterCode", "ALWAYS"),
+        ("username", "A1"),
+        ("code", &code),
+    ];
+    let (status, v) = c.login(&with_code).await;
     assert_eq!(status, StatusCode::OK, "{v}");
     assert_success(&v, "ALWAYS");
     // Spent: the same code does not pass twice.
-    let (_, v) = c
-        .login(&[
-            creds[0],
-            creds[1],
-            ("clusterCode", "ALWAYS"),
-            ("username", "A1"),
-            ("code", &code),
-        ])
-        .await;
+    let (_, v) = c.login(&with_code).await;
     assert_eq!(v["error_description"], "2002", "{v}");
 }

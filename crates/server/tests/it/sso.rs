@@ -150,6 +150,27 @@ fn hidden(html: &str, name: &str) -> String {
         .replace("&#62;", ">")
 }
 
+/// A new browser sent from the `rp` client's authorization request to the login page: the
+/// browser, and the form's `csrf` and `continue`.
+async fn to_login_page(app: &TestApp) -> (reqwest::Client, String, String) {
+    let b = browser();
+    let r = b
+        .get(app.url("/oauth/authorize?response_type=code&client_id=rp"))
+        .send()
+        .await
+        .unwrap();
+    let page = b
+        .get(app.url(&location(&r)))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let (csrf, cont) = (hidden(&page, "csrf"), hidden(&page, "continue"));
+    (b, csrf, cont)
+}
+
 /// GET the authorize URL; sign in on the login page if sent there; answer the final redirect.
 async fn authorize(
     app: &TestApp,
@@ -710,21 +731,7 @@ async fn the_login_page_is_safe_and_shows_the_engines_messages() {
 #[tokio::test]
 async fn a_user_of_several_tenants_chooses_one_on_the_login_page() {
     let app = app().await;
-    let b = browser();
-    let r = b
-        .get(app.url("/oauth/authorize?response_type=code&client_id=rp"))
-        .send()
-        .await
-        .unwrap();
-    let page = b
-        .get(app.url(&location(&r)))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let (csrf, cont) = (hidden(&page, "csrf"), hidden(&page, "continue"));
+    let (b, csrf, cont) = to_login_page(&app).await;
     let r = b
         .post(app.url("/login"))
         .form(&[
@@ -769,21 +776,7 @@ async fn a_user_of_several_tenants_chooses_one_on_the_login_page() {
         .await;
     assert_ne!(i["tenant_id"], 77, "bound to the chosen tenant S2");
     // A `tenant` posted with the password picks it at once, without the choice page.
-    let b = browser();
-    let r = b
-        .get(app.url("/oauth/authorize?response_type=code&client_id=rp"))
-        .send()
-        .await
-        .unwrap();
-    let page = b
-        .get(app.url(&location(&r)))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let (csrf, cont) = (hidden(&page, "csrf"), hidden(&page, "continue"));
+    let (b, csrf, cont) = to_login_page(&app).await;
     let r = b
         .post(app.url("/login"))
         .form(&[
