@@ -302,7 +302,7 @@ async fn step5_sms_second_factor_asks_2001_refuses_a_wrong_code_2002_then_signs_
     assert_eq!(
         v,
         json!({ "success": false, "code": 1002, "error": "unauthorized", "error_description": "2001",
-                "message": "需要短信验证码", "cluster_code": "ALWAYS", "company_code": "A1" })
+                "message": "登陆sso返回错误信息", "cluster_code": "ALWAYS", "company_code": "A1" })
     );
     let (status, sent) = c.send_code("13800000002").await;
     assert_eq!(status, StatusCode::OK, "{sent}");
