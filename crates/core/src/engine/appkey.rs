@@ -142,7 +142,8 @@ impl Engine {
         }
         let user = match key.user_id {
             Some(uid) => match self.store.user_by_id(uid).await? {
-                Some(u) if u.enabled => Some(u),
+                // The lock applies to every dialect (http-contract.md, "Lockout counting").
+                Some(u) if u.enabled && !u.locked_until.is_some_and(|l| l > self.now()) => Some(u),
                 _ => return Ok(Err(AppKeyFailure::Disabled)),
             },
             None => None,

@@ -188,6 +188,9 @@ impl Engine {
         if let Some(until) = user.locked_until.filter(|u| *u > self.now()) {
             return Ok(Err(LoginFailure::AccountLocked { until }));
         }
+        // A right code is a success like a right password: the failure count starts again
+        // (http-contract.md, "Lockout counting").
+        self.store.record_login_success(user.id, None).await?;
         match self
             .admit(&user, req.tenant, &TenantChoice::Default, None)
             .await?

@@ -248,7 +248,7 @@ impl Engine {
 
     /// The tenant's SMS policy (`always`, `new_device`, `never`) for a sign-in whose password was
     /// right. A device passes `new_device` once it has signed in with a code.
-    async fn second_factor(
+    pub(crate) async fn second_factor(
         &self,
         user: &User,
         m: &Membership,

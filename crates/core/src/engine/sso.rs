@@ -1,7 +1,7 @@
 //! Browser single sign-on: SSO sessions (the hosted login page's), authorization codes
 //! (RFC 6749 §4.1, PKCE RFC 7636), OpenID Connect ID tokens and userinfo claims.
 
-use super::{Engine, IssueRequest, Issued, SignedIn, TenantChoice};
+use super::{Engine, IssueRequest, Issued, SecondFactorInput, SignedIn, TenantChoice};
 use crate::error::{EngineError, LoginFailure};
 use crate::ids::{FamilyId, OrgId, TenantId, UserId};
 use crate::model::*;
@@ -110,27 +110,36 @@ impl Engine {
     }
 
     /// Finishes a sign-in whose password was right but whose tenant had to be chosen (the login
-    /// page's tenant choice): the account checks again, with that tenant.
+    /// page's tenant choice): the account checks again, with that tenant, and so does the
+    /// chosen tenant's SMS second factor (http-contract.md: it applies to the login page).
     pub async fn complete_login(
         &self,
         user: UserId,
         tenant: &str,
+        second_factor: &SecondFactorInput,
     ) -> Result<Result<SignedIn, LoginFailure>, EngineError> {
         let Some(u) = self.store.user_by_id(user).await? else {
             return Ok(Err(LoginFailure::UnknownUser));
         };
+        if let Some(until) = u.locked_until.filter(|l| *l > self.now()) {
+            return Ok(Err(LoginFailure::AccountLocked { until }));
+        }
         let choice = TenantChoice::Pick {
             tenant: Some(tenant.to_string()),
             org: None,
         };
-        Ok(self
-            .admit(&u, None, &choice, None)
-            .await?
-            .map(|(membership, memberships)| SignedIn {
-                user: u,
-                membership,
-                memberships,
-            }))
+        let (membership, memberships) = match self.admit(&u, None, &choice, None).await? {
+            Ok(x) => x,
+            Err(f) => return Ok(Err(f)),
+        };
+        if let Err(f) = self.second_factor(&u, &membership, second_factor).await? {
+            return Ok(Err(f));
+        }
+        Ok(Ok(SignedIn {
+            user: u,
+            membership,
+            memberships,
+        }))
     }
 
     /// The membership a session's user signs in to a client with: the session's tenant, or the

@@ -293,3 +293,19 @@ async fn app_keys_work_on_postgresql() {
     app.stop().await;
     db.drop_db().await;
 }
+
+/// http-contract.md, "Lockout counting": the lock applies to every dialect, so a user key of a
+/// locked user is refused like a disabled one.
+#[tokio::test]
+async fn a_user_key_of_a_locked_user_is_403() {
+    let boot = BOOT.replacen(
+        "username = \"alice\"",
+        "username = \"alice\"\nlocked_until = \"2099-01-01T00:00:00Z\"",
+        1,
+    );
+    let app = TestApp::spawn(&boot).await;
+    let (s, v) = login(&app, "app-user", "key-user", "secret-user").await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    let (s, _) = login(&app, "app-client", "key-client", "secret-client").await;
+    assert_eq!(s, StatusCode::OK);
+}

@@ -964,3 +964,51 @@ async fn captcha_escalation_counts_per_client_ip_behind_a_trusted_proxy() {
         "another client behind the same proxy"
     );
 }
+
+/// http-contract.md, "Lockout counting": a success resets the count, and a sign-in by SMS code
+/// is a success too.
+#[tokio::test]
+async fn a_sign_in_by_sms_code_starts_the_password_failure_count_again() {
+    let h = hoth_with(|c| c.login.hide_unknown_user = false).await;
+    for left in ["4", "3"] {
+        assert_code(
+            &h.password("zhang", "wrong", &[]).await,
+            "hoth.warn.passwordError",
+            401,
+            &format!("您的密码错误,还可以尝试{left}次"),
+        );
+    }
+    let a = h
+        .app
+        .post_form(
+            "/oauth/public/captcha/sms",
+            None,
+            &[("phone", "13600000001"), ("user_type", "P")],
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+    let key = a.json()["captchaKey"].as_str().unwrap().to_string();
+    let code = h.inbox.last_code("13600000001").unwrap();
+    let a = h
+        .app
+        .post_form(
+            "/oauth/token",
+            Some(WEB),
+            &[
+                ("grant_type", "implicit"),
+                ("phone", "13600000001"),
+                ("source_type", "app"),
+                ("device_id", "d1"),
+                ("captcha", &code),
+                ("captchaKey", &key),
+            ],
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+    assert_code(
+        &h.password("zhang", "wrong", &[]).await,
+        "hoth.warn.passwordError",
+        401,
+        "您的密码错误,还可以尝试4次",
+    );
+}

@@ -40,6 +40,21 @@ email_verified = true
 [[users]]
 username = "multi"
 password = "pw-multi"
+[[users]]
+username = "multi2f"
+password = "pw-multi2f"
+phone = "13700000003"
+[[memberships]]
+user = "multi2f"
+tenant = "S"
+org = "D1"
+roles = ["user"]
+default = true
+[[memberships]]
+user = "multi2f"
+tenant = "TWOF"
+org = "T1"
+roles = ["user"]
 [[memberships]]
 user = "sso"
 tenant = "S"
@@ -1110,4 +1125,62 @@ async fn the_admin_api_lists_live_sso_sessions_and_ends_them() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
     assert!(list("").await.is_empty());
+}
+
+/// http-contract.md: the SMS second factor applies to the login page, also when the tenant is
+/// picked on the choice page after the password.
+#[tokio::test]
+async fn a_tenant_chosen_after_the_password_still_asks_its_sms_second_factor() {
+    let (app, inbox) = app_with_sms().await;
+    let (b, csrf, cont) = to_login_page(&app).await;
+    let r = b
+        .post(app.url("/login"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("continue", cont.as_str()),
+            ("username", "multi2f"),
+            ("password", "pw-multi2f"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let choose = r.text().await.unwrap();
+    let pending = hidden(&choose, "pending");
+    let r = b
+        .post(app.url("/login"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("continue", cont.as_str()),
+            ("pending", pending.as_str()),
+            ("tenant", "TWOF"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let page = r.text().await.unwrap();
+    assert!(
+        page.contains("name=\"pending2fa\""),
+        "a code is asked: {page}"
+    );
+    let msg = inbox.all().pop().unwrap();
+    assert_eq!(
+        (msg["purpose"].as_str(), msg["tenant"].as_str()),
+        (Some("login_2fa"), Some("TWOF"))
+    );
+    // The tenant whose policy is `never` signs in at once.
+    let (b, csrf, cont) = to_login_page(&app).await;
+    let r = b
+        .post(app.url("/login"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("continue", cont.as_str()),
+            ("username", "multi2f"),
+            ("password", "pw-multi2f"),
+            ("tenant", "S"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
 }

@@ -338,11 +338,20 @@ pub async fn post(State(st): State<AppState>, req: FormRequest) -> Response {
             )
             .await;
         };
+        let sf = SecondFactorInput {
+            device_key: device_of(&st, &req).0,
+            code: None,
+        };
         return match e
-            .complete_login(tessera_core::ids::UserId(user), tenant)
+            .complete_login(tessera_core::ids::UserId(user), tenant, &sf)
             .await
         {
             Ok(Ok(signed)) => signed_in(&st, &req, signed, &continue_to, ip).await,
+            Ok(Err(LoginFailure::SecondFactorRequired {
+                user,
+                tenant_code,
+                org_code,
+            })) => ask_code(&st, &req, user, &tenant_code, &org_code, &continue_to, ip).await,
             Ok(Err(f)) => failed(&st, &req, "", &f, &continue_to).await,
             Err(err) => fault(lang, &err),
         };
@@ -455,34 +464,7 @@ pub async fn post(State(st): State<AppState>, req: FormRequest) -> Response {
             user,
             tenant_code,
             org_code,
-        })) => {
-            let info = match e
-                .send_second_factor_code(user, &tenant_code, ip.as_deref())
-                .await
-            {
-                Ok(Ok(())) => texts(lang).code_sent.to_string(),
-                Ok(Err(_)) => e.catalogue().text("hoth.warn.tooManyRequests", lang, None),
-                Err(err) => return fault(lang, &err),
-            };
-            let pending = new_token(TokenFormat::Opaque);
-            let value = format!("{}|{tenant_code}|{org_code}", user.0);
-            if let Err(err) = e
-                .ephemeral()
-                .put(&format!("login:2fa:{pending}"), &value, 600)
-                .await
-            {
-                return fault(lang, &err.into());
-            }
-            render_code(
-                &st,
-                &req,
-                StatusCode::OK,
-                &pending,
-                None,
-                Some(info),
-                &continue_to,
-            )
-        }
+        })) => ask_code(&st, &req, user, &tenant_code, &org_code, &continue_to, ip).await,
         Ok(Err(f)) => {
             if matches!(
                 f,
@@ -505,6 +487,46 @@ pub async fn post(State(st): State<AppState>, req: FormRequest) -> Response {
         }
         Err(err) => fault(lang, &err),
     }
+}
+
+/// The password was right and the tenant's SMS second factor applies: sends the code and shows
+/// the page that takes it (the sign-in waits 10 minutes under a pending token).
+async fn ask_code(
+    st: &AppState,
+    req: &FormRequest,
+    user: tessera_core::ids::UserId,
+    tenant_code: &str,
+    org_code: &str,
+    continue_to: &str,
+    ip: Option<String>,
+) -> Response {
+    let (e, lang) = (&st.engine, req.lang());
+    let info = match e
+        .send_second_factor_code(user, tenant_code, ip.as_deref())
+        .await
+    {
+        Ok(Ok(())) => texts(lang).code_sent.to_string(),
+        Ok(Err(_)) => e.catalogue().text("hoth.warn.tooManyRequests", lang, None),
+        Err(err) => return fault(lang, &err),
+    };
+    let pending = new_token(TokenFormat::Opaque);
+    let value = format!("{}|{tenant_code}|{org_code}", user.0);
+    if let Err(err) = e
+        .ephemeral()
+        .put(&format!("login:2fa:{pending}"), &value, 600)
+        .await
+    {
+        return fault(lang, &err.into());
+    }
+    render_code(
+        st,
+        req,
+        StatusCode::OK,
+        &pending,
+        None,
+        Some(info),
+        continue_to,
+    )
 }
 
 async fn failed(
