@@ -143,7 +143,7 @@ impl Engine {
         let user = match key.user_id {
             Some(uid) => match self.store.user_by_id(uid).await? {
                 // The lock applies to every dialect (http-contract.md, "Lockout counting").
-                Some(u) if u.enabled && !u.locked_until.is_some_and(|l| l > self.now()) => Some(u),
+                Some(u) if u.enabled && u.locked_until.is_none_or(|l| l <= self.now()) => Some(u),
                 _ => return Ok(Err(AppKeyFailure::Disabled)),
             },
             None => None,
