@@ -6,7 +6,7 @@
 use crate::clock::UnixTime;
 use crate::model::*;
 use crate::secret::TokenHash;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -35,7 +35,7 @@ fn yes() -> bool {
     true
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct TenantEntry {
     pub code: String,
@@ -55,7 +55,7 @@ fn never() -> SmsSecondFactor {
     SmsSecondFactor::Never
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct OrgEntry {
     pub tenant: String,
@@ -74,14 +74,14 @@ fn saas() -> OrgType {
     OrgType::Saas
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProductEntry {
     pub id: i64,
     pub name: String,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct OrgProductEntry {
     /// `TENANT/ORG`.
@@ -91,7 +91,7 @@ pub struct OrgProductEntry {
     pub name: String,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct UserEntry {
     pub username: String,
@@ -138,7 +138,7 @@ fn local() -> UserSource {
     UserSource::Local
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct MembershipEntry {
     pub user: String,
@@ -150,7 +150,7 @@ pub struct MembershipEntry {
     pub default: bool,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ClientEntry {
     pub client_id: String,
@@ -176,7 +176,7 @@ fn standard() -> Dialect {
     Dialect::Standard
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct AppKeyEntry {
     pub app_id: String,
@@ -195,7 +195,7 @@ pub struct AppKeyEntry {
     pub enabled: bool,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct OpenLoginWayEntry {
     pub code: String,
@@ -204,10 +204,31 @@ pub struct OpenLoginWayEntry {
     pub url: String,
 }
 
+/// What an entry looked like when it was last applied, kept in `bootstrap_applied`: the
+/// SHA-256 of its JSON. Applying the file again skips an entry whose digest is the same, so
+/// what changed since at run time (a lock, an admin's edit, a rotated secret, a disabled user)
+/// stands until the file's entry itself changes (configuration.md: "applying the same file
+/// twice changes nothing; a changed field is updated"). A user's clear password is left out of
+/// the digest (a fast hash of it would be a weak password hash): [`PreparedUser`] says whether
+/// it changed, by an Argon2 hash kept beside the digest.
+pub fn entry_digest<T: Serialize>(entry: &T) -> String {
+    TokenHash::of(&serde_json::to_string(entry).unwrap_or_default()).to_hex()
+}
+
+/// [`entry_digest`] of a user entry, without its clear password.
+pub fn user_digest(u: &UserEntry) -> String {
+    let mut u = u.clone();
+    u.password = None;
+    entry_digest(&u)
+}
+
 /// A user entry whose password is settled: the hash to store, or `None` for no password.
 #[derive(Debug, Clone)]
 pub struct PreparedUser {
     pub entry: UserEntry,
+    /// The entry's clear password is the one it had when last applied (always `true` without
+    /// a clear password): with an unchanged digest, the entry is skipped.
+    pub password_unchanged: bool,
     pub password_hash: Option<String>,
     pub expires_at: Option<UnixTime>,
     pub locked_until: Option<UnixTime>,

@@ -210,6 +210,9 @@ pub trait Store: Send + Sync + 'static {
     async fn revoke_session(&self, id: &str, now: UnixTime) -> Result<(), StoreError>;
 
     // --- administration
+    /// The password hash the bootstrap last wrote for a user from a clear password
+    /// (`bootstrap_applied`, see [`crate::bootstrap::entry_digest`]).
+    async fn bootstrap_user_secret(&self, username: &str) -> Result<Option<String>, StoreError>;
     async fn list_users(&self, f: &UserFilter) -> Result<(Vec<User>, i64), StoreError>;
     /// Fails with `Conflict` on a taken username, phone or email.
     async fn create_user(&self, u: &NewUser, id: UserId, now: UnixTime) -> Result<(), StoreError>;

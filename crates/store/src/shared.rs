@@ -32,7 +32,7 @@ macro_rules! impl_store {
             use crate::shared::*;
             use async_trait::async_trait;
             use sqlx::Row as _;
-            use tessera_core::bootstrap::PreparedBootstrap;
+            use tessera_core::bootstrap::{entry_digest, user_digest, PreparedBootstrap};
             use tessera_core::clock::UnixTime;
             use tessera_core::ids::*;
             use tessera_core::model::*;
@@ -349,10 +349,29 @@ macro_rules! impl_store {
                 }
             }
 
+            /// Whether the entry `(kind, key)` was last applied with this digest: then it is
+            /// left alone (`tessera_core::bootstrap::entry_digest`); else the digest is recorded
+            /// and the entry applied (one transaction: a failed apply records nothing).
+            async fn seen_unchanged(tx: &mut Tx<'_>, kind: &str, key: &str, digest: &str, secret: Option<&str>, unchanged_secret: bool) -> Result<bool, sqlx::Error> {
+                let d: Option<String> = sqlx::query_scalar("SELECT digest FROM bootstrap_applied WHERE kind = $1 AND entry_key = $2")
+                    .bind(kind).bind(key).fetch_optional(&mut **tx).await?;
+                if unchanged_secret && d.as_deref() == Some(digest) {
+                    return Ok(true);
+                }
+                sqlx::query("INSERT INTO bootstrap_applied (kind, entry_key, digest, secret) VALUES ($1, $2, $3, $4) \
+                             ON CONFLICT (kind, entry_key) DO UPDATE SET digest = excluded.digest, secret = excluded.secret")
+                    .bind(kind).bind(key).bind(digest).bind(secret).execute(&mut **tx).await?;
+                Ok(false)
+            }
+
             async fn apply(tx: &mut Tx<'_>, b: &PreparedBootstrap, now: UnixTime) -> Result<BootstrapReport, BootstrapError> {
                 let mut rep = BootstrapReport::default();
                 let e = map_err;
                 for t in &b.tenants {
+                    if seen_unchanged(tx, "tenant", &t.code, &entry_digest(t), None, true).await.map_err(e)? {
+                        tally(&mut rep, false);
+                        continue;
+                    }
                     let cur: Option<TenantRow> = sqlx::query_as(
                         "SELECT id, code, name, enabled, sso_url, server_url, sms_second_factor FROM tenants WHERE code = $1",
                     )
@@ -380,6 +399,10 @@ macro_rules! impl_store {
                 for (i, o) in b.orgs.iter().enumerate() {
                     let entry = format!("orgs[{i}] ({}/{})", o.tenant, o.code);
                     let tid = tenant_id_by_code(tx, &o.tenant).await.map_err(e)?.ok_or_else(|| inv(entry.clone(), format!("tenant {:?} not found", o.tenant)))?;
+                    if seen_unchanged(tx, "org", &format!("{}/{}", o.tenant, o.code), &entry_digest(o), None, true).await.map_err(e)? {
+                        tally(&mut rep, false);
+                        continue;
+                    }
                     let cur: Option<OrgRow> = sqlx::query_as("SELECT id, tenant_id, code, name, org_type, logo, enabled FROM orgs WHERE tenant_id = $1 AND code = $2")
                         .bind(tid).bind(&o.code).fetch_optional(&mut **tx).await.map_err(e)?;
                     let ty = o.org_type.as_str();
@@ -399,6 +422,10 @@ macro_rules! impl_store {
                     }
                 }
                 for p in &b.products {
+                    if seen_unchanged(tx, "product", &p.id.to_string(), &entry_digest(p), None, true).await.map_err(e)? {
+                        tally(&mut rep, false);
+                        continue;
+                    }
                     let cur: Option<String> = sqlx::query_scalar("SELECT name FROM products WHERE id = $1").bind(p.id).fetch_optional(&mut **tx).await.map_err(e)?;
                     match cur {
                         Some(n) if n == p.name => tally(&mut rep, false),
@@ -417,6 +444,10 @@ macro_rules! impl_store {
                     let oid = org_ref(tx, &entry, &op.org).await?;
                     if !product_exists(tx, op.product).await.map_err(e)? {
                         return Err(inv(entry, format!("product {} not found", op.product)));
+                    }
+                    if seen_unchanged(tx, "org_product", &format!("{}|{}", op.org, op.product), &entry_digest(op), None, true).await.map_err(e)? {
+                        tally(&mut rep, false);
+                        continue;
                     }
                     let cur: Option<String> = sqlx::query_scalar("SELECT name FROM org_products WHERE org_id = $1 AND product_id = $2")
                         .bind(oid).bind(op.product).fetch_optional(&mut **tx).await.map_err(e)?;
@@ -437,6 +468,11 @@ macro_rules! impl_store {
                 for (i, pu) in b.users.iter().enumerate() {
                     let u = &pu.entry;
                     let entry = format!("users[{i}] ({})", u.username);
+                    let secret = if u.password.is_some() { pu.password_hash.as_deref() } else { None };
+                    if seen_unchanged(tx, "user", &u.username, &user_digest(u), secret, pu.password_unchanged).await.map_err(e)? {
+                        tally(&mut rep, false);
+                        continue;
+                    }
                     let q = format!("SELECT {USER_COLS} FROM users WHERE username = $1");
                     let cur: Option<UserRow> = sqlx::query_as(&q).bind(&u.username).fetch_optional(&mut **tx).await.map_err(e)?;
                     let (ut, src) = (user_type_str(u.user_type), source_str(u.source));
@@ -445,7 +481,8 @@ macro_rules! impl_store {
                             && c.display_name == u.display_name && c.real_name == u.real_name && c.gender == u.gender && c.birthday == u.birthday
                             && c.title == u.title && c.employee_number == u.employee_number && c.portrait == u.portrait && c.state == u.state
                             && c.enabled == u.enabled && c.active == u.active && c.phone_verified == u.phone_verified
-                            && c.email_verified == u.email_verified && c.expires_at == pu.expires_at && c.locked_until == pu.locked_until
+                            && c.email_verified == u.email_verified && c.expires_at == pu.expires_at
+                            && (pu.locked_until.is_none() || c.locked_until == pu.locked_until)
                     };
                     let (sql, id) = match &cur {
                         Some(c) if same(c) => {
@@ -455,8 +492,8 @@ macro_rules! impl_store {
                         Some(c) => (
                             "UPDATE users SET phone = $2, email = $3, password_hash = $4, user_type = $5, source = $6, display_name = $7, \
                              real_name = $8, gender = $9, birthday = $10, title = $11, employee_number = $12, portrait = $13, state = $14, \
-                             enabled = $15, active = $16, phone_verified = $17, email_verified = $18, expires_at = $19, locked_until = $20 \
-                             WHERE id = $1 AND username = $21 AND $22 = $22",
+                             enabled = $15, active = $16, phone_verified = $17, email_verified = $18, expires_at = $19, \
+                             locked_until = COALESCE($20, locked_until) WHERE id = $1 AND username = $21 AND $22 = $22",
                             c.id,
                         ),
                         None => (
@@ -480,6 +517,10 @@ macro_rules! impl_store {
                     let uid = user_id_by_name(tx, &m.user).await.map_err(e)?.ok_or_else(|| inv(entry.clone(), format!("user {:?} not found", m.user)))?;
                     let tid = tenant_id_by_code(tx, &m.tenant).await.map_err(e)?.ok_or_else(|| inv(entry.clone(), format!("tenant {:?} not found", m.tenant)))?;
                     let oid = org_id_by_codes(tx, &m.tenant, &m.org).await.map_err(e)?.ok_or_else(|| inv(entry.clone(), format!("org {:?} not found in tenant {:?}", m.org, m.tenant)))?;
+                    if seen_unchanged(tx, "membership", &format!("{}|{}/{}", m.user, m.tenant, m.org), &entry_digest(m), None, true).await.map_err(e)? {
+                        tally(&mut rep, false);
+                        continue;
+                    }
                     let roles = json_list(&m.roles);
                     let cur = sqlx::query("SELECT roles, is_default FROM memberships WHERE user_id = $1 AND tenant_id = $2 AND org_id = $3")
                         .bind(uid).bind(tid).bind(oid).fetch_optional(&mut **tx).await.map_err(e)?;
@@ -513,6 +554,10 @@ macro_rules! impl_store {
                         Some(code) => Some(tenant_id_by_code(tx, code).await.map_err(e)?.ok_or_else(|| inv(entry.clone(), format!("tenant {code:?} not found")))?),
                         None => None,
                     };
+                    if seen_unchanged(tx, "client", &c.client_id, &entry_digest(c), None, true).await.map_err(e)? {
+                        tally(&mut rep, false);
+                        continue;
+                    }
                     let q = format!("SELECT {CLIENT_COLS} FROM clients WHERE client_id = $1");
                     let cur: Option<ClientRow> = sqlx::query_as(&q).bind(&c.client_id).fetch_optional(&mut **tx).await.map_err(e)?;
                     let secret = pc.secret_hash.map(|h| h.0.to_vec());
@@ -555,6 +600,10 @@ macro_rules! impl_store {
                         Some(name) => Some(user_id_by_name(tx, name).await.map_err(e)?.ok_or_else(|| inv(entry.clone(), format!("user {name:?} not found")))?),
                         None => None,
                     };
+                    if seen_unchanged(tx, "app_key", &a.app_key, &entry_digest(a), None, true).await.map_err(e)? {
+                        tally(&mut rep, false);
+                        continue;
+                    }
                     let cur: Option<AppKeyRow> = sqlx::query_as(
                         "SELECT id, app_id, app_key, secret_hash, org_id, product_id, user_id, system_admin, enabled FROM app_keys WHERE app_key = $1",
                     )
@@ -606,6 +655,10 @@ macro_rules! impl_store {
                 }
                 for (pos, w) in b.open_login_ways.iter().enumerate() {
                     let pos = pos as i64;
+                    if seen_unchanged(tx, "open_login_way", &w.code, &entry_digest(&(w, pos)), None, true).await.map_err(e)? {
+                        tally(&mut rep, false);
+                        continue;
+                    }
                     let cur = sqlx::query("SELECT name, url, position FROM open_login_ways WHERE code = $1").bind(&w.code).fetch_optional(&mut **tx).await.map_err(e)?;
                     let cur: Option<(String, String, i64)> = match cur {
                         Some(r) => Some((r.try_get(0).map_err(e)?, r.try_get(1).map_err(e)?, r.try_get(2).map_err(e)?)),
@@ -912,6 +965,12 @@ macro_rules! impl_store {
                                                                 WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2 ORDER BY created_at DESC")
                         .bind(id.0).bind(now).fetch_all(&self.pool).await.map_err(map_err)?;
                     Ok(rows.into_iter().map(SsoSession::from).collect())
+                }
+
+                async fn bootstrap_user_secret(&self, username: &str) -> Result<Option<String>, StoreError> {
+                    let s: Option<Option<String>> = sqlx::query_scalar("SELECT secret FROM bootstrap_applied WHERE kind = 'user' AND entry_key = $1")
+                        .bind(username).fetch_optional(&self.pool).await.map_err(map_err)?;
+                    Ok(s.flatten())
                 }
 
                 async fn live_sessions(&self, tenant: Option<TenantId>, user: Option<UserId>, now: UnixTime) -> Result<Vec<SsoSession>, StoreError> {

@@ -19,6 +19,7 @@ impl Engine {
         })?;
         let mut users = Vec::with_capacity(file.users.len());
         for u in file.users {
+            let mut password_unchanged = true;
             let password_hash = match (&u.password, &u.password_hash) {
                 (Some(clear), _) => {
                     let secret = Secret::new(clear.clone());
@@ -27,7 +28,22 @@ impl Engine {
                         .user_by_login(LoginField::Username, &u.username)
                         .await?
                         .and_then(|x| x.password_hash);
+                    // The file's password as last applied: if it is the same, the password
+                    // the user has now stands (a reset through the admin API, an upgraded
+                    // hash); if the file changed it, the file's applies.
+                    password_unchanged = match self.store.bootstrap_user_secret(&u.username).await?
+                    {
+                        Some(h) => {
+                            self.hasher
+                                .verify(secret.clone(), h)
+                                .await
+                                .map_err(fault)?
+                                .ok
+                        }
+                        None => false,
+                    };
                     let keep = match &existing {
+                        Some(_) if password_unchanged => true,
                         Some(h) => {
                             self.hasher
                                 .verify(secret.clone(), h.clone())
@@ -60,6 +76,7 @@ impl Engine {
                 .map_err(|m| inv(&u.username, m))?;
             users.push(PreparedUser {
                 entry: u,
+                password_unchanged,
                 password_hash,
                 expires_at,
                 locked_until,

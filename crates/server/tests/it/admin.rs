@@ -928,3 +928,82 @@ async fn products_their_org_links_and_open_login_ways_are_managed() {
     let (_, ps) = a.call(M::GET, "/admin/api/v1/products", None).await;
     assert_eq!(ps["items"][0]["id"], 9);
 }
+
+/// configuration.md: the bootstrap file is applied at every start, and "applying the same file
+/// twice changes nothing; a changed field is updated". So what changed at run time (a lock,
+/// a password reset, a disabled user, a rotated client secret) survives the same file applied
+/// again, and an entry the file changes is updated.
+#[tokio::test]
+async fn the_same_bootstrap_file_applied_again_keeps_what_changed_at_run_time() {
+    let a = Admin::new().await;
+    let (amy, ben) = (a.user_id("amy").await, a.user_id("ben").await);
+    for _ in 0..5 {
+        a.sign_in("amy", "wrong").await;
+    }
+    assert_eq!(
+        a.sign_in("amy", "pw-amy-123").await,
+        StatusCode::BAD_REQUEST,
+        "locked"
+    );
+    assert_eq!(
+        a.call(
+            M::POST,
+            &format!("/admin/api/v1/users/{ben}/password"),
+            Some(json!({ "password": "ben-new-pw" }))
+        )
+        .await
+        .0,
+        StatusCode::NO_CONTENT
+    );
+    let (_, rotated) = a
+        .call(M::POST, "/admin/api/v1/clients/weak/secret", None)
+        .await;
+    let weak_secret = rotated["client_secret"].as_str().unwrap().to_string();
+    let report = a.app.engine.apply_bootstrap_text(BOOT).await.unwrap();
+    assert_eq!(report.changed, 0, "{report:?}");
+    // The rotated secret stands (the file's secret is refused), and with it:
+    assert_eq!(
+        a.sign_in("amy", "pw-amy-123").await,
+        StatusCode::UNAUTHORIZED
+    );
+    let signs_in = |user: &'static str, pw: &'static str| {
+        let (app, secret) = (&a.app, weak_secret.clone());
+        async move {
+            app.post_form(
+                "/oauth/token",
+                Some(("weak", &secret)),
+                &[
+                    ("grant_type", "password"),
+                    ("username", user),
+                    ("password", pw),
+                ],
+            )
+            .await
+            .status
+        }
+    };
+    assert_eq!(
+        signs_in("amy", "pw-amy-123").await,
+        StatusCode::BAD_REQUEST,
+        "still locked"
+    );
+    assert_eq!(
+        signs_in("ben", "ben-new-pw").await,
+        StatusCode::OK,
+        "the reset stands"
+    );
+    // The file changes ben's entry (and his password): that entry is applied; amy's lock,
+    // which the file does not set, still holds.
+    let changed = BOOT.replace(
+        "username = \"ben\"\npassword = \"pw-ben-123\"",
+        "username = \"ben\"\npassword = \"pw-ben-456\"\ndisplay_name = \"Ben\"",
+    );
+    let report = a.app.engine.apply_bootstrap_text(&changed).await.unwrap();
+    assert_eq!(report.changed, 1, "{report:?}");
+    assert_eq!(signs_in("ben", "pw-ben-456").await, StatusCode::OK);
+    assert_eq!(signs_in("amy", "pw-amy-123").await, StatusCode::BAD_REQUEST);
+    let (_, v) = a
+        .call(M::GET, &format!("/admin/api/v1/users/{amy}"), None)
+        .await;
+    assert!(v["locked_until"].as_i64().is_some(), "{v}");
+}
