@@ -279,7 +279,17 @@ pub fn entry_err(entry: impl Into<String>, message: impl Into<String>) -> EntryE
 
 /// Parses the TOML text; the error names the line (from `toml`).
 pub fn parse(text: &str) -> Result<BootstrapFile, String> {
-    toml::from_str(text).map_err(|e| one_line_toml_error(&e, text))
+    let mut f: BootstrapFile = toml::from_str(text).map_err(|e| one_line_toml_error(&e, text))?;
+    // An empty phone or email is none: they are unique where present, and an exported file
+    // writes missing values as "".
+    for u in &mut f.users {
+        for v in [&mut u.phone, &mut u.email] {
+            if v.as_deref().is_some_and(|x| x.trim().is_empty()) {
+                *v = None;
+            }
+        }
+    }
+    Ok(f)
 }
 
 /// `line N: message`, one line, from a `toml` error.
@@ -297,11 +307,18 @@ pub fn one_line_toml_error(e: &toml::de::Error, text: &str) -> String {
 /// A duration such as `"30m"`, `"2h"` or `"30d"`, in whole seconds.
 /// A duration: `"90s"`, `"5m"`, `"2h"`, `"30d"` (humantime), or a bare number of seconds.
 pub fn parse_duration(s: &str) -> Result<i64, String> {
-    if let Ok(secs) = s.trim().parse::<u64>() {
-        return i64::try_from(secs).map_err(|_| format!("duration {s:?} too long"));
+    /// A hundred years: longer would overflow when added to a time, and means nothing here.
+    const MAX: u64 = 100 * 366 * 86_400;
+    let secs = match s.trim().parse::<u64>() {
+        Ok(secs) => secs,
+        Err(_) => humantime::parse_duration(s.trim())
+            .map_err(|e| format!("bad duration {s:?}: {e}"))?
+            .as_secs(),
+    };
+    if secs > MAX {
+        return Err(format!("duration {s:?} too long (100 years at most)"));
     }
-    let d = humantime::parse_duration(s.trim()).map_err(|e| format!("bad duration {s:?}: {e}"))?;
-    i64::try_from(d.as_secs()).map_err(|_| format!("duration {s:?} too long"))
+    i64::try_from(secs).map_err(|_| format!("duration {s:?} too long"))
 }
 
 /// RFC 3339 instant to Unix seconds.
@@ -331,6 +348,41 @@ pub fn check(file: &BootstrapFile) -> Result<(), EntryError> {
     dupes("users", file.users.iter().map(|u| u.username.as_str()))?;
     dupes("clients", file.clients.iter().map(|c| c.client_id.as_str()))?;
     dupes("app_keys", file.app_keys.iter().map(|a| a.app_key.as_str()))?;
+    // The other tables too: two entries for one key would overwrite each other at every
+    // application, and the file would never apply unchanged.
+    let orgs: Vec<String> = file
+        .orgs
+        .iter()
+        .map(|o| format!("{}/{}", o.tenant, o.code))
+        .collect();
+    dupes("orgs", orgs.iter().map(String::as_str))?;
+    let products: Vec<String> = file.products.iter().map(|p| p.id.to_string()).collect();
+    dupes("products", products.iter().map(String::as_str))?;
+    let ops: Vec<String> = file
+        .org_products
+        .iter()
+        .map(|p| format!("{} / {}", p.org, p.product))
+        .collect();
+    dupes("org_products", ops.iter().map(String::as_str))?;
+    let ms: Vec<String> = file
+        .memberships
+        .iter()
+        .map(|m| format!("{} in {}/{}", m.user, m.tenant, m.org))
+        .collect();
+    dupes("memberships", ms.iter().map(String::as_str))?;
+    dupes(
+        "open_login_ways",
+        file.open_login_ways.iter().map(|w| w.code.as_str()),
+    )?;
+    let mut defaults = HashSet::new();
+    for (i, m) in file.memberships.iter().enumerate() {
+        if m.default && !defaults.insert(m.user.as_str()) {
+            return Err(entry_err(
+                format!("memberships[{i}] ({} in {}/{})", m.user, m.tenant, m.org),
+                "a second default membership of this user (one at most)",
+            ));
+        }
+    }
     for (i, t) in file.tenants.iter().enumerate() {
         if t.code.trim().is_empty() {
             return Err(entry_err(format!("tenants[{i}]"), "code is empty"));

@@ -295,6 +295,8 @@ pub struct Derived {
     pub sso_idle: i64,
     pub sso_absolute: i64,
     pub audit_retention: i64,
+    /// `server.tls_cert` and `tls_key`, loaded: serve HTTPS.
+    pub tls: Option<std::sync::Arc<tokio_rustls::rustls::ServerConfig>>,
 }
 
 impl Config {
@@ -353,7 +355,18 @@ impl Config {
             auth_code_ttl: dur("tokens.auth_code_ttl", &self.tokens.auth_code_ttl)?,
             lock_duration: dur("login.lock_duration", &self.login.lock_duration)?,
             max_wait: std::time::Duration::from_secs_f64(
-                humantime::parse_duration(self.passwords.max_wait.trim())
+                // A bare number is seconds, as for every other duration.
+                self.passwords
+                    .max_wait
+                    .trim()
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|x| x.is_finite() && *x >= 0.0)
+                    .map(std::time::Duration::from_secs_f64)
+                    .map_or_else(
+                        || humantime::parse_duration(self.passwords.max_wait.trim()),
+                        Ok,
+                    )
                     .map_err(|e| {
                         (
                             "passwords.max_wait".to_string(),
@@ -377,6 +390,19 @@ impl Config {
             transport_grace: dur("keys.transport_grace", &self.keys.transport_grace)?,
             sso_idle: dur("sso.idle_timeout", &self.sso.idle_timeout)?.max(60),
             audit_retention: dur("audit.retention", &self.audit.retention)?.max(3600),
+            tls: match (self.server.tls_cert.as_str(), self.server.tls_key.as_str()) {
+                ("", "") => None,
+                ("", _) | (_, "") => {
+                    return Err((
+                        "server.tls_cert".into(),
+                        "set both tls_cert and tls_key, or neither".into(),
+                    ))
+                }
+                (cert, key) => Some(
+                    crate::tls::server_config(Path::new(cert), Path::new(key))
+                        .map_err(|m| ("server.tls_cert".to_string(), m))?,
+                ),
+            },
             sso_absolute: dur("sso.absolute_timeout", &self.sso.absolute_timeout)?.max(60),
         };
         let url = &self.database.url;
@@ -418,7 +444,8 @@ impl Config {
         if let Err(e) = regex::Regex::new(&self.login.phone_pattern) {
             return Err((
                 "login.phone_pattern".into(),
-                format!("not a regular expression: {e}"),
+                // regex's message spans lines; the error must be one.
+                format!("not a regular expression: {e}").replace('\n', " "),
             ));
         }
         if self.keys.rsa_bits < 2048 {
@@ -433,18 +460,6 @@ impl Config {
                 "must be at least 1".into(),
             ));
         }
-        if self.server.tls_cert.is_empty() != self.server.tls_key.is_empty() {
-            return Err((
-                "server.tls_cert".into(),
-                "set both tls_cert and tls_key, or neither".into(),
-            ));
-        }
-        if !self.server.tls_cert.is_empty() {
-            return Err((
-                "server.tls_cert".into(),
-                "TLS is not built into this version yet: terminate TLS in a proxy".into(),
-            ));
-        }
         argon2::Params::new(
             self.passwords.argon2_m_kib,
             self.passwords.argon2_t,
@@ -452,11 +467,16 @@ impl Config {
             None,
         )
         .map_err(|e| {
-            (
-                "passwords.argon2_m_kib".to_string(),
-                format!("invalid Argon2 parameters: {e}"),
-            )
+            use argon2::Error as A;
+            let key = match e {
+                A::TimeTooSmall => "passwords.argon2_t",
+                A::ThreadsTooFew | A::ThreadsTooMany => "passwords.argon2_p",
+                _ => "passwords.argon2_m_kib",
+            };
+            (key.to_string(), format!("invalid Argon2 parameters: {e}"))
         })?;
+        tracing_subscriber::EnvFilter::try_new(&self.log.level)
+            .map_err(|e| ("log.level".to_string(), e.to_string().replace('\n', " ")))?;
         Ok(d)
     }
 
@@ -604,6 +624,11 @@ impl figment::Provider for EnvVar {
 
 /// Names the file and line where `key` (`section.key`) is set, if the file sets it.
 fn locate(text: Option<&(PathBuf, String)>, key: &str, msg: &str) -> String {
+    // A variable overrides the file, so the value at fault is the variable's.
+    let var = format!("TESSERA_{}", key.replace('.', "__").to_uppercase());
+    if std::env::var_os(&var).is_some() {
+        return format!("{var}: key {key}: {msg}");
+    }
     if let Some((path, t)) = text {
         let (section, name) = key.split_once('.').unwrap_or(("", key));
         let mut in_section = section.is_empty();
@@ -615,10 +640,6 @@ fn locate(text: Option<&(PathBuf, String)>, key: &str, msg: &str) -> String {
                 return format!("{}:{}: key {key}: {msg}", path.display(), i + 1);
             }
         }
-    }
-    let var = format!("TESSERA_{}", key.replace('.', "__").to_uppercase());
-    if std::env::var_os(&var).is_some() {
-        return format!("{var}: key {key}: {msg}");
     }
     format!("key {key}: {msg}")
 }

@@ -7,6 +7,7 @@ pub mod keys;
 pub mod logs;
 pub mod signing;
 pub mod sms;
+pub mod tls;
 
 use config::{Config, Derived};
 use std::net::SocketAddr;
@@ -24,8 +25,10 @@ use tokio::task::JoinHandle;
 pub enum StartError {
     #[error("{0}")]
     Config(String),
-    #[error("database {url}: {message}")]
+    #[error("key database.url ({url}): {message}")]
     Database { url: String, message: String },
+    #[error("key redis.url ({url}): {message}")]
+    Redis { url: String, message: String },
     #[error("bootstrap {source_name}: {message}")]
     Bootstrap {
         source_name: String,
@@ -112,11 +115,11 @@ pub async fn open_ephemeral(
 ) -> Result<Arc<dyn tessera_core::ephemeral::Ephemeral>, StartError> {
     let e = tessera_ephemeral::connect(&cfg.redis.url, clock)
         .await
-        .map_err(|e| StartError::Database {
+        .map_err(|e| StartError::Redis {
             url: config::mask_url(&cfg.redis.url),
             message: e.to_string(),
         })?;
-    e.ping().await.map_err(|e| StartError::Database {
+    e.ping().await.map_err(|e| StartError::Redis {
         url: config::mask_url(&cfg.redis.url),
         message: e.to_string(),
     })?;
@@ -256,15 +259,37 @@ pub async fn start(cfg: Config, extra: Vec<(String, String)>) -> Result<Running,
             }
         }
     });
+    let tls = d.tls.clone();
     let join = tokio::spawn(async move {
-        let served = axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
+        let stop = async move {
             let _ = rx.await;
-        })
-        .await;
+        };
+        let served = match tls {
+            None => {
+                axum::serve(
+                    listener,
+                    app.into_make_service_with_connect_info::<SocketAddr>(),
+                )
+                .with_graceful_shutdown(stop)
+                .await
+            }
+            Some(cfg) => match tls::TlsListener::new(listener, cfg) {
+                Ok(l) => {
+                    // axum's `ConnectInfo` knows plain TCP listeners only: each TLS connection's
+                    // service gets the peer address the same way, as an extension.
+                    let make = tower::service_fn(
+                        move |conn: axum::serve::IncomingStream<'_, tls::TlsListener>| {
+                            use tower::Layer as _;
+                            let peer = axum::extract::ConnectInfo(*conn.remote_addr());
+                            let svc = axum::Extension(peer).layer(app.clone());
+                            async move { Ok::<_, std::convert::Infallible>(svc) }
+                        },
+                    );
+                    axum::serve(l, make).with_graceful_shutdown(stop).await
+                }
+                Err(e) => Err(e),
+            },
+        };
         if let Err(e) = served {
             tracing::error!(error = %e, "server stopped with an error");
         }

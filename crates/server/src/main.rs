@@ -110,7 +110,15 @@ async fn run(cmd: Command) -> Result<(), String> {
                 .await
                 .map_err(|e| e.to_string())?;
             if demo {
-                println!("{}", demo::curl_lines(&format!("http://{}", running.addr)));
+                let scheme = if cfg.server.tls_cert.is_empty() {
+                    "http"
+                } else {
+                    "https"
+                };
+                println!(
+                    "{}",
+                    demo::curl_lines(&format!("{scheme}://{}", running.addr))
+                );
             }
             shutdown_signal().await;
             tracing::info!("shutting down");

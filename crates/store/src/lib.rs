@@ -46,7 +46,17 @@ pub(crate) fn map_err(e: sqlx::Error) -> StoreError {
         | sqlx::Error::Tls(_) => StoreError::Unavailable(e.to_string()),
         sqlx::Error::Database(ref d) if d.is_unique_violation() || d.is_foreign_key_violation() => {
             StoreError::Conflict {
-                constraint: d.constraint().unwrap_or("unknown").to_string(),
+                // SQLite names no constraint, but its message names the columns
+                // ("UNIQUE constraint failed: users.phone").
+                constraint: d
+                    .constraint()
+                    .map(str::to_string)
+                    .or_else(|| {
+                        d.message()
+                            .split_once("constraint failed: ")
+                            .map(|(_, cols)| cols.to_string())
+                    })
+                    .unwrap_or_else(|| "unknown".into()),
             }
         }
         sqlx::Error::ColumnDecode { .. } | sqlx::Error::Decode(_) => {

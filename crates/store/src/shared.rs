@@ -367,7 +367,7 @@ macro_rules! impl_store {
             async fn apply(tx: &mut Tx<'_>, b: &PreparedBootstrap, now: UnixTime) -> Result<BootstrapReport, BootstrapError> {
                 let mut rep = BootstrapReport::default();
                 let e = map_err;
-                for t in &b.tenants {
+                for (i, t) in b.tenants.iter().enumerate() {
                     if seen_unchanged(tx, "tenant", &t.code, &entry_digest(t), None, true).await.map_err(e)? {
                         tally(&mut rep, false);
                         continue;
@@ -391,7 +391,7 @@ macro_rules! impl_store {
                         None => {
                             sqlx::query("INSERT INTO tenants (id, code, name, enabled, sso_url, server_url, sms_second_factor, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
                                 .bind(t.id.unwrap_or_else(new_id)).bind(&t.code).bind(&t.name).bind(t.enabled).bind(&t.sso_url).bind(&t.server_url).bind(sms).bind(now)
-                                .execute(&mut **tx).await.map_err(|x| inv(format!("tenants ({})", t.code), map_err(x).to_string()))?;
+                                .execute(&mut **tx).await.map_err(|x| inv(format!("tenants[{i}] ({})", t.code), map_err(x).to_string()))?;
                             tally(&mut rep, true)
                         }
                     }

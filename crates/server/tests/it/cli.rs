@@ -307,3 +307,87 @@ async fn logs_never_contain_a_password_or_a_hash() {
         "request lines carry the request id:\n{log}"
     );
 }
+
+/// configuration.md: every key can be overridden by `TESSERA_<SECTION>__<KEY>`: a value that
+/// looks like a number stays a string where the key is one, and a bad value set by a variable
+/// is blamed on the variable, even when the file sets that key too.
+#[test]
+fn environment_values_are_read_as_the_key_wants_and_their_errors_name_the_variable() {
+    let (_d, path) = config_file("[server]\nlisten = \"127.0.0.1:0\"\n");
+    let out = tessera(
+        &["check-config", "--config", &path],
+        &[
+            ("TESSERA_KEYS__DIR", "007"),
+            ("TESSERA_LOGIN__MAX_PASSWORD_FAILURES", "7"),
+            ("TESSERA_SERVER__TRUSTED_PROXIES", "10.0.0.0/8,192.168.1.1"),
+        ],
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("dir = \"007\""), "{text}");
+    assert!(text.contains("max_password_failures = 7"), "{text}");
+    assert!(text.contains("192.168.1.1"), "{text}");
+    assert_fails_with(
+        &tessera(
+            &["check-config", "--config", &path],
+            &[("TESSERA_SERVER__LISTEN", "bad")],
+        ),
+        &["TESSERA_SERVER__LISTEN", "server.listen"],
+    );
+}
+
+/// One line naming the key at fault, for values only `derive` can judge.
+#[test]
+fn check_config_names_the_key_of_a_bad_log_level_argon2_parameter_or_pattern() {
+    for (text, key) in [
+        ("[log]\nlevel = \"tessera=bogus=x,,\"\n", "log.level"),
+        ("[passwords]\nargon2_t = 0\n", "passwords.argon2_t"),
+        ("[passwords]\nargon2_p = 0\n", "passwords.argon2_p"),
+        ("[login]\nphone_pattern = '(['\n", "login.phone_pattern"),
+        (
+            "[login]\nlock_duration = \"9223372036854775807\"\n",
+            "login.lock_duration",
+        ),
+    ] {
+        let (_d, path) = config_file(text);
+        assert_fails_with(
+            &tessera(&["check-config", "--config", &path], &[]),
+            &[key, "tessera.toml:2"],
+        );
+    }
+}
+
+/// A file that names one entry twice, or two default memberships of one user, would never
+/// apply unchanged: refused, naming the entry.
+#[test]
+fn a_bootstrap_file_with_an_entry_twice_is_refused() {
+    let (d, path) = config_file(
+        "[server]\nlisten = \"127.0.0.1:0\"\n[database]\nurl = \"sqlite://db.sqlite\"\n",
+    );
+    let boot = d.path().join("boot.toml");
+    for (text, needle) in [
+        (
+            "[[tenants]]\ncode = \"T\"\nname = \"T\"\n[[orgs]]\ntenant = \"T\"\ncode = \"O\"\nname = \"a\"\n[[orgs]]\ntenant = \"T\"\ncode = \"O\"\nname = \"b\"\n",
+            "orgs[1] (T/O)",
+        ),
+        (
+            "[[tenants]]\ncode = \"T\"\nname = \"T\"\n[[orgs]]\ntenant = \"T\"\ncode = \"O\"\nname = \"O\"\n[[orgs]]\ntenant = \"T\"\ncode = \"P\"\nname = \"P\"\n[[users]]\nusername = \"u\"\n[[memberships]]\nuser = \"u\"\ntenant = \"T\"\norg = \"O\"\ndefault = true\n[[memberships]]\nuser = \"u\"\ntenant = \"T\"\norg = \"P\"\ndefault = true\n",
+            "memberships[1] (u in T/P)",
+        ),
+    ] {
+        std::fs::write(&boot, text).unwrap();
+        let mut c = Command::new(env!("CARGO_BIN_EXE_tessera"));
+        let out = c
+            .args(["bootstrap", boot.to_str().unwrap(), "--config", &path])
+            .current_dir(d.path())
+            .env_remove("RUST_LOG")
+            .output()
+            .unwrap();
+        assert_fails_with(&out, &[needle]);
+    }
+}

@@ -15,3 +15,4 @@ mod oauth;
 mod openapi;
 mod ops;
 mod sso;
+mod tls;
