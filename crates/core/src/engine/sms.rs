@@ -84,6 +84,34 @@ impl Engine {
             .is_some())
     }
 
+    /// The tenant a second-factor code is sent for (the webhook's `tenant`): the one the client
+    /// named, when the phone's user is a member of it and it is enabled; with none named, the
+    /// user's only usable tenant; else `""`.
+    pub async fn sms_tenant(
+        &self,
+        phone: &str,
+        named: Option<&str>,
+    ) -> Result<String, EngineError> {
+        let Some(user) = self
+            .store
+            .user_by_login(crate::model::LoginField::Phone, phone)
+            .await?
+        else {
+            return Ok(String::new());
+        };
+        let mut codes: Vec<String> = Vec::new();
+        for m in self.store.memberships_of(user.id).await? {
+            if m.tenant.enabled && !codes.contains(&m.tenant.code) {
+                codes.push(m.tenant.code);
+            }
+        }
+        Ok(match (named, codes.as_slice()) {
+            (Some(n), _) if codes.iter().any(|c| c == n) => n.to_string(),
+            (None, [only]) => only.clone(),
+            _ => String::new(),
+        })
+    }
+
     /// The phone a code key was issued for, while the code lives (seed 001's `captchaKey`).
     pub async fn sms_key_phone(
         &self,

@@ -310,7 +310,8 @@ async fn step5_sms_second_factor_asks_2001_refuses_a_wrong_code_2002_then_signs_
     let msg = c.inbox.all().pop().unwrap();
     assert_eq!(
         (msg["purpose"].as_str(), msg["tenant"].as_str()),
-        (Some("login_2fa"), Some(""))
+        (Some("login_2fa"), Some("ALWAYS")),
+        "no clusterCode: the user's only tenant"
     );
     let code = c.inbox.last_code("13800000002").unwrap();
     assert_eq!(code.len(), 6);
@@ -569,4 +570,24 @@ async fn step5_a_code_sent_through_the_public_sms_endpoint_passes_the_second_fac
     // Spent: the same code does not pass twice.
     let (_, v) = c.login(&with_code).await;
     assert_eq!(v["error_description"], "2002", "{v}");
+}
+
+/// http-contract.md: the webhook's `tenant` is the tenant code or "": a `clusterCode` that is
+/// not one of the user's tenants is not passed on.
+#[tokio::test]
+async fn the_sms_webhook_names_only_a_tenant_of_the_user() {
+    let c = cluster_with(None, |cfg| cfg.sms.resend_interval = "1s".into()).await;
+    for (code, want) in [("BOGUS<x>", ""), ("ALWAYS", "ALWAYS")] {
+        let a = c
+            .app
+            .post_form(
+                "/oauth/sms/code",
+                None,
+                &[("mobile", "13800000002"), ("clusterCode", code)],
+            )
+            .await;
+        assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+        assert_eq!(c.inbox.all().pop().unwrap()["tenant"], want, "{code}");
+        tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    }
 }

@@ -172,13 +172,16 @@ pub async fn sms_code(State(st): State<AppState>, req: FormRequest) -> Response 
         }
         Err(err) => return render::fault(e, lang, &err),
     }
-    let tenant = req
+    let named = req
         .non_empty("clusterCode")
-        .or(req.non_empty("cluster_code"))
-        .unwrap_or("");
+        .or(req.non_empty("cluster_code"));
+    let tenant = match e.sms_tenant(mobile, named).await {
+        Ok(t) => t,
+        Err(err) => return render::fault(e, lang, &err),
+    };
     let ip = req.client_ip(&st.settings.trusted_proxies);
     match e
-        .send_sms_code(mobile, SmsPurpose::Login2fa, tenant, ip.as_deref())
+        .send_sms_code(mobile, SmsPurpose::Login2fa, &tenant, ip.as_deref())
         .await
     {
         Ok(Ok(sent)) => render::sms_sent(e, lang, sent.interval),

@@ -6,6 +6,8 @@ use serde::Serialize;
 pub struct Token<'a> {
     pub access_token: &'a str,
     pub token_type: &'static str,
+    /// Left out, not `null`, for a client that is not allowed refresh tokens.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub refresh_token: Option<&'a str>,
     pub expires_in: i64,
     pub scope: &'a str,
