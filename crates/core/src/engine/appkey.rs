@@ -45,11 +45,25 @@ impl Engine {
         // Hash the secret whether or not the key exists: the same work either way.
         let given = TokenHash::of(secret.expose());
         let Some(key) = found.filter(|k| k.app_id == app_id && k.secret_hash.ct_eq(&given)) else {
+            // Audited like every failed sign-in (the app id as given, cut short).
+            let shown: String = app_id.chars().take(128).collect();
+            self.audit_login(Dialect::Appkey, "bad_credentials", None, Some(&shown), None)
+                .await;
             return Ok(Err(AppKeyFailure::BadCredentials));
         };
         let (org, user) = match self.app_key_state(&key).await? {
             Ok(x) => x,
-            Err(f) => return Ok(Err(f)),
+            Err(f) => {
+                self.audit_login(
+                    Dialect::Appkey,
+                    "key_disabled",
+                    key.user_id,
+                    Some(&key.app_id),
+                    None,
+                )
+                .await;
+                return Ok(Err(f));
+            }
         };
         let subject = TokenSubject {
             client_id: client_id_of(&key),
@@ -70,6 +84,8 @@ impl Engine {
             TokenFormat::Opaque,
         );
         self.store.insert_grant(&grant).await?;
+        metrics::counter!("tessera_tokens_issued_total", "dialect" => Dialect::Appkey.as_str())
+            .increment(1);
         self.audit_login(
             Dialect::Appkey,
             "success",

@@ -309,3 +309,28 @@ async fn a_user_key_of_a_locked_user_is_403() {
     let (s, _) = login(&app, "app-client", "key-client", "secret-client").await;
     assert_eq!(s, StatusCode::OK);
 }
+
+/// http-contract.md, "Operations": metrics count sign-ins by dialect and outcome, and tokens
+/// issued; app-key failures are sign-ins too.
+#[tokio::test]
+async fn app_key_sign_ins_are_counted_by_outcome() {
+    let app = TestApp::spawn(BOOT).await;
+    login(&app, "app-user", "key-user", "wrong").await;
+    login(&app, "app-off", "key-off", "secret-off").await;
+    let (s, _) = login(&app, "app-user", "key-user", "secret-user").await;
+    assert_eq!(s, StatusCode::OK);
+    let m = app.get("/metrics").await.text;
+    for (name, outcome) in [
+        ("tessera_sign_ins_total", Some("bad_credentials")),
+        ("tessera_sign_ins_total", Some("key_disabled")),
+        ("tessera_sign_ins_total", Some("success")),
+        ("tessera_tokens_issued_total", None),
+    ] {
+        assert!(
+            m.lines().any(|l| l.starts_with(name)
+                && l.contains("dialect=\"appkey\"")
+                && outcome.is_none_or(|o| l.contains(&format!("outcome=\"{o}\"")))),
+            "{name} {outcome:?} not in {m}"
+        );
+    }
+}
