@@ -332,47 +332,46 @@ pub fn parse_instant(s: &str) -> Result<UnixTime, String> {
 /// each secret comes in exactly one form.
 pub fn check(file: &BootstrapFile) -> Result<(), EntryError> {
     use std::collections::HashSet;
-    fn dupes<'a>(kind: &str, keys: impl Iterator<Item = &'a str>) -> Result<(), EntryError> {
+    /// Each table's natural key at most once: two entries for one key would overwrite each
+    /// other at every application, and the file would never apply unchanged.
+    fn dupes(kind: &str, keys: impl Iterator<Item = String>) -> Result<(), EntryError> {
         let mut seen = HashSet::new();
         for (i, k) in keys.enumerate() {
-            if !seen.insert(k) {
+            if seen.contains(&k) {
                 return Err(entry_err(
                     format!("{kind}[{i}] ({k})"),
                     "appears twice in the file",
                 ));
             }
+            seen.insert(k);
         }
         Ok(())
     }
-    dupes("tenants", file.tenants.iter().map(|t| t.code.as_str()))?;
-    dupes("users", file.users.iter().map(|u| u.username.as_str()))?;
-    dupes("clients", file.clients.iter().map(|c| c.client_id.as_str()))?;
-    dupes("app_keys", file.app_keys.iter().map(|a| a.app_key.as_str()))?;
-    // The other tables too: two entries for one key would overwrite each other at every
-    // application, and the file would never apply unchanged.
-    let orgs: Vec<String> = file
-        .orgs
-        .iter()
-        .map(|o| format!("{}/{}", o.tenant, o.code))
-        .collect();
-    dupes("orgs", orgs.iter().map(String::as_str))?;
-    let products: Vec<String> = file.products.iter().map(|p| p.id.to_string()).collect();
-    dupes("products", products.iter().map(String::as_str))?;
-    let ops: Vec<String> = file
-        .org_products
-        .iter()
-        .map(|p| format!("{} / {}", p.org, p.product))
-        .collect();
-    dupes("org_products", ops.iter().map(String::as_str))?;
-    let ms: Vec<String> = file
-        .memberships
-        .iter()
-        .map(|m| format!("{} in {}/{}", m.user, m.tenant, m.org))
-        .collect();
-    dupes("memberships", ms.iter().map(String::as_str))?;
+    let f = file;
+    dupes("tenants", f.tenants.iter().map(|t| t.code.clone()))?;
+    dupes(
+        "orgs",
+        f.orgs.iter().map(|o| format!("{}/{}", o.tenant, o.code)),
+    )?;
+    dupes("products", f.products.iter().map(|p| p.id.to_string()))?;
+    dupes(
+        "org_products",
+        f.org_products
+            .iter()
+            .map(|p| format!("{} / {}", p.org, p.product)),
+    )?;
+    dupes("users", f.users.iter().map(|u| u.username.clone()))?;
+    dupes(
+        "memberships",
+        f.memberships
+            .iter()
+            .map(|m| format!("{} in {}/{}", m.user, m.tenant, m.org)),
+    )?;
+    dupes("clients", f.clients.iter().map(|c| c.client_id.clone()))?;
+    dupes("app_keys", f.app_keys.iter().map(|a| a.app_key.clone()))?;
     dupes(
         "open_login_ways",
-        file.open_login_ways.iter().map(|w| w.code.as_str()),
+        f.open_login_ways.iter().map(|w| w.code.clone()),
     )?;
     let mut defaults = HashSet::new();
     for (i, m) in file.memberships.iter().enumerate() {

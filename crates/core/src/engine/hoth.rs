@@ -35,16 +35,31 @@ impl Engine {
         self.transport.public_key()
     }
 
-    /// Decrypts a transported password; a ciphertext that signed someone in before, within its
-    /// key's lifetime, is refused as if it did not decrypt (a replay). The check claims the
-    /// ciphertext at once, so two concurrent replays cannot both pass; a sign-in that fails
-    /// gives the claim back ([`Engine::forget_password_ciphertext`]): replaying a wrong
-    /// password gains an attacker nothing (anyone can encrypt with the public key), and
-    /// clients that re-send one ciphertext while counting down the attempts keep working.
-    pub async fn decrypt_password(
+    /// Seed 001's password grant once its captcha is passed: decrypts the transported password
+    /// and signs in with it. `None`: the ciphertext did not decrypt, or it is a replay of one
+    /// that signed someone in before, within its key's lifetime. A ciphertext is claimed when it
+    /// decrypts, so two concurrent replays cannot both pass, and given back when its sign-in
+    /// fails: replaying a wrong password gains an attacker nothing (anyone can encrypt with the
+    /// public key), and clients that re-send one ciphertext while counting down the attempts
+    /// get the seed's codes.
+    pub async fn transported_password_login(
         &self,
         ciphertext_b64: &str,
-    ) -> Result<Option<Secret>, EngineError> {
+        login: impl FnOnce(Secret) -> super::PasswordLogin,
+    ) -> Result<Option<Result<SignedIn, LoginFailure>>, EngineError> {
+        let Some(password) = self.decrypt_password(ciphertext_b64).await? else {
+            return Ok(None);
+        };
+        let outcome = self.password_login(login(password)).await;
+        if !matches!(outcome, Ok(Ok(_))) {
+            self.forget_password_ciphertext(ciphertext_b64).await;
+        }
+        outcome.map(Some)
+    }
+
+    /// Decrypts a transported password and claims the ciphertext (see
+    /// [`Engine::transported_password_login`]); `None` if it does not decrypt or is claimed.
+    async fn decrypt_password(&self, ciphertext_b64: &str) -> Result<Option<Secret>, EngineError> {
         let Some(clear) = self.transport.decrypt(ciphertext_b64.trim()) else {
             return Ok(None);
         };
@@ -62,7 +77,7 @@ impl Engine {
 
     /// Gives back the claim [`Engine::decrypt_password`] took on a ciphertext whose sign-in
     /// failed.
-    pub async fn forget_password_ciphertext(&self, ciphertext_b64: &str) {
+    async fn forget_password_ciphertext(&self, ciphertext_b64: &str) {
         let seen = format!("rsa:seen:{}", TokenHash::of(ciphertext_b64.trim()).to_hex());
         if let Err(e) = self.ephemeral.delete(&seen).await {
             tracing::warn!(error = %e, "could not forget a password ciphertext");

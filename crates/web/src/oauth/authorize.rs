@@ -13,7 +13,7 @@ use tessera_core::engine::{resolve_scope, CodeGrant};
 use tessera_core::model::GrantType;
 
 /// 302, as RFC 6749 §4.1.2 shows it (and what clients of other servers expect to see).
-fn redirect(to: &str) -> Response {
+pub(crate) fn redirect(to: &str) -> Response {
     let mut r = (StatusCode::FOUND, [(header::LOCATION, to.to_string())]).into_response();
     r.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

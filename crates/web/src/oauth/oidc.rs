@@ -156,10 +156,7 @@ pub async fn logout(State(st): State<AppState>, req: FormRequest) -> Response {
                     ),
                     None => uri.to_string(),
                 };
-                let mut r = (StatusCode::FOUND, [(header::LOCATION, to)]).into_response();
-                r.headers_mut()
-                    .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-                r
+                super::authorize::redirect(&to)
             } else {
                 let body = if lang == tessera_core::lang::Lang::ZhCn {
                     "您已退出登录;post_logout_redirect_uri 未注册。"

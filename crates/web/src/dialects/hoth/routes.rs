@@ -247,28 +247,25 @@ async fn password(st: &AppState, req: &FormRequest, client: &Client) -> Response
         }
         Err(err) => return render::fault(e, lang, &err),
     }
-    let password = match e.decrypt_password(ciphertext).await {
-        Ok(Some(p)) => p,
+    let outcome = e
+        .transported_password_login(ciphertext, |password| PasswordLogin {
+            name: LoginName {
+                value: username.to_string(),
+                field,
+            },
+            password,
+            user_type: Some(user_type),
+            tenant: client.tenant_id,
+            tenant_choice: TenantChoice::Default,
+            second_factor: None,
+            check_verified_field: true,
+        })
+        .await;
+    let outcome = match outcome {
+        Ok(Some(o)) => Ok(o),
         Ok(None) => return render::failure(e, lang, "hoth.warn.decodePasswordError", None),
-        Err(err) => return render::fault(e, lang, &err),
+        Err(err) => Err(err),
     };
-    let login = PasswordLogin {
-        name: LoginName {
-            value: username.to_string(),
-            field,
-        },
-        password,
-        user_type: Some(user_type),
-        tenant: client.tenant_id,
-        tenant_choice: TenantChoice::Default,
-        second_factor: None,
-        check_verified_field: true,
-    };
-    let outcome = e.password_login(login).await;
-    if !matches!(outcome, Ok(Ok(_))) {
-        // Only a ciphertext that signed someone in is worth refusing again.
-        e.forget_password_ciphertext(ciphertext).await;
-    }
     finish(st, req, client, outcome, username, field).await
 }
 
