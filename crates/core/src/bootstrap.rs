@@ -386,6 +386,15 @@ pub fn check(file: &BootstrapFile) -> Result<(), EntryError> {
         if t.code.trim().is_empty() {
             return Err(entry_err(format!("tenants[{i}]"), "code is empty"));
         }
+        // The code becomes part of the scope `tessera:admin:CODE` (issue 15, finding 1).
+        if let Err(crate::engine::AdminFailure::Invalid { message, .. }) =
+            crate::engine::check_tenant_code(&t.code)
+        {
+            return Err(entry_err(
+                format!("tenants[{i}] ({})", t.code),
+                format!("code: {message}"),
+            ));
+        }
     }
     for (i, o) in file.orgs.iter().enumerate() {
         if o.code.trim().is_empty() {
@@ -396,6 +405,16 @@ pub fn check(file: &BootstrapFile) -> Result<(), EntryError> {
         let name = format!("users[{i}] ({})", u.username);
         if u.username.trim().is_empty() {
             return Err(entry_err(name, "username is empty"));
+        }
+        // Issue 15: the rules of `crate::names`; the name is kept as written, so not padded.
+        if u.username.trim() != u.username {
+            return Err(entry_err(
+                name,
+                "username has whitespace at its start or end",
+            ));
+        }
+        if let Err(p) = crate::names::username_key(&u.username) {
+            return Err(entry_err(name, format!("username {p}")));
         }
         if u.password.is_some() && u.password_hash.is_some() {
             return Err(entry_err(name, "give password or password_hash, not both"));
@@ -418,6 +437,7 @@ pub fn check(file: &BootstrapFile) -> Result<(), EntryError> {
             parse_instant(t).map_err(|m| entry_err(name.clone(), m))?;
         }
     }
+    names_apart(&file.users)?;
     for (i, c) in file.clients.iter().enumerate() {
         let name = format!("clients[{i}] ({})", c.client_id);
         if c.client_secret.is_some() && c.client_secret_sha256.is_some() {
@@ -434,6 +454,13 @@ pub fn check(file: &BootstrapFile) -> Result<(), EntryError> {
         for t in [&c.access_ttl, &c.refresh_ttl].into_iter().flatten() {
             parse_duration(t).map_err(|m| entry_err(name.clone(), m))?;
         }
+        // Each entry is one scope: `"x tessera:admin"` would become two once joined (issue 15).
+        if let Some(bad) = c.scopes.iter().find(|s| !crate::engine::is_scope_token(s)) {
+            return Err(entry_err(
+                name,
+                format!("scopes: {bad:?} is not one scope token (no spaces, quotes or backslashes, not empty)"),
+            ));
+        }
     }
     for (i, a) in file.app_keys.iter().enumerate() {
         let name = format!("app_keys[{i}] ({})", a.app_key);
@@ -448,6 +475,65 @@ pub fn check(file: &BootstrapFile) -> Result<(), EntryError> {
                     name,
                     "give exactly one of app_secret, app_secret_sha256",
                 ))
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Issue 15 within the file: no two users' usernames with one key, and no username equal
+/// (keyed) to another entry's phone or e-mail, nor a phone equal to another entry's e-mail.
+/// Names the later of the two entries, as a duplicate entry is named. (The database's users
+/// are checked by `Engine::prepare_bootstrap`.)
+fn names_apart(users: &[UserEntry]) -> Result<(), EntryError> {
+    use crate::names::{fold, username_key};
+    use std::collections::HashMap;
+    let entry = |i: usize| format!("users[{i}] ({})", users[i].username);
+    let mut keys: HashMap<String, usize> = HashMap::new();
+    for (i, u) in users.iter().enumerate() {
+        let Ok(k) = username_key(&u.username) else {
+            continue;
+        };
+        if let Some(&j) = keys.get(&k) {
+            return Err(entry_err(
+                entry(i),
+                format!(
+                    "same username as {} once case, width and compatibility forms are ignored",
+                    entry(j)
+                ),
+            ));
+        }
+        keys.insert(k, i);
+    }
+    let emails: HashMap<String, usize> = users
+        .iter()
+        .enumerate()
+        .filter_map(|(i, u)| u.email.as_ref().map(|e| (e.to_lowercase(), i)))
+        .collect();
+    for (i, u) in users.iter().enumerate() {
+        let values = [("phone", &u.phone), ("email", &u.email)];
+        for (field, v) in values
+            .iter()
+            .filter_map(|(f, v)| v.as_ref().map(|v| (*f, v)))
+        {
+            let mut clash = keys.get(&fold(v)).map(|&j| (j, "username"));
+            if field == "phone" {
+                clash = clash.or(emails.get(&v.to_lowercase()).map(|&j| (j, "email")));
+            }
+            match clash {
+                Some((j, what)) if j > i => {
+                    return Err(entry_err(
+                        entry(j),
+                        format!("{what} equals the {field} of {}", entry(i)),
+                    ));
+                }
+                Some((j, what)) if j < i => {
+                    return Err(entry_err(
+                        entry(i),
+                        format!("{field} equals the {what} of {}", entry(j)),
+                    ));
+                }
+                _ => {}
             }
         }
     }
@@ -473,6 +559,38 @@ mod tests {
         assert_eq!(parse_duration("30d").unwrap(), 30 * 86400);
         assert!(parse_duration("soon").is_err());
         assert_eq!(parse_instant("1970-01-01T00:01:00Z").unwrap(), 60);
+    }
+
+    #[test]
+    fn names_that_shadow_another_entry_are_refused_naming_the_later_entry() {
+        let users = |t: &str| check(&parse(t).unwrap()).map_err(|e| e.to_string());
+        assert_eq!(
+            users("[[users]]\nusername = \"bob\"\nphone = \"13500000002\"\n[[users]]\nusername = \"13500000002\"\n"),
+            Err("users[1] (13500000002): username equals the phone of users[0] (bob)".into())
+        );
+        assert_eq!(
+            users("[[users]]\nusername = \"Bob@B.test\"\n[[users]]\nusername = \"bob\"\nemail = \"bob@b.test\"\n"),
+            Err("users[1] (bob): email equals the username of users[0] (Bob@B.test)".into())
+        );
+        assert_eq!(
+            users("[[users]]\nusername = \"alice\"\n[[users]]\nusername = \"ＡＬＩＣＥ\"\n"),
+            Err("users[1] (ＡＬＩＣＥ): same username as users[0] (alice) once case, width and compatibility forms are ignored".into())
+        );
+        assert_eq!(
+            users("[[users]]\nusername = \"a\"\nphone = \"x@y.test\"\n[[users]]\nusername = \"b\"\nemail = \"X@y.test\"\n"),
+            Err("users[1] (b): email equals the phone of users[0] (a)".into())
+        );
+        assert!(
+            users("[[users]]\nusername = \"13500000002\"\nphone = \"13500000002\"\n").is_ok(),
+            "one's own phone"
+        );
+        let e = users("[[users]]\nusername = \"al\\u200bice\"\n").unwrap_err();
+        assert!(
+            e.starts_with("users[0] (al\u{200b}ice): username contains an invisible"),
+            "{e}"
+        );
+        let e = users("[[users]]\nusername = \" alice\"\n").unwrap_err();
+        assert!(e.contains("whitespace at its start or end"), "{e}");
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub mod error;
 pub mod ids;
 pub mod lang;
 pub mod model;
+pub mod names;
 pub mod password;
 pub mod secret;
 pub mod signer;

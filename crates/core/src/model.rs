@@ -310,6 +310,9 @@ pub struct NewGrant {
     pub family: FamilyId,
     pub subject: TokenSubject,
     pub issued_at: UnixTime,
+    /// When the family's sign-in happened: carried over on every rotation, it bounds the
+    /// family's whole life (`[tokens] refresh_family_max`).
+    pub auth_time: UnixTime,
     pub tokens: Vec<NewToken>,
 }
 
@@ -320,6 +323,8 @@ pub struct TokenRecord {
     pub family: FamilyId,
     pub subject: TokenSubject,
     pub issued_at: UnixTime,
+    /// When the family's sign-in happened (see [`NewGrant::auth_time`]).
+    pub auth_time: UnixTime,
     pub expires_at: UnixTime,
     /// When a refresh token was spent on a rotation.
     pub used_at: Option<UnixTime>,

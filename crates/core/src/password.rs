@@ -131,7 +131,9 @@ impl PasswordHasher {
         self.run(move || this.hash_blocking(&password)).await?
     }
 
-    async fn run<T: Send + 'static>(
+    /// Runs `f` in the bounded pool (hashing, and other CPU work an unauthenticated caller can
+    /// ask for, such as the RSA decryption of seed 001's password transport).
+    pub(crate) async fn run<T: Send + 'static>(
         &self,
         f: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, EngineError> {

@@ -37,6 +37,16 @@ pub struct FailureCount {
     pub locked_until: Option<UnixTime>,
 }
 
+/// A user's name and its stored key (`Store::username_keys`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UsernameKeyRow {
+    pub id: UserId,
+    pub username: String,
+    /// `None`: the user has no key (see `crate::names`), and cannot sign in by username.
+    pub key: Option<String>,
+    pub created_at: UnixTime,
+}
+
 /// Filters of the admin API's user list.
 #[derive(Debug, Clone, Default)]
 pub struct UserFilter {
@@ -110,12 +120,35 @@ pub trait Store: Send + Sync + 'static {
 
     // --- users
     async fn user_by_id(&self, id: UserId) -> Result<Option<User>, StoreError>;
-    /// The user whose `username`, `phone` or `email` (as `field` says) equals `value`.
+    /// The user whose `phone` or `email` (as `field` says) equals `value`, or for
+    /// [`LoginField::Username`] whose username key is [`crate::names::username_key`] of
+    /// `value` (none when `value` has no key: issue 15, `docs/decisions.md` "Usernames").
     async fn user_by_login(
         &self,
         field: LoginField,
         value: &str,
     ) -> Result<Option<User>, StoreError>;
+    /// Every user holding `value` as a sign-in name (issue 15): for `Username`, whose
+    /// username key is `value` (already a key: [`crate::names::username_key`] or
+    /// [`crate::names::fold`]); for `Phone`, whose phone is `value`; for `Email`, whose email
+    /// equals `value` ignoring case (SQL `lower`: ASCII letters only on SQLite).
+    async fn users_holding(&self, field: LoginField, value: &str) -> Result<Vec<User>, StoreError>;
+    /// Up to `limit` users after the id `after`, by id, with their stored username keys
+    /// (`Engine::refresh_username_keys`).
+    async fn username_keys(
+        &self,
+        after: Option<UserId>,
+        limit: i64,
+    ) -> Result<Vec<UsernameKeyRow>, StoreError>;
+    /// Up to `limit` pairs (user, other user, field) where the user's username key equals the
+    /// other's phone, or e-mail ignoring case: names that shadow another user, made before
+    /// issue 15's checks (`Engine::refresh_username_keys` warns about them).
+    async fn shadowed_names(
+        &self,
+        limit: i64,
+    ) -> Result<Vec<(String, String, LoginField)>, StoreError>;
+    /// Sets or clears a user's username key; `Conflict` when another user holds the key.
+    async fn set_username_key(&self, id: UserId, key: Option<&str>) -> Result<(), StoreError>;
     /// Every membership of the user, with its tenant and org, the default first.
     async fn memberships_of(&self, user: UserId) -> Result<Vec<Membership>, StoreError>;
     /// Counts one wrong password atomically; the failure that reaches `max` sets
@@ -138,14 +171,17 @@ pub trait Store: Send + Sync + 'static {
     async fn insert_grant(&self, grant: &NewGrant) -> Result<(), StoreError>;
     async fn token_by_hash(&self, hash: &TokenHash) -> Result<Option<TokenRecord>, StoreError>;
     /// The refresh grant in one step, without reading the token first: spends the live
-    /// refresh token `old` if it was issued to `client` and its user, if any, is enabled and
-    /// not locked at `now`, and stores `next` in its family with its subject, in one
-    /// transaction. A token of `client` spent before revokes its whole family.
+    /// refresh token `old` if it was issued to `client`, its family's sign-in (`auth_time`) is
+    /// not before `since`, and its user, if any, may still sign in at `now` (enabled, active,
+    /// not locked, not expired, its tenant enabled and still a member of it), and stores `next`
+    /// in its family with its subject and `auth_time`, in one transaction. A token of `client`
+    /// spent before revokes its whole family.
     async fn spend_refresh(
         &self,
         old: &TokenHash,
         client: &ClientId,
         now: UnixTime,
+        since: UnixTime,
         next: &[NewToken],
     ) -> Result<SpendOutcome, StoreError>;
     /// Spends the live refresh token `old` and stores `new` (same family) in one transaction.
@@ -221,6 +257,11 @@ pub trait Store: Send + Sync + 'static {
     async fn set_password_hash(&self, id: UserId, hash: &str) -> Result<bool, StoreError>;
     /// Clears the lock and the failure count.
     async fn unlock_user(&self, id: UserId) -> Result<bool, StoreError>;
+    /// Remembers the tenant whose admin created the user (issue 15: only that tenant's admin
+    /// may attach it while it belongs to no tenant).
+    async fn set_user_creator(&self, id: UserId, tenant: TenantId) -> Result<(), StoreError>;
+    /// The tenant whose admin created the user, if a tenant admin did.
+    async fn user_creator(&self, id: UserId) -> Result<Option<TenantId>, StoreError>;
     /// Live tokens of a user, newest first.
     async fn user_tokens(&self, id: UserId, now: UnixTime) -> Result<Vec<TokenRecord>, StoreError>;
     async fn revoke_user_tokens(&self, id: UserId, now: UnixTime) -> Result<u64, StoreError>;

@@ -153,6 +153,8 @@ pub struct TokensConfig {
     pub access_ttl: String,
     pub refresh_ttl: String,
     pub auth_code_ttl: String,
+    /// The absolute lifetime of a refresh family, from its sign-in.
+    pub refresh_family_max: String,
 }
 
 impl Default for TokensConfig {
@@ -161,6 +163,7 @@ impl Default for TokensConfig {
             access_ttl: "2h".into(),
             refresh_ttl: "30d".into(),
             auth_code_ttl: "60s".into(),
+            refresh_family_max: "90d".into(),
         }
     }
 }
@@ -285,6 +288,7 @@ pub struct Derived {
     pub listen: SocketAddr,
     pub access_ttl: i64,
     pub refresh_ttl: i64,
+    pub refresh_family_max: i64,
     pub auth_code_ttl: i64,
     pub lock_duration: i64,
     pub max_wait: std::time::Duration,
@@ -352,6 +356,7 @@ impl Config {
             listen,
             access_ttl: dur("tokens.access_ttl", &self.tokens.access_ttl)?,
             refresh_ttl: dur("tokens.refresh_ttl", &self.tokens.refresh_ttl)?,
+            refresh_family_max: dur("tokens.refresh_family_max", &self.tokens.refresh_family_max)?,
             auth_code_ttl: dur("tokens.auth_code_ttl", &self.tokens.auth_code_ttl)?,
             lock_duration: dur("login.lock_duration", &self.login.lock_duration)?,
             max_wait: std::time::Duration::from_secs_f64(
@@ -503,16 +508,50 @@ impl Config {
     }
 }
 
-/// `scheme://user:secret@host` → `scheme://user:***@host`.
+/// A URL fit to print: `scheme://user:secret@host` → `scheme://user:***@host`, and every query
+/// value and the fragment masked (`?token=s3cr3t` → `?token=***`), as webhooks often carry
+/// their credential there. Names, the host and the path stay, so the operator can tell which
+/// URL it is.
 pub fn mask_url(url: &str) -> String {
+    let (before_fragment, fragment) = match url.split_once('#') {
+        Some((b, _)) => (b, Some("***")),
+        None => (url, None),
+    };
+    let (base, query) = match before_fragment.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (before_fragment, None),
+    };
+    let mut out = mask_userinfo(base);
+    if let Some(q) = query {
+        out.push('?');
+        let masked: Vec<String> = q
+            .split('&')
+            .map(|pair| match pair.split_once('=') {
+                Some((name, v)) if !v.is_empty() => format!("{name}=***"),
+                _ => pair.to_string(),
+            })
+            .collect();
+        out.push_str(&masked.join("&"));
+    }
+    if let Some(f) = fragment {
+        out.push('#');
+        out.push_str(f);
+    }
+    out
+}
+
+/// `scheme://user:secret@host/path` → `scheme://user:***@host/path` (no query, no fragment).
+fn mask_userinfo(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_string();
     };
-    let Some((cred, host)) = rest.rsplit_once('@') else {
+    // The authority ends at the first `/`; the userinfo is what comes before its last `@`.
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let Some((cred, host)) = authority.rsplit_once('@') else {
         return url.to_string();
     };
     match cred.split_once(':') {
-        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+        Some((user, _)) => format!("{scheme}://{user}:***@{host}{path}"),
         None => url.to_string(),
     }
 }
@@ -661,5 +700,19 @@ mod tests {
             "postgres://u:***@h:5432/db"
         );
         assert_eq!(mask_url("sqlite://x.db"), "sqlite://x.db");
+        assert_eq!(
+            mask_url("postgres://u:p@w@h/db?sslmode=require&password=pw2"),
+            "postgres://u:***@h/db?sslmode=***&password=***"
+        );
+        assert_eq!(
+            mask_url("https://hooks.example/x?token=s3cr3t&flag&empty=#frag"),
+            "https://hooks.example/x?token=***&flag&empty=#***"
+        );
+        assert_eq!(
+            mask_url("https://hooks.example/a@b?x=1"),
+            "https://hooks.example/a@b?x=***",
+            "an @ in the path is not userinfo"
+        );
+        assert_eq!(mask_url(""), "");
     }
 }

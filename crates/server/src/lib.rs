@@ -5,6 +5,7 @@ pub mod config;
 pub mod demo;
 pub mod keys;
 pub mod logs;
+pub mod serve;
 pub mod signing;
 pub mod sms;
 pub mod tls;
@@ -73,6 +74,7 @@ pub fn build_engine(
     let ec = EngineConfig {
         access_ttl: d.access_ttl,
         refresh_ttl: d.refresh_ttl,
+        refresh_family_max: d.refresh_family_max,
         auth_code_ttl: d.auth_code_ttl,
         max_password_failures: cfg.login.max_password_failures,
         lock_duration: d.lock_duration,
@@ -168,6 +170,9 @@ pub async fn start(cfg: Config, extra: Vec<(String, String)>) -> Result<Running,
     if cfg.captcha.mode == "test" {
         tracing::warn!("captcha.mode = \"test\": captcha answers are returned to clients; for automated tests only");
     }
+    if cfg.sms.sender == "log" {
+        tracing::warn!("sms.sender = \"log\": SMS codes are written to the server log instead of being sent; for development only");
+    }
     let store = open_store(&cfg).await?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let ephemeral = open_ephemeral(&cfg, clock.clone()).await?;
@@ -185,6 +190,14 @@ pub async fn start(cfg: Config, extra: Vec<(String, String)>) -> Result<Running,
             .map_err(StartError::Config)?,
     );
     let engine = build_engine(&cfg, &d, store, ephemeral, transport.clone(), signer, clock)?;
+    // Username keys under the current rules (issue 15; also before each bootstrap).
+    engine
+        .refresh_username_keys()
+        .await
+        .map_err(|e| StartError::Database {
+            url: config::mask_url(&cfg.database.url),
+            message: e.to_string(),
+        })?;
     if !cfg.bootstrap.file.is_empty() {
         let text =
             std::fs::read_to_string(&cfg.bootstrap.file).map_err(|e| StartError::Bootstrap {
@@ -260,46 +273,24 @@ pub async fn start(cfg: Config, extra: Vec<(String, String)>) -> Result<Running,
         }
     });
     let tls = d.tls.clone();
+    let max_connections = serve::max_connections(cfg.database.max_connections);
     let join = tokio::spawn(async move {
         let stop = async move {
             let _ = rx.await;
         };
-        let served = match tls {
-            None => {
-                axum::serve(
-                    listener,
-                    app.into_make_service_with_connect_info::<SocketAddr>(),
-                )
-                .with_graceful_shutdown(stop)
-                .await
-            }
-            Some(cfg) => match tls::TlsListener::new(listener, cfg) {
-                Ok(l) => {
-                    // axum's `ConnectInfo` knows plain TCP listeners only: each TLS connection's
-                    // service gets the peer address the same way, as an extension.
-                    let make = tower::service_fn(
-                        move |conn: axum::serve::IncomingStream<'_, tls::TlsListener>| {
-                            use tower::Layer as _;
-                            let peer = axum::extract::ConnectInfo(*conn.remote_addr());
-                            let svc = axum::Extension(peer).layer(app.clone());
-                            async move { Ok::<_, std::convert::Infallible>(svc) }
-                        },
-                    );
-                    axum::serve(l, make).with_graceful_shutdown(stop).await
-                }
-                Err(e) => Err(e),
-            },
+        let limits = serve::EdgeLimits {
+            header_read_timeout: serve::HEADER_READ_TIMEOUT,
+            max_connections,
+            handshake_timeout: serve::HANDSHAKE_TIMEOUT,
         };
-        if let Err(e) = served {
-            tracing::error!(error = %e, "server stopped with an error");
-        }
+        serve::serve(listener, tls, app, limits, stop).await;
         purge.abort();
         rotation.abort();
         if let Some(u) = upkeep {
             u.abort();
         }
     });
-    tracing::info!(%addr, "tessera listening");
+    tracing::info!(%addr, max_connections, "tessera listening");
     Ok(Running {
         addr,
         engine,

@@ -35,6 +35,8 @@ pub(crate) enum WriteOp {
         old: TokenHash,
         client: ClientId,
         now: UnixTime,
+        /// The earliest family sign-in still allowed (`[tokens] refresh_family_max`).
+        since: UnixTime,
         next: Vec<NewToken>,
     },
 }

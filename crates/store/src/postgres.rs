@@ -69,9 +69,9 @@ pub(crate) async fn bootstrap_lock(
 /// batch size, with thousands of parameters), and the values travel in binary. (Rows as one
 /// JSON text cost a hex and JSON encoding here and `jsonb` parsing and casts in PostgreSQL.)
 const INSERT_TOKENS_SQL: &str = "INSERT INTO tokens (hash, kind, family_id, client_id, user_id, tenant_id, org_id, \
-     app_key_id, scope, device_id, source_type, session_id, issued_at, expires_at) \
+     app_key_id, scope, device_id, source_type, session_id, issued_at, expires_at, auth_time) \
      SELECT * FROM UNNEST($1::bytea[], $2::text[], $3::int8[], $4::text[], $5::int8[], $6::int8[], $7::int8[], \
-     $8::int8[], $9::text[], $10::text[], $11::text[], $12::text[], $13::int8[], $14::int8[])";
+     $8::int8[], $9::text[], $10::text[], $11::text[], $12::text[], $13::int8[], $14::int8[], $15::int8[])";
 
 /// No limit: one statement takes any number of rows.
 pub(crate) const INSERT_CHUNK: usize = usize::MAX;
@@ -113,6 +113,7 @@ where
         .bind(col(rows, |g, _| g.subject.session_id.as_deref()))
         .bind(col(rows, |g, _| g.issued_at))
         .bind(col(rows, |_, t| t.expires_at))
+        .bind(col(rows, |g, _| g.auth_time))
         .execute(ex)
         .await
         .map(|_| ())
@@ -125,20 +126,25 @@ pub(crate) const SPEND_TOKENS_SQL: &str = "UPDATE tokens SET used_at = $1 WHERE 
      RETURNING hash";
 
 /// `Store::spend_refresh` for a group of one client's tokens (digests in an array at `$2`, the
-/// client at `$3`); the rows come back packed, as `sqlite::spend_refresh_sql` says.
+/// client at `$3`, the earliest family sign-in allowed at `$4`); the rows come back packed, with
+/// the same admission checks, as `sqlite::spend_refresh_sql` says.
 pub(crate) const SPEND_REFRESH_SQL: &str = "UPDATE tokens SET used_at = $1 WHERE kind = 'refresh' AND used_at IS NULL \
      AND revoked_at IS NULL AND expires_at > $1 \
      AND NOT EXISTS (SELECT 1 FROM revoked_families rf WHERE rf.family_id = tokens.family_id) AND client_id = $3 \
-     AND hash = ANY($2::bytea[]) \
-     AND (user_id IS NULL OR EXISTS (SELECT 1 FROM users u WHERE u.id = tokens.user_id AND u.enabled \
-          AND (u.locked_until IS NULL OR u.locked_until <= $1))) \
+     AND hash = ANY($2::bytea[]) AND COALESCE(auth_time, issued_at) >= $4 \
+     AND (user_id IS NULL OR EXISTS (SELECT 1 FROM users u WHERE u.id = tokens.user_id AND u.enabled AND u.active \
+          AND (u.locked_until IS NULL OR u.locked_until <= $1) AND (u.expires_at IS NULL OR u.expires_at > $1))) \
+     AND (tenant_id IS NULL OR EXISTS (SELECT 1 FROM tenants t WHERE t.id = tokens.tenant_id AND t.enabled)) \
+     AND (user_id IS NULL OR tenant_id IS NULL OR app_key_id IS NOT NULL OR EXISTS (SELECT 1 FROM memberships m \
+          WHERE m.user_id = tokens.user_id AND m.tenant_id = tokens.tenant_id)) \
      RETURNING hash, json_build_array(kind, family_id, client_id, user_id, tenant_id, org_id, app_key_id, scope, \
-     device_id, source_type, session_id, issued_at, expires_at, used_at, revoked_at)::text AS packed";
+     device_id, source_type, session_id, issued_at, expires_at, used_at, revoked_at, auth_time)::text AS packed";
 
 /// Runs [`SPEND_REFRESH_SQL`] for one client's tokens.
 pub(crate) async fn spend_refresh_rows(
     tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
     now: tessera_core::clock::UnixTime,
+    since: tessera_core::clock::UnixTime,
     client: &tessera_core::ids::ClientId,
     hashes: &[&tessera_core::secret::TokenHash],
 ) -> Result<Vec<crate::rows::PackedTokenRow>, sqlx::Error> {
@@ -147,6 +153,7 @@ pub(crate) async fn spend_refresh_rows(
         .bind(now)
         .bind(digests)
         .bind(&client.0)
+        .bind(since)
         .fetch_all(&mut **tx)
         .await
 }

@@ -260,6 +260,8 @@ pub(crate) struct TokenRow {
     pub expires_at: i64,
     pub used_at: Option<i64>,
     pub revoked_at: Option<i64>,
+    /// NULL for tokens issued before migration 0007: their own `issued_at` stands in.
+    pub auth_time: Option<i64>,
 }
 
 impl TryFrom<TokenRow> for TokenRecord {
@@ -284,6 +286,7 @@ impl TryFrom<TokenRow> for TokenRecord {
                 session_id: r.session_id,
             },
             issued_at: r.issued_at,
+            auth_time: r.auth_time.unwrap_or(r.issued_at),
             expires_at: r.expires_at,
             used_at: r.used_at,
             revoked_at: r.revoked_at,

@@ -6,7 +6,7 @@
 pub(crate) const TOKEN_SELECT: &str =
     "SELECT t.kind, t.family_id, t.client_id, t.user_id, t.tenant_id, t.org_id, t.app_key_id, t.scope, \
      t.device_id, t.source_type, t.session_id, t.issued_at, t.expires_at, t.used_at, \
-     COALESCE(t.revoked_at, rf.revoked_at) AS revoked_at \
+     COALESCE(t.revoked_at, rf.revoked_at) AS revoked_at, t.auth_time \
      FROM tokens t LEFT JOIN revoked_families rf ON rf.family_id = t.family_id";
 
 pub(crate) const USER_COLS: &str = "id, username, phone, email, password_hash, user_type, source, display_name, real_name, \
@@ -137,7 +137,7 @@ macro_rules! impl_store {
                 let mut group: Vec<(usize, &TokenHash, &NewGrant)> = Vec::new();
                 let mut group_now: UnixTime = 0;
                 let mut spends: Vec<(usize, &TokenHash, &[NewToken])> = Vec::new();
-                let mut spends_key: (UnixTime, Option<&ClientId>) = (0, None);
+                let mut spends_key: (UnixTime, UnixTime, Option<&ClientId>) = (0, 0, None);
                 for (i, op) in ops.iter().enumerate() {
                     match op {
                         WriteOp::Insert(g) => {
@@ -152,11 +152,11 @@ macro_rules! impl_store {
                             }
                             group.push((i, old, new));
                         }
-                        WriteOp::Spend { old, client, now, next } => {
+                        WriteOp::Spend { old, client, now, since, next } => {
                             spend_group(&mut tx, &mut group, group_now, &mut rows, &mut out).await?;
-                            if (*now, Some(client)) != spends_key || spends.iter().any(|(_, h, _)| *h == old) {
+                            if (*now, *since, Some(client)) != spends_key || spends.iter().any(|(_, h, _)| *h == old) {
                                 spend_refresh_group(&mut tx, &mut spends, spends_key, &mut rows, &mut out).await?;
-                                spends_key = (*now, Some(client));
+                                spends_key = (*now, *since, Some(client));
                             }
                             spends.push((i, old, next));
                         }
@@ -181,7 +181,7 @@ macro_rules! impl_store {
             async fn spend_refresh_group(
                 tx: &mut Tx<'_>,
                 group: &mut Vec<(usize, &TokenHash, &[NewToken])>,
-                (now, client): (UnixTime, Option<&ClientId>),
+                (now, since, client): (UnixTime, UnixTime, Option<&ClientId>),
                 rows: &mut Vec<(&NewGrant, &NewToken)>,
                 out: &mut [Option<crate::batch::Written>],
             ) -> Result<(), sqlx::Error> {
@@ -191,7 +191,7 @@ macro_rules! impl_store {
                     return Ok(());
                 }
                 let hashes: Vec<&TokenHash> = group.iter().map(|(_, h, _)| *h).collect();
-                let spent = super::spend_refresh_rows(tx, now, client, &hashes).await?;
+                let spent = super::spend_refresh_rows(tx, now, since, client, &hashes).await?;
                 let mut spent: Vec<(Vec<u8>, TokenRecord)> = spent
                     .into_iter()
                     .map(|k| {
@@ -206,7 +206,7 @@ macro_rules! impl_store {
                     match spent.iter().position(|(k, _)| k[..] == h.0[..]) {
                         Some(p) => {
                             let (_, rec) = spent.swap_remove(p);
-                            grants.push(NewGrant { family: rec.family, subject: rec.subject.clone(), issued_at: now, tokens: next.to_vec() });
+                            grants.push(NewGrant { family: rec.family, subject: rec.subject.clone(), issued_at: now, auth_time: rec.auth_time, tokens: next.to_vec() });
                             out[i] = Some(Written::Spent(SpendOutcome::Rotated(Box::new(rec))));
                         }
                         None => rest.push((i, h)),
@@ -493,22 +493,25 @@ macro_rules! impl_store {
                             "UPDATE users SET phone = $2, email = $3, password_hash = $4, user_type = $5, source = $6, display_name = $7, \
                              real_name = $8, gender = $9, birthday = $10, title = $11, employee_number = $12, portrait = $13, state = $14, \
                              enabled = $15, active = $16, phone_verified = $17, email_verified = $18, expires_at = $19, \
-                             locked_until = COALESCE($20, locked_until) WHERE id = $1 AND username = $21 AND $22 = $22",
+                             locked_until = COALESCE($20, locked_until) WHERE id = $1 AND username = $21 AND $22 = $22 AND $23 = $23",
                             c.id,
                         ),
                         None => (
                             "INSERT INTO users (id, phone, email, password_hash, user_type, source, display_name, real_name, gender, birthday, \
                              title, employee_number, portrait, state, enabled, active, phone_verified, email_verified, expires_at, locked_until, \
-                             username, created_at, failed_attempts) \
-                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, 0)",
+                             username, created_at, username_key, failed_attempts) \
+                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, 0)",
                             u.id.unwrap_or_else(new_id),
                         ),
                     };
+                    // The update leaves the key alone (the username does not change); the
+                    // engine refused a name without a key already (`prepare_bootstrap`).
+                    let key = tessera_core::names::username_key(&u.username).map_err(|p| inv(entry.clone(), format!("username {p}")))?;
                     sqlx::query(sql)
                         .bind(id).bind(&u.phone).bind(&u.email).bind(&pu.password_hash).bind(ut).bind(src).bind(&u.display_name)
                         .bind(&u.real_name).bind(u.gender).bind(&u.birthday).bind(&u.title).bind(&u.employee_number).bind(&u.portrait)
                         .bind(&u.state).bind(u.enabled).bind(u.active).bind(u.phone_verified).bind(u.email_verified)
-                        .bind(pu.expires_at).bind(pu.locked_until).bind(&u.username).bind(now)
+                        .bind(pu.expires_at).bind(pu.locked_until).bind(&u.username).bind(now).bind(key)
                         .execute(&mut **tx).await.map_err(|x| inv(entry.clone(), map_err(x).to_string()))?;
                     tally(&mut rep, true);
                 }
@@ -734,14 +737,58 @@ macro_rules! impl_store {
                 }
 
                 async fn user_by_login(&self, field: LoginField, value: &str) -> Result<Option<User>, StoreError> {
-                    let col = match field {
-                        LoginField::Username => "username",
-                        LoginField::Phone => "phone",
-                        LoginField::Email => "email",
+                    // A username is looked up by its key (issue 15); a name without one
+                    // matches no user.
+                    let key;
+                    let (col, value) = match field {
+                        LoginField::Username => match tessera_core::names::username_key(value) {
+                            Ok(k) => {
+                                key = k;
+                                ("username_key", key.as_str())
+                            }
+                            Err(_) => return Ok(None),
+                        },
+                        LoginField::Phone => ("phone", value),
+                        LoginField::Email => ("email", value),
                     };
                     let q = format!("SELECT {USER_COLS} FROM users WHERE {col} = $1");
                     let r: Option<UserRow> = sqlx::query_as(&q).bind(value).fetch_optional(&self.pool).await.map_err(map_err)?;
                     r.map(User::try_from).transpose()
+                }
+
+                async fn users_holding(&self, field: LoginField, value: &str) -> Result<Vec<User>, StoreError> {
+                    let (cond, value) = match field {
+                        LoginField::Username => ("username_key = $1", value.to_string()),
+                        LoginField::Phone => ("phone = $1", value.to_string()),
+                        // `users_by_lower_email` (migration 0008).
+                        LoginField::Email => ("lower(email) = $1", value.to_lowercase()),
+                    };
+                    let q = format!("SELECT {USER_COLS} FROM users WHERE {cond} ORDER BY id LIMIT 20");
+                    let rows: Vec<UserRow> = sqlx::query_as(&q).bind(value).fetch_all(&self.pool).await.map_err(map_err)?;
+                    rows.into_iter().map(User::try_from).collect()
+                }
+
+                async fn username_keys(&self, after: Option<UserId>, limit: i64) -> Result<Vec<UsernameKeyRow>, StoreError> {
+                    let rows: Vec<(i64, String, Option<String>, i64)> = sqlx::query_as(
+                        "SELECT id, username, username_key, created_at FROM users WHERE ($1 IS NULL OR id > $1) ORDER BY id LIMIT $2")
+                        .bind(after.map(|u| u.0)).bind(limit).fetch_all(&self.pool).await.map_err(map_err)?;
+                    Ok(rows.into_iter().map(|(id, username, key, created_at)| UsernameKeyRow { id: UserId(id), username, key, created_at }).collect())
+                }
+
+                async fn shadowed_names(&self, limit: i64) -> Result<Vec<(String, String, LoginField)>, StoreError> {
+                    let rows: Vec<(String, String, String)> = sqlx::query_as(
+                        "SELECT u.username, o.username, 'phone' FROM users u JOIN users o ON o.phone = u.username_key AND o.id <> u.id \
+                         UNION ALL \
+                         SELECT u.username, o.username, 'email' FROM users u JOIN users o ON lower(o.email) = u.username_key AND o.id <> u.id \
+                         LIMIT $1")
+                        .bind(limit).fetch_all(&self.pool).await.map_err(map_err)?;
+                    Ok(rows.into_iter().map(|(u, o, f)| (u, o, if f == "phone" { LoginField::Phone } else { LoginField::Email })).collect())
+                }
+
+                async fn set_username_key(&self, id: UserId, key: Option<&str>) -> Result<(), StoreError> {
+                    sqlx::query("UPDATE users SET username_key = $2 WHERE id = $1")
+                        .bind(id.0).bind(key).execute(&self.writer).await.map_err(map_err)?;
+                    Ok(())
                 }
 
                 async fn memberships_of(&self, user: UserId) -> Result<Vec<Membership>, StoreError> {
@@ -794,8 +841,8 @@ macro_rules! impl_store {
                     }
                 }
 
-                async fn spend_refresh(&self, old: &TokenHash, client: &ClientId, now: UnixTime, next: &[NewToken]) -> Result<SpendOutcome, StoreError> {
-                    let op = crate::batch::WriteOp::Spend { old: *old, client: client.clone(), now, next: next.to_vec() };
+                async fn spend_refresh(&self, old: &TokenHash, client: &ClientId, now: UnixTime, since: UnixTime, next: &[NewToken]) -> Result<SpendOutcome, StoreError> {
+                    let op = crate::batch::WriteOp::Spend { old: *old, client: client.clone(), now, since, next: next.to_vec() };
                     match self.batch.submit(op).await? {
                         crate::batch::Written::Spent(o) => Ok(o),
                         _ => Err(StoreError::Other("a spend answered as another write".into())),
@@ -903,11 +950,14 @@ macro_rules! impl_store {
                 }
 
                 async fn create_user(&self, u: &NewUser, id: UserId, now: UnixTime) -> Result<(), StoreError> {
+                    // The engine refuses such a name first (`Engine::check_user_names`).
+                    let key = tessera_core::names::username_key(&u.username)
+                        .map_err(|p| StoreError::Other(format!("username {p}")))?;
                     sqlx::query("INSERT INTO users (id, username, phone, email, password_hash, user_type, source, display_name, real_name, gender, title, \
-                                 employee_number, portrait, state, enabled, active, phone_verified, email_verified, failed_attempts, created_at) \
-                                 VALUES ($1, $2, $3, $4, $5, $6, 'local', $7, $8, 0, '', '', '', '', $9, $10, $11, $11, 0, $12)")
+                                 employee_number, portrait, state, enabled, active, phone_verified, email_verified, failed_attempts, created_at, username_key) \
+                                 VALUES ($1, $2, $3, $4, $5, $6, 'local', $7, $8, 0, '', '', '', '', $9, $10, $11, $11, 0, $12, $13)")
                         .bind(id.0).bind(&u.username).bind(&u.phone).bind(&u.email).bind(&u.password_hash).bind(user_type_str(u.user_type))
-                        .bind(&u.display_name).bind(&u.real_name).bind(u.enabled).bind(u.active).bind(false).bind(now)
+                        .bind(&u.display_name).bind(&u.real_name).bind(u.enabled).bind(u.active).bind(false).bind(now).bind(key)
                         .execute(&self.writer).await.map_err(map_err)?;
                     Ok(())
                 }
@@ -946,6 +996,18 @@ macro_rules! impl_store {
                     let r = sqlx::query("UPDATE users SET failed_attempts = 0, locked_until = NULL WHERE id = $1")
                         .bind(id.0).execute(&self.writer).await.map_err(map_err)?;
                     Ok(r.rows_affected() > 0)
+                }
+
+                async fn set_user_creator(&self, id: UserId, tenant: TenantId) -> Result<(), StoreError> {
+                    sqlx::query("UPDATE users SET created_by_tenant = $2 WHERE id = $1")
+                        .bind(id.0).bind(tenant.0).execute(&self.writer).await.map_err(map_err)?;
+                    Ok(())
+                }
+
+                async fn user_creator(&self, id: UserId) -> Result<Option<TenantId>, StoreError> {
+                    let t: Option<Option<i64>> = sqlx::query_scalar("SELECT created_by_tenant FROM users WHERE id = $1")
+                        .bind(id.0).fetch_optional(&self.pool).await.map_err(map_err)?;
+                    Ok(t.flatten().map(TenantId))
                 }
 
                 async fn user_tokens(&self, id: UserId, now: UnixTime) -> Result<Vec<TokenRecord>, StoreError> {

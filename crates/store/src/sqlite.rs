@@ -35,12 +35,18 @@ impl SqliteStore {
             // statement's stays in memory.
             .pragma("temp_store", "memory")
             .foreign_keys(true);
-        if let Some(parent) = std::path::Path::new(opts.get_filename()).parent() {
+        let file = opts.get_filename().to_path_buf();
+        if let Some(parent) = file.parent() {
             if !parent.as_os_str().is_empty() {
                 std::fs::create_dir_all(parent).map_err(|e| {
                     StoreError::Unavailable(format!("cannot create {}: {e}", parent.display()))
                 })?;
             }
+        }
+        // `sqlite::memory:` or `?mode=memory`: no file to protect.
+        let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+        if !in_memory {
+            owner_only(&file, true)?;
         }
         // No ping before each acquire (sqlx's default): an embedded database has no link to
         // lose, and the ping is a round trip to the connection's thread (two context switches)
@@ -67,6 +73,15 @@ impl SqliteStore {
             .connect_with(opts)
             .await
             .map_err(map_err)?;
+        // WAL mode made the `-wal` and `-shm` files (SQLite gives them the database file's
+        // mode); ones left by an older version may still be readable by others.
+        if !in_memory {
+            for suffix in ["-wal", "-shm"] {
+                let mut f = file.clone().into_os_string();
+                f.push(suffix);
+                owner_only(std::path::Path::new(&f), false)?;
+            }
+        }
         let batch = store_impl::spawn_batcher(writer.clone());
         Ok(Self {
             pool,
@@ -74,6 +89,42 @@ impl SqliteStore {
             batch,
         })
     }
+}
+
+/// Makes the database file (`create`: created empty if missing, before SQLite opens it) or a
+/// file beside it, if present, readable and writable by the owner only (0600, as the key
+/// files): it holds password hashes, and SQLite creates its `-wal` and `-shm` files with the
+/// database file's mode. Nothing to do off Unix.
+fn owner_only(path: &std::path::Path, create: bool) -> Result<(), StoreError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        let fail = |e: std::io::Error| {
+            StoreError::Unavailable(format!("cannot make {} private: {e}", path.display()))
+        };
+        if create {
+            // `create` without `truncate`: an existing database is left as it is.
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .mode(0o600)
+                .open(path)
+                .map_err(fail)?;
+        }
+        match std::fs::metadata(path) {
+            Ok(m) if m.permissions().mode() & 0o077 != 0 => {
+                std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+                    .map_err(fail)?;
+            }
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(fail(e)),
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = (path, create);
+    Ok(())
 }
 
 /// Bootstrap needs no lock of its own here: SQLite serves one process, whose writes go through
@@ -97,7 +148,7 @@ pub(crate) const INSERT_CHUNK: usize = 128;
 const INSERT_SIZES: [usize; 8] = [1, 2, 4, 8, 16, 32, 64, INSERT_CHUNK];
 
 /// Columns bound per token row.
-const TOKEN_COLUMNS: usize = 14;
+const TOKEN_COLUMNS: usize = 15;
 
 /// The statement texts of [`INSERT_SIZES`], built once: the largest is ~5 KiB, and building it
 /// per batch was a visible share of the writer's allocations. `[false]`: a plain INSERT, for a
@@ -115,10 +166,10 @@ static INSERT_SQL: std::sync::LazyLock<[[String; INSERT_SIZES.len()]; 2]> =
 /// A statement that is its own transaction needs no journal, and stays a plain INSERT: if one
 /// row of a batch fails, none of it is stored, and each write is retried alone.
 fn insert_tokens_sql(size: usize, in_transaction: bool) -> String {
-    let row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    let row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
     format!(
         "INSERT {}INTO tokens (hash, kind, family_id, client_id, user_id, tenant_id, org_id, app_key_id, \
-         scope, device_id, source_type, session_id, issued_at, expires_at) \
+         scope, device_id, source_type, session_id, issued_at, expires_at, auth_time) \
          SELECT * FROM (VALUES {}) WHERE column1 IS NOT NULL",
         if in_transaction { "OR IGNORE " } else { "" },
         vec![row; size].join(", ")
@@ -174,6 +225,7 @@ where
             .map_err(sqlx::Error::Encode)?;
         args.add(g.issued_at).map_err(sqlx::Error::Encode)?;
         args.add(t.expires_at).map_err(sqlx::Error::Encode)?;
+        args.add(g.auth_time).map_err(sqlx::Error::Encode)?;
     }
     for _ in rows.len() * TOKEN_COLUMNS..size * TOKEN_COLUMNS {
         args.add(None::<i64>).map_err(sqlx::Error::Encode)?;
@@ -199,8 +251,11 @@ pub(crate) const SPEND_TOKENS_SQL: &str = "UPDATE tokens SET used_at = $1 WHERE 
      AND NOT EXISTS (SELECT 1 FROM revoked_families rf WHERE rf.family_id = tokens.family_id) AND hash IN (SELECT unhex(value) FROM json_each($2)) RETURNING hash";
 
 /// `Store::spend_refresh` for a group of tokens of one client (`$1` the time, `$2` the
-/// client, the digests from `$3` on, as many as the statement's size, padded with NULLs that
-/// match nothing): spends those that are live and whose user may sign in, and returns them as
+/// client, `$3` the earliest family sign-in allowed, the digests from `$4` on, as many as the
+/// statement's size, padded with NULLs that match nothing): spends those that are live, whose
+/// family is younger than `[tokens] refresh_family_max` and whose user may still sign in
+/// there (the admission checks of a sign-in: account enabled, active, not locked or expired,
+/// tenant enabled, still a member of it; issue 15), and returns them as
 /// they were before (`RETURNING` gives the new `used_at`: the caller clears it). The digests
 /// are bound as they are, like the rows of `insert_token_rows`: as one JSON array of hex text
 /// they cost a hex encoding, a JSON text, `json_each` and `unhex` per token.
@@ -208,16 +263,19 @@ pub(crate) const SPEND_TOKENS_SQL: &str = "UPDATE tokens SET used_at = $1 WHERE 
 /// sqlx copies, frees and looks up by name every column of every row it hands over, and 15
 /// columns that way were ~15 % of the instructions of a refresh (callgrind, issue 7).
 fn spend_refresh_sql(size: usize) -> String {
-    let list: Vec<String> = (0..size).map(|i| format!("${}", i + 3)).collect();
+    let list: Vec<String> = (0..size).map(|i| format!("${}", i + 4)).collect();
     format!(
         "UPDATE tokens SET used_at = $1 WHERE kind = 'refresh' AND used_at IS NULL \
          AND revoked_at IS NULL AND expires_at > $1 \
          AND NOT EXISTS (SELECT 1 FROM revoked_families rf WHERE rf.family_id = tokens.family_id) AND client_id = $2 \
-         AND hash IN ({}) \
-         AND (user_id IS NULL OR EXISTS (SELECT 1 FROM users u WHERE u.id = tokens.user_id AND u.enabled \
-              AND (u.locked_until IS NULL OR u.locked_until <= $1))) \
+         AND hash IN ({}) AND COALESCE(auth_time, issued_at) >= $3 \
+         AND (user_id IS NULL OR EXISTS (SELECT 1 FROM users u WHERE u.id = tokens.user_id AND u.enabled AND u.active \
+              AND (u.locked_until IS NULL OR u.locked_until <= $1) AND (u.expires_at IS NULL OR u.expires_at > $1))) \
+         AND (tenant_id IS NULL OR EXISTS (SELECT 1 FROM tenants t WHERE t.id = tokens.tenant_id AND t.enabled)) \
+         AND (user_id IS NULL OR tenant_id IS NULL OR app_key_id IS NOT NULL OR EXISTS (SELECT 1 FROM memberships m \
+              WHERE m.user_id = tokens.user_id AND m.tenant_id = tokens.tenant_id)) \
          RETURNING hash, json_array(kind, family_id, client_id, user_id, tenant_id, org_id, app_key_id, scope, \
-         device_id, source_type, session_id, issued_at, expires_at, used_at, revoked_at) AS packed",
+         device_id, source_type, session_id, issued_at, expires_at, used_at, revoked_at, auth_time) AS packed",
         list.join(", ")
     )
 }
@@ -231,6 +289,7 @@ static SPEND_REFRESH_SQL: std::sync::LazyLock<[String; INSERT_SIZES.len()]> =
 pub(crate) async fn spend_refresh_rows(
     tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
     now: tessera_core::clock::UnixTime,
+    since: tessera_core::clock::UnixTime,
     client: &tessera_core::ids::ClientId,
     hashes: &[&tessera_core::secret::TokenHash],
 ) -> Result<Vec<crate::rows::PackedTokenRow>, sqlx::Error> {
@@ -243,9 +302,10 @@ pub(crate) async fn spend_refresh_rows(
             ));
         };
         let mut args = sqlx::sqlite::SqliteArguments::default();
-        args.reserve(2 + INSERT_SIZES[at], 0);
+        args.reserve(3 + INSERT_SIZES[at], 0);
         args.add(now).map_err(sqlx::Error::Encode)?;
         args.add(client.0.as_str()).map_err(sqlx::Error::Encode)?;
+        args.add(since).map_err(sqlx::Error::Encode)?;
         for h in chunk {
             args.add(&h.0[..]).map_err(sqlx::Error::Encode)?;
         }

@@ -177,10 +177,13 @@ conformance!(
     concurrent_rotations_of_different_tokens_each_get_their_own_outcome,
     lone_tokens_have_no_family_to_revoke,
     spending_a_refresh_token_checks_client_user_and_reuse_in_one_step,
+    spending_a_refresh_token_runs_the_admission_checks_and_the_family_bound,
     a_revoked_family_covers_tokens_stored_later_until_all_can_have_expired,
     a_grant_of_more_rows_than_one_insert_takes_is_stored_whole,
     a_burst_of_spends_larger_than_one_statement_spends_each_token_once,
     a_taken_token_hash_fails_its_own_grant_and_no_other,
+    usernames_are_found_and_unique_by_their_key,
+    username_keys_are_refreshed_and_a_clash_leaves_the_holder_its_key,
 );
 
 async fn seed(b: &Backend) {
@@ -382,6 +385,7 @@ fn grant(family: i64, tokens: &[(&str, TokenKind, i64)]) -> NewGrant {
             session_id: None,
         },
         issued_at: NOW,
+        auth_time: NOW,
         tokens: tokens
             .iter()
             .map(|(t, k, exp)| NewToken {
@@ -786,13 +790,13 @@ async fn spending_a_refresh_token_checks_client_user_and_reuse_in_one_step(b: &B
     let other = ClientId("other".into());
     let old = TokenHash::of("sp1");
     assert_eq!(
-        s.spend_refresh(&old, &other, NOW, &next("x-a", "x-r"))
+        s.spend_refresh(&old, &other, NOW, 0, &next("x-a", "x-r"))
             .await
             .unwrap(),
         SpendOutcome::NotLive
     );
     let SpendOutcome::Rotated(rec) = s
-        .spend_refresh(&old, &c1, NOW, &next("sp1-a", "sp1-r"))
+        .spend_refresh(&old, &c1, NOW, 0, &next("sp1-a", "sp1-r"))
         .await
         .unwrap()
     else {
@@ -817,7 +821,7 @@ async fn spending_a_refresh_token_checks_client_user_and_reuse_in_one_step(b: &B
         .is_none());
     // Another client presenting the spent token revokes nothing.
     assert_eq!(
-        s.spend_refresh(&old, &other, NOW, &next("y-a", "y-r"))
+        s.spend_refresh(&old, &other, NOW, 0, &next("y-a", "y-r"))
             .await
             .unwrap(),
         SpendOutcome::NotLive
@@ -830,7 +834,7 @@ async fn spending_a_refresh_token_checks_client_user_and_reuse_in_one_step(b: &B
         .is_live(NOW));
     // The owner presenting it again: reuse, the family goes.
     assert_eq!(
-        s.spend_refresh(&old, &c1, NOW, &next("z-a", "z-r"))
+        s.spend_refresh(&old, &c1, NOW, 0, &next("z-a", "z-r"))
             .await
             .unwrap(),
         SpendOutcome::Reused
@@ -851,7 +855,7 @@ async fn spending_a_refresh_token_checks_client_user_and_reuse_in_one_step(b: &B
     };
     assert!(s.update_user(UserId(21), &off).await.unwrap());
     assert_eq!(
-        s.spend_refresh(&TokenHash::of("sp2"), &c1, NOW, &next("w-a", "w-r"))
+        s.spend_refresh(&TokenHash::of("sp2"), &c1, NOW, 0, &next("w-a", "w-r"))
             .await
             .unwrap(),
         SpendOutcome::NotLive
@@ -862,6 +866,121 @@ async fn spending_a_refresh_token_checks_client_user_and_reuse_in_one_step(b: &B
         .unwrap()
         .unwrap();
     assert!(t.used_at.is_none() && t.is_live(NOW));
+}
+
+/// Issue 15, finding 6: the spend runs a sign-in's admission checks again, and a family older
+/// than `since` (`[tokens] refresh_family_max`) is not spent; the next tokens keep the
+/// family's `auth_time`.
+async fn spending_a_refresh_token_runs_the_admission_checks_and_the_family_bound(b: &Backend) {
+    seed(b).await;
+    let s = &b.store;
+    let c1 = ClientId("c1".into());
+    let next = |a: &str, r: &str| {
+        vec![
+            NewToken {
+                hash: TokenHash::of(a),
+                kind: TokenKind::Access,
+                expires_at: NOW + 60,
+            },
+            NewToken {
+                hash: TokenHash::of(r),
+                kind: TokenKind::Refresh,
+                expires_at: NOW + 600,
+            },
+        ]
+    };
+    let mut old = grant(7100, &[("fm1", TokenKind::Refresh, NOW + 600)]);
+    old.auth_time = NOW - 1000;
+    s.insert_grant(&old).await.unwrap();
+    assert_eq!(
+        s.spend_refresh(&TokenHash::of("fm1"), &c1, NOW, NOW - 999, &next("a", "b"))
+            .await
+            .unwrap(),
+        SpendOutcome::NotLive,
+        "a family signed in before `since` is over"
+    );
+    let SpendOutcome::Rotated(rec) = s
+        .spend_refresh(
+            &TokenHash::of("fm1"),
+            &c1,
+            NOW,
+            NOW - 1000,
+            &next("fm1-a", "fm1-r"),
+        )
+        .await
+        .unwrap()
+    else {
+        panic!("a family signed in at `since` is still live");
+    };
+    assert_eq!(rec.auth_time, NOW - 1000);
+    let t = s
+        .token_by_hash(&TokenHash::of("fm1-r"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (t.auth_time, t.issued_at),
+        (NOW - 1000, NOW),
+        "the next tokens keep the family's sign-in time"
+    );
+
+    // The tenant disabled: not spent; enabled again: spent.
+    s.insert_grant(&grant(7101, &[("fm2", TokenKind::Refresh, NOW + 600)]))
+        .await
+        .unwrap();
+    let mut t1 = s.tenant_by_code("T1").await.unwrap().unwrap();
+    t1.enabled = false;
+    s.put_tenant(&t1, NOW).await.unwrap();
+    assert_eq!(
+        s.spend_refresh(&TokenHash::of("fm2"), &c1, NOW, 0, &next("c", "d"))
+            .await
+            .unwrap(),
+        SpendOutcome::NotLive,
+        "a token of a disabled tenant is not spent"
+    );
+    t1.enabled = true;
+    s.put_tenant(&t1, NOW).await.unwrap();
+
+    // The account expired: not spent.
+    let expired = UserPatch {
+        expires_at: Some(Some(NOW - 1)),
+        ..Default::default()
+    };
+    assert!(s.update_user(UserId(21), &expired).await.unwrap());
+    assert_eq!(
+        s.spend_refresh(&TokenHash::of("fm2"), &c1, NOW, 0, &next("e", "f"))
+            .await
+            .unwrap(),
+        SpendOutcome::NotLive,
+        "an expired account's token is not spent"
+    );
+    let never = UserPatch {
+        expires_at: Some(None),
+        ..Default::default()
+    };
+    assert!(s.update_user(UserId(21), &never).await.unwrap());
+
+    // No longer a member of the tenant: not spent.
+    let ms = s.memberships_of(UserId(21)).await.unwrap();
+    for m in ms.iter().filter(|m| m.tenant.id == TenantId(11)) {
+        assert!(s
+            .delete_membership(UserId(21), m.tenant.id, m.org.id)
+            .await
+            .unwrap());
+    }
+    assert_eq!(
+        s.spend_refresh(&TokenHash::of("fm2"), &c1, NOW, 0, &next("g", "h"))
+            .await
+            .unwrap(),
+        SpendOutcome::NotLive,
+        "a token of a tenant the user left is not spent"
+    );
+    let t = s
+        .token_by_hash(&TokenHash::of("fm2"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(t.is_live(NOW), "a refused spend leaves the token as it was");
 }
 
 /// A burst of `spend_refresh` calls of one client, more than one statement of the SQLite
@@ -896,7 +1015,7 @@ async fn a_burst_of_spends_larger_than_one_statement_spends_each_token_once(b: &
         ];
         async move {
             store
-                .spend_refresh(&hash, &ClientId("c1".into()), NOW, &next)
+                .spend_refresh(&hash, &ClientId("c1".into()), NOW, 0, &next)
                 .await
         }
     });
@@ -1059,6 +1178,7 @@ async fn a_revoked_family_covers_tokens_stored_later_until_all_can_have_expired(
             &TokenHash::of("f7-r"),
             &ClientId("c1".into()),
             NOW + 2,
+            0,
             &next
         )
         .await
@@ -1213,4 +1333,328 @@ where
         out.push(h.await.expect("task"));
     }
     out
+}
+
+fn new_user(name: &str) -> tessera_core::store::NewUser {
+    tessera_core::store::NewUser {
+        username: name.into(),
+        phone: None,
+        email: None,
+        password_hash: None,
+        user_type: UserType::P,
+        display_name: String::new(),
+        real_name: String::new(),
+        enabled: true,
+        active: true,
+    }
+}
+
+/// Issue 15: a username is looked up and kept unique by its key (NFKC, lowercase, no
+/// invisible characters); phone and e-mail holders are found for the clash checks.
+async fn usernames_are_found_and_unique_by_their_key(b: &Backend) {
+    seed(b).await;
+    let s = &b.store;
+    s.create_user(&new_user("Carol"), UserId(31), NOW)
+        .await
+        .unwrap();
+    for v in ["Carol", "carol", "CAROL", "ｃａｒｏｌ", " Carol "] {
+        let u = s.user_by_login(LoginField::Username, v).await.unwrap();
+        assert_eq!(
+            u.map(|u| (u.id, u.username)),
+            Some((UserId(31), "Carol".to_string())),
+            "{v:?}"
+        );
+    }
+    assert_eq!(
+        s.user_by_login(LoginField::Username, "ALICE")
+            .await
+            .unwrap()
+            .unwrap()
+            .id,
+        UserId(21)
+    );
+    for v in ["car\u{200B}ol", "", "carol\u{FEFF}"] {
+        assert!(
+            s.user_by_login(LoginField::Username, v)
+                .await
+                .unwrap()
+                .is_none(),
+            "{v:?}"
+        );
+    }
+    match s
+        .create_user(&new_user("ＣＡＲＯＬ"), UserId(32), NOW)
+        .await
+    {
+        Err(tessera_core::StoreError::Conflict { constraint }) => {
+            assert!(constraint.contains("username"), "{constraint}")
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(s.user_by_id(UserId(32)).await.unwrap().is_none());
+    assert!(s
+        .create_user(&new_user("car\u{200B}ol"), UserId(33), NOW)
+        .await
+        .is_err());
+    let ids = |v: Vec<User>| v.into_iter().map(|u| u.id).collect::<Vec<_>>();
+    assert_eq!(
+        ids(s
+            .users_holding(LoginField::Username, "carol")
+            .await
+            .unwrap()),
+        [UserId(31)]
+    );
+    assert_eq!(
+        ids(s
+            .users_holding(LoginField::Username, "Carol")
+            .await
+            .unwrap()),
+        Vec::<UserId>::new(),
+        "a key, not a name"
+    );
+    assert_eq!(
+        ids(s
+            .users_holding(LoginField::Phone, "13500000001")
+            .await
+            .unwrap()),
+        [UserId(21)]
+    );
+    assert_eq!(
+        ids(s
+            .users_holding(LoginField::Email, "ALICE@Example.TEST")
+            .await
+            .unwrap()),
+        [UserId(21)],
+        "e-mail ignoring case"
+    );
+    assert_eq!(
+        ids(s
+            .users_holding(LoginField::Email, "nobody@example.test")
+            .await
+            .unwrap()),
+        Vec::<UserId>::new()
+    );
+}
+
+/// Issue 15: `refresh_username_keys` rewrites keys that differ from the current rules; a key
+/// wanted by two users stays with the one holding it, and the other is left without one.
+async fn username_keys_are_refreshed_and_a_clash_leaves_the_holder_its_key(b: &Backend) {
+    seed(b).await;
+    let s = &b.store;
+    let bob = s
+        .user_by_login(LoginField::Username, "bob")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    // Stale keys, as migration 0008 or an older version may leave them: alice's key on bob.
+    s.set_username_key(UserId(21), Some("stale")).await.unwrap();
+    s.set_username_key(bob, Some("alice")).await.unwrap();
+    assert_eq!(
+        s.user_by_login(LoginField::Username, "alice")
+            .await
+            .unwrap()
+            .unwrap()
+            .id,
+        bob
+    );
+    match s.set_username_key(UserId(21), Some("alice")).await {
+        Err(tessera_core::StoreError::Conflict { .. }) => {}
+        other => panic!("{other:?}"),
+    }
+    let rep = b.engine.refresh_username_keys().await.unwrap();
+    assert_eq!((rep.checked, rep.updated), (2, 2), "{rep:?}");
+    assert!(rep.without_key.is_empty());
+    assert_eq!(
+        s.user_by_login(LoginField::Username, "alice")
+            .await
+            .unwrap()
+            .unwrap()
+            .id,
+        UserId(21)
+    );
+    assert_eq!(
+        s.user_by_login(LoginField::Username, "BOB")
+            .await
+            .unwrap()
+            .unwrap()
+            .id,
+        bob
+    );
+    let page = s.username_keys(None, 10).await.unwrap();
+    assert_eq!(page.len(), 2);
+    assert!(page
+        .iter()
+        .all(|r| r.key.as_deref() == Some(r.username.as_str())));
+    assert!(s
+        .username_keys(Some(page[1].id), 10)
+        .await
+        .unwrap()
+        .is_empty());
+
+    // "Dave" kept no key (as a clash in migration 0008 leaves it); "dave" holds "dave".
+    s.create_user(&new_user("Dave"), UserId(41), NOW)
+        .await
+        .unwrap();
+    s.set_username_key(UserId(41), None).await.unwrap();
+    s.create_user(&new_user("dave"), UserId(42), NOW)
+        .await
+        .unwrap();
+    for _ in 0..2 {
+        let rep = b.engine.refresh_username_keys().await.unwrap();
+        assert_eq!((rep.checked, rep.updated), (4, 0), "{rep:?}");
+        assert_eq!(rep.without_key, ["Dave"]);
+        assert_eq!(
+            s.user_by_login(LoginField::Username, "DAVE")
+                .await
+                .unwrap()
+                .unwrap()
+                .id,
+            UserId(42)
+        );
+    }
+    assert!(rep_shadowing(b).await.is_empty());
+    // Names made before the cross-field checks (the store alone does not refuse them).
+    s.create_user(&new_user("13500000002"), UserId(51), NOW)
+        .await
+        .unwrap();
+    s.create_user(&new_user("Alice@Example.test"), UserId(52), NOW)
+        .await
+        .unwrap();
+    let mut shadows = rep_shadowing(b).await;
+    shadows.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(
+        shadows,
+        [
+            (
+                "13500000002".to_string(),
+                "bob".to_string(),
+                LoginField::Phone
+            ),
+            (
+                "Alice@Example.test".to_string(),
+                "alice".to_string(),
+                LoginField::Email
+            ),
+        ]
+    );
+}
+
+async fn rep_shadowing(b: &Backend) -> Vec<(String, String, LoginField)> {
+    b.engine.refresh_username_keys().await.unwrap().shadowing
+}
+
+/// Migration 0008 on a database with users from before it: the SQL `lower()` keys where they
+/// are unique, and the start-up refresh settles the rest (issue 15).
+async fn legacy_users_get_keys_from_migration_0008_and_the_refresh(url: &str, pg: bool) {
+    async fn upto_0007<DB: sqlx::Database>(m: sqlx::migrate::Migrator, pool: &sqlx::Pool<DB>)
+    where
+        <DB as sqlx::Database>::Connection: sqlx::migrate::Migrate,
+    {
+        let mut m = m;
+        m.migrations = m
+            .migrations
+            .iter()
+            .filter(|x| x.version <= 7)
+            .cloned()
+            .collect::<Vec<_>>()
+            .into();
+        m.run(pool).await.unwrap();
+    }
+    const INSERT: &str = "INSERT INTO users (id, username, user_type, source, display_name, real_name, gender, title, \
+        employee_number, portrait, state, enabled, active, phone_verified, email_verified, failed_attempts, created_at) \
+        VALUES ($1, $2, 'P', 'local', '', '', 0, '', '', '', '', TRUE, TRUE, FALSE, FALSE, 0, $3)";
+    // (id, username, created_at): "Alice" is older than "alice"; "ＢＯＢ" lowers to itself
+    // in SQL; a zero-width space has no key.
+    let legacy = [
+        (1_i64, "alice", 200_i64),
+        (2, "Alice", 100),
+        (3, "ＢＯＢ", 100),
+        (4, "al\u{200B}ice", 100),
+        (5, "carl", 100),
+    ];
+    if pg {
+        let pool = sqlx::PgPool::connect(url).await.unwrap();
+        upto_0007(sqlx::migrate!("./migrations/postgres"), &pool).await;
+        for (id, name, at) in legacy {
+            sqlx::query(INSERT)
+                .bind(id)
+                .bind(name)
+                .bind(at)
+                .execute(&pool)
+                .await
+                .unwrap();
+        }
+        pool.close().await;
+    } else {
+        let opts = url
+            .parse::<sqlx::sqlite::SqliteConnectOptions>()
+            .unwrap()
+            .create_if_missing(true);
+        let pool = sqlx::SqlitePool::connect_with(opts).await.unwrap();
+        upto_0007(sqlx::migrate!("./migrations/sqlite"), &pool).await;
+        for (id, name, at) in legacy {
+            sqlx::query(INSERT)
+                .bind(id)
+                .bind(name)
+                .bind(at)
+                .execute(&pool)
+                .await
+                .unwrap();
+        }
+        pool.close().await;
+    }
+    let b = backend_on(url).await;
+    let s = &b.store;
+    let keys = |rows: Vec<tessera_core::store::UsernameKeyRow>| {
+        rows.into_iter()
+            .map(|r| (r.id.0, r.key))
+            .collect::<Vec<_>>()
+    };
+    let after_sql = keys(s.username_keys(None, 10).await.unwrap());
+    assert_eq!(after_sql[0], (1, None), "lower() clashes: no key yet");
+    assert_eq!(after_sql[1], (2, None));
+    assert_eq!(after_sql[4], (5, Some("carl".into())));
+    let rep = b.engine.refresh_username_keys().await.unwrap();
+    assert_eq!(
+        keys(s.username_keys(None, 10).await.unwrap()),
+        [
+            (1, None),
+            (2, Some("alice".into())),
+            (3, Some("bob".into())),
+            (4, None),
+            (5, Some("carl".into())),
+        ],
+        "the older Alice wins; {rep:?}"
+    );
+    let mut without = rep.without_key.clone();
+    without.sort();
+    assert_eq!(without, ["alice", "al\u{200B}ice"]);
+    let who = |v: &'static str| async move {
+        s.user_by_login(LoginField::Username, v)
+            .await
+            .unwrap()
+            .map(|u| u.id.0)
+    };
+    assert_eq!(who("ALICE").await, Some(2));
+    assert_eq!(who("bob").await, Some(3));
+    // Settled: a second start changes nothing.
+    let again = b.engine.refresh_username_keys().await.unwrap();
+    assert_eq!((again.checked, again.updated), (5, 0));
+}
+
+#[tokio::test]
+async fn legacy_users_get_keys_from_migration_0008_and_the_refresh_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/legacy.db", dir.path().display());
+    legacy_users_get_keys_from_migration_0008_and_the_refresh(&url, false).await;
+}
+
+#[tokio::test]
+async fn legacy_users_get_keys_from_migration_0008_and_the_refresh_on_postgres() {
+    let Some(db) = tessera_testkit::pg::fresh_database().await else {
+        return;
+    };
+    legacy_users_get_keys_from_migration_0008_and_the_refresh(&db.url, true).await;
+    db.drop_db().await;
 }

@@ -1,8 +1,9 @@
 //! Parameters of form endpoints, parsed at the edge: from the query string and an
 //! `application/x-www-form-urlencoded` body (`http-contract.md`: "parameters may come in the
 //! query or the body"), strictly: invalid UTF-8 (raw or percent-encoded), a wrong content type,
-//! a repeated parameter (RFC 6749 §3.2) or a body over 64 KiB are refused as [`BadInput`], which
-//! each dialect renders in its own shape. Client credentials from HTTP Basic (RFC 6749 §2.3.1).
+//! a repeated parameter (RFC 6749 §3.2), more than [`MAX_PARAMS`] parameters or a body over
+//! 64 KiB are refused as [`BadInput`], which each dialect renders in its own shape. Client
+//! credentials from HTTP Basic (RFC 6749 §2.3.1).
 
 use axum::body::Body;
 use axum::extract::{ConnectInfo, FromRequest, Request};
@@ -12,6 +13,15 @@ use std::net::SocketAddr;
 use tessera_core::lang::Lang;
 use tessera_core::secret::Secret;
 
+/// The most parameters one request may carry, query and body together. No endpoint reads more
+/// than about twenty; the cap bounds the work a 64 KiB body of ~20,000 tiny parameters can
+/// cause (issue 15, `docs/decisions.md`, "Edge limits").
+pub const MAX_PARAMS: usize = 256;
+
+/// Up to this many parameters, the repeated-parameter check compares each with those before it
+/// (no allocation); past it, a hash set keeps the check linear.
+const SCAN_IN_PLACE: usize = 16;
+
 /// Why a request's parameters could not be read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BadInput {
@@ -19,6 +29,8 @@ pub enum BadInput {
     ContentType,
     Encoding,
     Repeated(String),
+    /// More than [`MAX_PARAMS`] parameters.
+    TooMany,
     /// An `Authorization: Basic` header that does not decode.
     BadBasic,
 }
@@ -26,7 +38,8 @@ pub enum BadInput {
 /// The parameters and the headers a form endpoint needs.
 #[derive(Debug, Default)]
 pub struct FormRequest {
-    /// In arrival order; a handful per request, so a list searched in place beats hashing.
+    /// In arrival order; a handful per request (at most [`MAX_PARAMS`]), so a list searched in
+    /// place beats hashing.
     params: Vec<(String, String)>,
     /// Client credentials from `Authorization: Basic`.
     pub basic: Option<(String, Secret)>,
@@ -147,24 +160,11 @@ impl<S: Send + Sync> FromRequest<S> for FormRequest {
             out.bad.get_or_insert(BadInput::ContentType);
             return Ok(out);
         }
-        let parsed = decode_pairs(&out.raw_query).and_then(|mut q| {
-            let b = std::str::from_utf8(&body).map_err(|_| BadInput::Encoding)?;
-            q.extend(decode_pairs(b)?);
-            Ok(q)
-        });
-        match parsed {
-            Ok(pairs) => {
-                for (k, v) in pairs {
-                    if out.params.iter().any(|(seen, _)| *seen == k) {
-                        out.bad.get_or_insert(BadInput::Repeated(k));
-                        break;
-                    }
-                    out.params.push((k, v));
-                }
-            }
-            Err(b) => {
-                out.bad.get_or_insert(b);
-            }
+        let parsed = std::str::from_utf8(&body)
+            .map_err(|_| BadInput::Encoding)
+            .and_then(|b| params_of(&out.raw_query, b, &mut out.params));
+        if let Err(b) = parsed {
+            out.bad.get_or_insert(b);
         }
         Ok(out)
     }
@@ -260,13 +260,41 @@ fn decode_component(s: &str) -> Result<String, BadInput> {
 /// `a=1&b=2` to pairs, failing on percent-escapes that are not UTF-8 (the `form_urlencoded`
 /// crate would replace them silently).
 fn decode_pairs(s: &str) -> Result<Vec<(String, String)>, BadInput> {
-    s.split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            Ok((decode_component(k)?, decode_component(v)?))
-        })
-        .collect()
+    pairs(s).collect()
+}
+
+fn pairs(s: &str) -> impl Iterator<Item = Result<(String, String), BadInput>> + '_ {
+    s.split('&').filter(|p| !p.is_empty()).map(|p| {
+        let (k, v) = p.split_once('=').unwrap_or((p, ""));
+        Ok((decode_component(k)?, decode_component(v)?))
+    })
+}
+
+/// The parameters of the query and then the body into `out`, strictly: more than
+/// [`MAX_PARAMS`] of them is [`BadInput::TooMany`] (found before decoding past the cap), a name
+/// twice is [`BadInput::Repeated`]; `out` keeps those read before the fault (`lang` among them,
+/// to answer in). Linear in the input: the cap bounds the list, and past [`SCAN_IN_PLACE`]
+/// names a hash set finds a repeat.
+fn params_of(query: &str, body: &str, out: &mut Vec<(String, String)>) -> Result<(), BadInput> {
+    let mut seen: Option<std::collections::HashSet<String>> = None;
+    for pair in pairs(query).chain(pairs(body)) {
+        if out.len() == MAX_PARAMS {
+            return Err(BadInput::TooMany);
+        }
+        let (k, v) = pair?;
+        let repeated = match &mut seen {
+            Some(set) => !set.insert(k.clone()),
+            None => out.iter().any(|(s, _)| *s == k),
+        };
+        if repeated {
+            return Err(BadInput::Repeated(k));
+        }
+        out.push((k, v));
+        if seen.is_none() && out.len() > SCAN_IN_PLACE {
+            seen = Some(out.iter().map(|(k, _)| k.clone()).collect());
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -308,5 +336,58 @@ mod tests {
             ])
         );
         assert_eq!(decode_pairs("a=%FF"), Err(BadInput::Encoding));
+    }
+
+    fn read(query: &str, body: &str) -> (Result<(), BadInput>, Vec<(String, String)>) {
+        let mut out = Vec::new();
+        (params_of(query, body, &mut out), out)
+    }
+
+    fn form(names: impl Iterator<Item = String>) -> String {
+        names
+            .map(|n| format!("{n}=1"))
+            .collect::<Vec<_>>()
+            .join("&")
+    }
+
+    #[test]
+    fn a_name_twice_is_repeated_in_the_query_the_body_or_across_them() {
+        assert_eq!(
+            read("a=1&b=2", "a=3").0,
+            Err(BadInput::Repeated("a".into()))
+        );
+        assert_eq!(read("", "b=1&b=2").0, Err(BadInput::Repeated("b".into())));
+        // Past the in-place scan too, early and late names alike.
+        let many = form((0..100).map(|i| format!("p{i}")));
+        assert_eq!(read(&many, "p3=x").0, Err(BadInput::Repeated("p3".into())));
+        assert_eq!(
+            read(&many, "p99=x").0,
+            Err(BadInput::Repeated("p99".into()))
+        );
+        let (r, params) = read("lang=en_US&a=1", "a=2");
+        assert!(r.is_err());
+        assert_eq!(
+            params[0],
+            ("lang".into(), "en_US".into()),
+            "kept to answer in"
+        );
+    }
+
+    #[test]
+    fn parameters_up_to_the_cap_are_read_and_one_more_is_too_many() {
+        let (r, params) = read("", &form((0..MAX_PARAMS).map(|i| format!("p{i}"))));
+        assert_eq!(r, Ok(()));
+        assert_eq!(params.len(), MAX_PARAMS);
+        let half = MAX_PARAMS / 2;
+        let q = form((0..half).map(|i| format!("q{i}")));
+        let b = form((0..=MAX_PARAMS - half).map(|i| format!("b{i}")));
+        assert_eq!(
+            read(&q, &b).0,
+            Err(BadInput::TooMany),
+            "query and body count together"
+        );
+        // A body of 20,000 short parameters is refused at the cap, not read whole.
+        let flood = form((0..20_000).map(|i| format!("{i:x}")));
+        assert_eq!(read("", &flood).0, Err(BadInput::TooMany));
     }
 }

@@ -1,6 +1,7 @@
 //! What the admin API does, as engine operations: each validates, changes the store, and
 //! writes an audit event (`kind = "admin"`). Refusals are typed ([`AdminFailure`]).
 
+use super::actor::{is_scope_token, Actor, Reach};
 use super::Engine;
 use crate::error::{EngineError, StoreError};
 use crate::ids::{new_id, UserId};
@@ -19,6 +20,9 @@ pub enum AdminFailure {
         field: &'static str,
         message: String,
     },
+    /// The actor may see the object but not do this to it (a tenant admin and a global
+    /// object, a user shared with another tenant, a scope it cannot grant).
+    Forbidden(String),
 }
 
 /// A user to create.
@@ -37,6 +41,16 @@ pub struct CreateUser {
 
 type Outcome<T> = Result<Result<T, AdminFailure>, EngineError>;
 
+/// `?` for an expected refusal inside an [`Outcome`].
+macro_rules! refuse {
+    ($e:expr) => {
+        match $e {
+            Ok(v) => v,
+            Err(f) => return Ok(Err(f)),
+        }
+    };
+}
+
 fn conflict(e: StoreError) -> Result<AdminFailure, EngineError> {
     match e {
         StoreError::Conflict { constraint } => Ok(AdminFailure::Conflict(constraint)),
@@ -45,7 +59,8 @@ fn conflict(e: StoreError) -> Result<AdminFailure, EngineError> {
 }
 
 impl Engine {
-    async fn admin_audit(&self, actor: &str, action: &str, target: &str) {
+    async fn admin_audit(&self, actor: &Actor, action: &str, target: &str) {
+        let actor = actor.name.as_str();
         self.audit(AuditEvent {
             at: self.now(),
             kind: "admin".into(),
@@ -77,22 +92,35 @@ impl Engine {
         Ok(o.map(|o| (t, o)))
     }
 
-    pub async fn admin_list_users(&self, f: &UserFilter) -> Result<(Vec<User>, i64), EngineError> {
-        Ok(self.store.list_users(f).await?)
+    /// Users, filtered; a tenant actor lists its tenant's members only.
+    pub async fn admin_list_users(
+        &self,
+        actor: &Actor,
+        mut f: UserFilter,
+    ) -> Outcome<(Vec<User>, i64)> {
+        if let Some(own) = actor.tenant_code() {
+            match &f.tenant {
+                None => f.tenant = Some(own.to_string()),
+                Some(t) => refuse!(actor.may_tenant(t)),
+            }
+        }
+        Ok(Ok(self.store.list_users(&f).await?))
     }
 
+    /// A user with its memberships; a tenant actor sees the memberships in its tenant only.
     pub async fn admin_get_user(
         &self,
+        actor: &Actor,
         id: UserId,
-    ) -> Result<Option<(User, Vec<Membership>)>, EngineError> {
-        let Some(u) = self.store.user_by_id(id).await? else {
-            return Ok(None);
-        };
-        let ms = self.store.memberships_of(id).await?;
-        Ok(Some((u, ms)))
+    ) -> Outcome<(User, Vec<Membership>)> {
+        let (u, mut ms) = refuse!(self.admin_reach_user(actor, id, Reach::Read).await?);
+        if let Some(own) = actor.tenant_id() {
+            ms.retain(|m| m.tenant.id == own);
+        }
+        Ok(Ok((u, ms)))
     }
 
-    pub async fn admin_create_user(&self, actor: &str, c: CreateUser) -> Outcome<User> {
+    pub async fn admin_create_user(&self, actor: &Actor, c: CreateUser) -> Outcome<User> {
         if c.username.trim().is_empty() || c.username.len() > 128 {
             return Ok(Err(AdminFailure::Invalid {
                 field: "username",
@@ -105,6 +133,15 @@ impl Engine {
                 message: "not an email address".into(),
             }));
         }
+        refuse!(
+            self.check_user_names(
+                Some(c.username.as_str()),
+                c.phone.as_deref(),
+                c.email.as_deref(),
+                None
+            )
+            .await?
+        );
         let password_hash = match c.password {
             Some(p) if p.expose().len() < 8 => {
                 return Ok(Err(AdminFailure::Invalid {
@@ -130,6 +167,10 @@ impl Engine {
         if let Err(e) = self.store.create_user(&nu, id, self.now()).await {
             return Ok(Err(conflict(e)?));
         }
+        if let Some(t) = actor.tenant_id() {
+            // Only this tenant's admin (or a global one) may attach it (issue 15, finding 4).
+            self.store.set_user_creator(id, t).await?;
+        }
         self.admin_audit(actor, "user.create", &format!("user {}", id.0))
             .await;
         match self.store.user_by_id(id).await? {
@@ -138,7 +179,18 @@ impl Engine {
         }
     }
 
-    pub async fn admin_update_user(&self, actor: &str, id: UserId, p: &UserPatch) -> Outcome<User> {
+    pub async fn admin_update_user(
+        &self,
+        actor: &Actor,
+        id: UserId,
+        p: &UserPatch,
+    ) -> Outcome<User> {
+        refuse!(self.admin_reach_user(actor, id, Reach::Account).await?);
+        let phone = p.phone.as_ref().and_then(|x| x.as_deref());
+        let email = p.email.as_ref().and_then(|x| x.as_deref());
+        if phone.is_some() || email.is_some() {
+            refuse!(self.check_user_names(None, phone, email, Some(id)).await?);
+        }
         match self.store.update_user(id, p).await {
             Ok(true) => {}
             Ok(false) => return Ok(Err(AdminFailure::NotFound)),
@@ -162,7 +214,7 @@ impl Engine {
     /// the lock and failure count are cleared and the user's tokens revoked.
     pub async fn admin_reset_password(
         &self,
-        actor: &str,
+        actor: &Actor,
         id: UserId,
         password: Option<Secret>,
     ) -> Outcome<Option<String>> {
@@ -172,9 +224,7 @@ impl Engine {
                 message: "at least 8 characters".into(),
             }));
         }
-        let Some(u) = self.store.user_by_id(id).await? else {
-            return Ok(Err(AdminFailure::NotFound));
-        };
+        let (u, _) = refuse!(self.admin_reach_user(actor, id, Reach::Account).await?);
         if u.source == UserSource::Ldap {
             return Ok(Err(AdminFailure::Invalid {
                 field: "password",
@@ -197,7 +247,8 @@ impl Engine {
         Ok(Ok(generated))
     }
 
-    pub async fn admin_unlock_user(&self, actor: &str, id: UserId) -> Outcome<()> {
+    pub async fn admin_unlock_user(&self, actor: &Actor, id: UserId) -> Outcome<()> {
+        refuse!(self.admin_reach_user(actor, id, Reach::Account).await?);
         if !self.store.unlock_user(id).await? {
             return Ok(Err(AdminFailure::NotFound));
         }
@@ -206,17 +257,18 @@ impl Engine {
         Ok(Ok(()))
     }
 
-    pub async fn admin_user_tokens(&self, id: UserId) -> Outcome<Vec<TokenRecord>> {
-        if self.store.user_by_id(id).await?.is_none() {
-            return Ok(Err(AdminFailure::NotFound));
+    /// A user's live tokens; a tenant actor sees those bound to its tenant only.
+    pub async fn admin_user_tokens(&self, actor: &Actor, id: UserId) -> Outcome<Vec<TokenRecord>> {
+        refuse!(self.admin_reach_user(actor, id, Reach::Read).await?);
+        let mut ts = self.store.user_tokens(id, self.now()).await?;
+        if let Some(own) = actor.tenant_id() {
+            ts.retain(|t| t.subject.tenant_id == Some(own));
         }
-        Ok(Ok(self.store.user_tokens(id, self.now()).await?))
+        Ok(Ok(ts))
     }
 
-    pub async fn admin_revoke_user_tokens(&self, actor: &str, id: UserId) -> Outcome<u64> {
-        if self.store.user_by_id(id).await?.is_none() {
-            return Ok(Err(AdminFailure::NotFound));
-        }
+    pub async fn admin_revoke_user_tokens(&self, actor: &Actor, id: UserId) -> Outcome<u64> {
+        refuse!(self.admin_reach_user(actor, id, Reach::Account).await?);
         let n = self.store.revoke_user_tokens(id, self.now()).await?;
         self.tokens.clear();
         self.admin_audit(
@@ -228,35 +280,42 @@ impl Engine {
         Ok(Ok(n))
     }
 
-    pub async fn admin_user_sessions(&self, id: UserId) -> Outcome<Vec<SsoSession>> {
-        if self.store.user_by_id(id).await?.is_none() {
-            return Ok(Err(AdminFailure::NotFound));
+    /// A user's SSO sessions; a tenant actor sees those in its tenant only.
+    pub async fn admin_user_sessions(&self, actor: &Actor, id: UserId) -> Outcome<Vec<SsoSession>> {
+        refuse!(self.admin_reach_user(actor, id, Reach::Read).await?);
+        let mut ss = self.store.user_sessions(id, self.now()).await?;
+        if let Some(own) = actor.tenant_id() {
+            ss.retain(|s| s.tenant_id == Some(own));
         }
-        Ok(Ok(self.store.user_sessions(id, self.now()).await?))
+        Ok(Ok(ss))
     }
 
-    /// Live SSO sessions (`GET /admin/api/v1/sessions`), of one tenant and/or one user.
+    /// Live SSO sessions (`GET /admin/api/v1/sessions`), of one user if asked; a tenant
+    /// actor sees its tenant's only.
     pub async fn admin_sessions(
         &self,
-        tenant: Option<crate::ids::TenantId>,
+        actor: &Actor,
         user: Option<UserId>,
     ) -> Result<Vec<SsoSession>, EngineError> {
-        Ok(self.store.live_sessions(tenant, user, self.now()).await?)
+        Ok(self
+            .store
+            .live_sessions(actor.tenant_id(), user, self.now())
+            .await?)
     }
 
-    /// An SSO session by its public id (for tenant-scoped admin checks).
-    pub async fn admin_session(&self, id: &str) -> Result<Option<SsoSession>, EngineError> {
-        Ok(self.store.session_by_id(id).await?)
-    }
-
-    /// An org by id (for tenant-scoped admin checks of app keys).
-    pub async fn admin_org(&self, id: crate::ids::OrgId) -> Result<Option<Org>, EngineError> {
-        Ok(self.store.org_by_id(id).await?)
-    }
-
-    pub async fn admin_revoke_session(&self, actor: &str, id: &str) -> Outcome<()> {
-        if self.store.session_by_id(id).await?.is_none() {
+    /// Ends an SSO session. A tenant actor ends the sessions in its tenant, or any session of a
+    /// user wholly within its tenant.
+    pub async fn admin_revoke_session(&self, actor: &Actor, id: &str) -> Outcome<()> {
+        let Some(session) = self.store.session_by_id(id).await? else {
             return Ok(Err(AdminFailure::NotFound));
+        };
+        if let Some(own) = actor.tenant_id() {
+            if session.tenant_id != Some(own) {
+                refuse!(
+                    self.admin_reach_user(actor, session.user_id, Reach::Account)
+                        .await?
+                );
+            }
         }
         self.store.revoke_session(id, self.now()).await?;
         self.admin_audit(actor, "session.revoke", &format!("session {id}"))
@@ -264,8 +323,11 @@ impl Engine {
         Ok(Ok(()))
     }
 
-    pub async fn admin_list_tenants(&self) -> Result<Vec<Tenant>, EngineError> {
-        Ok(self.store.list_tenants().await?)
+    /// The tenants the actor may see.
+    pub async fn admin_list_tenants(&self, actor: &Actor) -> Result<Vec<Tenant>, EngineError> {
+        let mut ts = self.store.list_tenants().await?;
+        ts.retain(|t| actor.may_tenant(&t.code).is_ok());
+        Ok(ts)
     }
 
     pub async fn admin_tenant(&self, code: &str) -> Result<Option<Tenant>, EngineError> {
@@ -275,15 +337,17 @@ impl Engine {
     /// Creates (`create`: 409 if the code is taken) or updates (404 if missing) a tenant.
     pub async fn admin_put_tenant(
         &self,
-        actor: &str,
+        actor: &Actor,
         mut t: Tenant,
         create: bool,
     ) -> Outcome<Tenant> {
-        if t.code.trim().is_empty() || t.code.len() > 64 {
-            return Ok(Err(AdminFailure::Invalid {
-                field: "code",
-                message: "1 to 64 characters".into(),
-            }));
+        if create {
+            refuse!(actor.global_only("creating a tenant"));
+        } else {
+            refuse!(actor.may_tenant(&t.code));
+        }
+        if let Err(f) = check_tenant_code(&t.code) {
+            return Ok(Err(f));
         }
         match (self.store.tenant_by_code(&t.code).await?, create) {
             (Some(_), true) => return Ok(Err(AdminFailure::Conflict("code".into()))),
@@ -305,7 +369,8 @@ impl Engine {
         Ok(Ok(t))
     }
 
-    pub async fn admin_list_orgs(&self, tenant: &str) -> Outcome<Vec<Org>> {
+    pub async fn admin_list_orgs(&self, actor: &Actor, tenant: &str) -> Outcome<Vec<Org>> {
+        refuse!(actor.may_tenant(tenant));
         let Some(t) = self.store.tenant_by_code(tenant).await? else {
             return Ok(Err(AdminFailure::NotFound));
         };
@@ -315,11 +380,12 @@ impl Engine {
     /// Creates or updates the org `code` of tenant `tenant` (`o.id`/`o.tenant_id` are set here).
     pub async fn admin_put_org(
         &self,
-        actor: &str,
+        actor: &Actor,
         tenant: &str,
         mut o: Org,
         create: bool,
     ) -> Outcome<Org> {
+        refuse!(actor.may_tenant(tenant));
         let Some(t) = self.store.tenant_by_code(tenant).await? else {
             return Ok(Err(AdminFailure::NotFound));
         };
@@ -355,17 +421,23 @@ impl Engine {
     /// Puts a user in a tenant's org with roles (or changes them).
     pub async fn admin_put_membership(
         &self,
-        actor: &str,
+        actor: &Actor,
         user: UserId,
         tenant: &str,
         org: &str,
         roles: &[String],
         default: bool,
     ) -> Outcome<()> {
-        let (Some(_), Some((t, o))) = (
-            self.store.user_by_id(user).await?,
-            self.org_by_codes(tenant, org).await?,
-        ) else {
+        refuse!(actor.may_tenant(tenant));
+        // Making a membership the default takes the flag from the user's others, which may be
+        // in another tenant: an account-level change.
+        let reach = if default {
+            Reach::Account
+        } else {
+            Reach::Membership
+        };
+        refuse!(self.admin_reach_user(actor, user, reach).await?);
+        let Some((t, o)) = self.org_by_codes(tenant, org).await? else {
             return Ok(Err(AdminFailure::NotFound));
         };
         self.store
@@ -382,11 +454,16 @@ impl Engine {
 
     pub async fn admin_delete_membership(
         &self,
-        actor: &str,
+        actor: &Actor,
         user: UserId,
         tenant: &str,
         org: &str,
     ) -> Outcome<()> {
+        refuse!(actor.may_tenant(tenant));
+        refuse!(
+            self.admin_reach_user(actor, user, Reach::Membership)
+                .await?
+        );
         let Some((t, o)) = self.org_by_codes(tenant, org).await? else {
             return Ok(Err(AdminFailure::NotFound));
         };
@@ -409,10 +486,15 @@ impl Engine {
     /// Creates (409 if the id is taken) or renames (404 if missing) a product.
     pub async fn admin_put_product(
         &self,
-        actor: &str,
+        actor: &Actor,
         p: Product,
         create: bool,
     ) -> Outcome<Product> {
+        refuse!(actor.global_only(if create {
+            "creating a product"
+        } else {
+            "renaming a product"
+        }));
         if p.name.trim().is_empty() {
             return Ok(Err(AdminFailure::Invalid {
                 field: "name",
@@ -447,12 +529,13 @@ impl Engine {
     /// Links (or unlinks, `name = None`) the org `tenant/org` and a product.
     pub async fn admin_org_product(
         &self,
-        actor: &str,
+        actor: &Actor,
         tenant: &str,
         org: &str,
         product: i64,
         name: Option<&str>,
     ) -> Outcome<()> {
+        refuse!(actor.may_tenant(tenant));
         let Some((_, o)) = self.org_by_codes(tenant, org).await? else {
             return Ok(Err(AdminFailure::NotFound));
         };
@@ -487,32 +570,37 @@ impl Engine {
         Ok(Ok(()))
     }
 
-    /// A user's product links, or `None` for an unknown user.
+    /// A user's product links (a tenant actor sees those in its tenant).
     pub async fn admin_user_products(
         &self,
+        actor: &Actor,
         user: UserId,
-    ) -> Result<Option<Vec<(String, String, crate::ids::ProductId, bool)>>, EngineError> {
-        if self.store.user_by_id(user).await?.is_none() {
-            return Ok(None);
+    ) -> Outcome<Vec<(String, String, crate::ids::ProductId, bool)>> {
+        refuse!(self.admin_reach_user(actor, user, Reach::Read).await?);
+        let mut links = self.store.list_user_products(user).await?;
+        if let Some(own) = actor.tenant_code() {
+            links.retain(|(t, ..)| t == own);
         }
-        Ok(Some(self.store.list_user_products(user).await?))
+        Ok(Ok(links))
     }
 
     /// Links a user to a product in one of the user's orgs (`system_admin = Some`), or removes
     /// the link (`None`). The org must be linked to the product and the user a member of the org.
     pub async fn admin_user_product(
         &self,
-        actor: &str,
+        actor: &Actor,
         user: UserId,
         tenant: &str,
         org: &str,
         product: i64,
         system_admin: Option<bool>,
     ) -> Outcome<()> {
+        refuse!(actor.may_tenant(tenant));
+        let (_, ms) = refuse!(
+            self.admin_reach_user(actor, user, Reach::Membership)
+                .await?
+        );
         let Some((t, o)) = self.org_by_codes(tenant, org).await? else {
-            return Ok(Err(AdminFailure::NotFound));
-        };
-        let Some((_, ms)) = self.admin_get_user(user).await? else {
             return Ok(Err(AdminFailure::NotFound));
         };
         let pid = crate::ids::ProductId(product);
@@ -560,10 +648,11 @@ impl Engine {
 
     pub async fn admin_put_open_login_way(
         &self,
-        actor: &str,
+        actor: &Actor,
         w: OpenLoginWay,
         position: i64,
     ) -> Outcome<OpenLoginWay> {
+        refuse!(actor.global_only("changing open login ways"));
         if w.code.trim().is_empty() || w.name.trim().is_empty() {
             return Ok(Err(AdminFailure::Invalid {
                 field: "code",
@@ -580,7 +669,8 @@ impl Engine {
         Ok(Ok(w))
     }
 
-    pub async fn admin_delete_open_login_way(&self, actor: &str, code: &str) -> Outcome<()> {
+    pub async fn admin_delete_open_login_way(&self, actor: &Actor, code: &str) -> Outcome<()> {
+        refuse!(actor.global_only("changing open login ways"));
         if !self.store.delete_open_login_way(code).await? {
             return Ok(Err(AdminFailure::NotFound));
         }
@@ -593,8 +683,34 @@ impl Engine {
         Ok(Ok(()))
     }
 
-    pub async fn admin_list_app_keys(&self) -> Result<Vec<AppKey>, EngineError> {
-        Ok(self.store.list_app_keys().await?)
+    /// The app keys the actor may see: a tenant actor's are those of its tenant's orgs.
+    pub async fn admin_list_app_keys(&self, actor: &Actor) -> Result<Vec<AppKey>, EngineError> {
+        let mut ks = self.store.list_app_keys().await?;
+        if let Some(own) = actor.tenant_id() {
+            let orgs: Vec<crate::ids::OrgId> = self
+                .store
+                .list_orgs(own)
+                .await?
+                .iter()
+                .map(|o| o.id)
+                .collect();
+            ks.retain(|k| orgs.contains(&k.org_id));
+        }
+        Ok(ks)
+    }
+
+    /// The app key `app_key` if the actor may see it.
+    async fn app_key_in_reach(&self, actor: &Actor, app_key: &str) -> Outcome<AppKey> {
+        let Some(k) = self.store.app_key_by_key(app_key).await? else {
+            return Ok(Err(AdminFailure::NotFound));
+        };
+        if let Some(own) = actor.tenant_id() {
+            match self.store.org_by_id(k.org_id).await? {
+                Some(o) if o.tenant_id == own => {}
+                _ => return Ok(Err(AdminFailure::NotFound)),
+            }
+        }
+        Ok(Ok(k))
     }
 
     /// Creates an app key bound to the org `tenant/org` and a product (and a user if given);
@@ -602,7 +718,7 @@ impl Engine {
     #[allow(clippy::too_many_arguments)]
     pub async fn admin_create_app_key(
         &self,
-        actor: &str,
+        actor: &Actor,
         app_id: &str,
         app_key: &str,
         tenant: &str,
@@ -611,6 +727,7 @@ impl Engine {
         user: Option<UserId>,
         system_admin: bool,
     ) -> Outcome<(AppKey, String)> {
+        refuse!(actor.may_tenant(tenant));
         if app_key.trim().is_empty() || app_id.trim().is_empty() {
             return Ok(Err(AdminFailure::Invalid {
                 field: "app_key",
@@ -638,10 +755,18 @@ impl Engine {
             }));
         }
         if let Some(u) = user {
-            if self.store.user_by_id(u).await?.is_none() {
+            // The key signs in as this user: the user must be a member of the key's org. An
+            // unknown id and another tenant's user get the same answer (issue 15, finding 3).
+            let member = self
+                .store
+                .memberships_of(u)
+                .await?
+                .iter()
+                .any(|m| m.org.id == o.id);
+            if !member {
                 return Ok(Err(AdminFailure::Invalid {
                     field: "user_id",
-                    message: "no such user".into(),
+                    message: format!("not a member of {tenant}/{org}"),
                 }));
             }
         }
@@ -668,14 +793,12 @@ impl Engine {
     /// Enables or disables an app key, or makes its user a system admin.
     pub async fn admin_update_app_key(
         &self,
-        actor: &str,
+        actor: &Actor,
         app_key: &str,
         enabled: Option<bool>,
         system_admin: Option<bool>,
     ) -> Outcome<AppKey> {
-        let Some(mut k) = self.store.app_key_by_key(app_key).await? else {
-            return Ok(Err(AdminFailure::NotFound));
-        };
+        let mut k = refuse!(self.app_key_in_reach(actor, app_key).await?);
         if let Some(e) = enabled {
             k.enabled = e;
         }
@@ -689,10 +812,8 @@ impl Engine {
     }
 
     /// A new app secret, answered once; the old one stops working.
-    pub async fn admin_rotate_app_secret(&self, actor: &str, app_key: &str) -> Outcome<String> {
-        let Some(mut k) = self.store.app_key_by_key(app_key).await? else {
-            return Ok(Err(AdminFailure::NotFound));
-        };
+    pub async fn admin_rotate_app_secret(&self, actor: &Actor, app_key: &str) -> Outcome<String> {
+        let mut k = refuse!(self.app_key_in_reach(actor, app_key).await?);
         let s = new_token(TokenFormat::Opaque);
         k.secret_hash = crate::secret::TokenHash::of(&s);
         self.store.put_app_key(&k, self.now()).await?;
@@ -705,15 +826,26 @@ impl Engine {
         Ok(Ok(s))
     }
 
-    pub async fn admin_list_clients(&self) -> Result<Vec<Client>, EngineError> {
-        Ok(self.store.list_clients().await?)
+    /// The clients the actor may see: a tenant actor's are those bound to its tenant.
+    pub async fn admin_list_clients(&self, actor: &Actor) -> Result<Vec<Client>, EngineError> {
+        let mut cs = self.store.list_clients().await?;
+        cs.retain(|c| actor.may_tenant_id(c.tenant_id).is_ok());
+        Ok(cs)
+    }
+
+    /// The client `client_id` if the actor may see it.
+    pub async fn admin_client(&self, actor: &Actor, client_id: &str) -> Outcome<Client> {
+        match self.store.client_by_client_id(client_id).await? {
+            Some(c) if actor.may_tenant_id(c.tenant_id).is_ok() => Ok(Ok(c)),
+            _ => Ok(Err(AdminFailure::NotFound)),
+        }
     }
 
     /// Creates (`create`) or replaces a client; a new confidential client gets a generated
     /// secret, answered once. Client ids are unique (409).
     pub async fn admin_put_client(
         &self,
-        actor: &str,
+        actor: &Actor,
         mut c: Client,
         create: bool,
         confidential: bool,
@@ -725,7 +857,28 @@ impl Engine {
                 message: "1 to 128 characters".into(),
             }));
         }
+        if let Some(own) = actor.tenant_id() {
+            // A tenant's operator registers clients bound to that tenant.
+            match c.tenant_id {
+                None if create => c.tenant_id = Some(own),
+                t => refuse!(actor.may_tenant_id(t)),
+            }
+        }
         let existing = self.store.client_by_client_id(&id).await?;
+        if let Some(old) = &existing {
+            // Not found for another tenant's client, whatever `create` says.
+            refuse!(actor.may_tenant_id(old.tenant_id));
+        }
+        // Every entry must be one scope token; the actor's right to grant is checked for the
+        // scopes it adds (a tenant admin may edit a client a global admin gave more).
+        refuse!(Actor::global(&actor.name).may_grant(&c.scopes));
+        let added: Vec<String> = c
+            .scopes
+            .iter()
+            .filter(|s| existing.as_ref().is_none_or(|o| !o.scopes.contains(s)))
+            .cloned()
+            .collect();
+        refuse!(actor.may_grant(&added));
         let mut secret = None;
         match (&existing, create) {
             (Some(_), true) => return Ok(Err(AdminFailure::Conflict("client_id".into()))),
@@ -763,12 +916,10 @@ impl Engine {
     /// A new secret for a confidential client, answered once; the old one stops working.
     pub async fn admin_rotate_client_secret(
         &self,
-        actor: &str,
+        actor: &Actor,
         client_id: &str,
     ) -> Outcome<String> {
-        let Some(mut c) = self.store.client_by_client_id(client_id).await? else {
-            return Ok(Err(AdminFailure::NotFound));
-        };
+        let mut c = refuse!(self.admin_client(actor, client_id).await?);
         let s = new_token(TokenFormat::Opaque);
         c.secret_hash = Some(crate::secret::TokenHash::of(&s));
         self.store.put_client(&c, self.now()).await?;
@@ -782,7 +933,8 @@ impl Engine {
         Ok(Ok(s))
     }
 
-    pub async fn admin_delete_client(&self, actor: &str, client_id: &str) -> Outcome<()> {
+    pub async fn admin_delete_client(&self, actor: &Actor, client_id: &str) -> Outcome<()> {
+        refuse!(self.admin_client(actor, client_id).await?);
         if !self.store.delete_client(client_id, self.now()).await? {
             return Ok(Err(AdminFailure::NotFound));
         }
@@ -793,7 +945,34 @@ impl Engine {
         Ok(Ok(()))
     }
 
-    pub async fn admin_audit_log(&self, f: &AuditFilter) -> Result<Vec<AuditEvent>, EngineError> {
-        Ok(self.store.query_audit(f).await?)
+    /// The audit log. A tenant actor reads one user's events at a time (events carry a user
+    /// and a client, not a tenant), and only of a user wholly within its tenant.
+    pub async fn admin_audit_log(
+        &self,
+        actor: &Actor,
+        f: &AuditFilter,
+    ) -> Outcome<Vec<AuditEvent>> {
+        if !actor.is_global() {
+            let Some(user) = f.user else {
+                return Ok(Err(AdminFailure::Invalid {
+                    field: "user",
+                    message: "required for a tenant-scoped token".into(),
+                }));
+            };
+            refuse!(self.admin_reach_user(actor, user, Reach::Account).await?);
+        }
+        Ok(Ok(self.store.query_audit(f).await?))
     }
+}
+
+/// A tenant code: 1 to 64 characters, one scope token (it becomes `tessera:admin:CODE`).
+pub fn check_tenant_code(code: &str) -> Result<(), AdminFailure> {
+    if code.len() > 64 || !is_scope_token(code) {
+        return Err(AdminFailure::Invalid {
+            field: "code",
+            message: "1 to 64 characters, no spaces, quotes or backslashes (one scope token)"
+                .into(),
+        });
+    }
+    Ok(())
 }

@@ -44,9 +44,15 @@ impl Engine {
         let found = self.store.app_key_by_key(app_key).await?;
         // Hash the secret whether or not the key exists: the same work either way.
         let given = TokenHash::of(secret.expose());
+        let known_app = found.as_ref().is_some_and(|k| k.app_id == app_id);
         let Some(key) = found.filter(|k| k.app_id == app_id && k.secret_hash.ct_eq(&given)) else {
-            // Audited like every failed sign-in (the app id as given, cut short).
-            let shown: String = app_id.chars().take(128).collect();
+            // Audited like every failed sign-in: the app id as given (cut short) when a key of
+            // that app was named, else only its digest (it may be anything, a secret too).
+            let shown = if known_app {
+                super::audit_text(app_id, super::AUDIT_NAME_MAX)
+            } else {
+                super::unknown_name(app_id)
+            };
             self.audit_login(Dialect::Appkey, "bad_credentials", None, Some(&shown), None)
                 .await;
             return Ok(Err(AppKeyFailure::BadCredentials));
@@ -82,6 +88,7 @@ impl Engine {
             subject,
             true,
             TokenFormat::Opaque,
+            self.now(),
         );
         self.store.insert_grant(&grant).await?;
         metrics::counter!("tessera_tokens_issued_total", "dialect" => Dialect::Appkey.as_str())

@@ -17,6 +17,32 @@ impl Engine {
             entry: e.entry,
             message: e.message,
         })?;
+        // Issue 15 against the database (the file against itself: `check`). Each entry is
+        // compared with the users as they are now, except the one it updates.
+        for (i, u) in file.users.iter().enumerate() {
+            let except = self
+                .store
+                .user_by_login(LoginField::Username, &u.username)
+                .await?
+                .filter(|x| x.username == u.username)
+                .map(|x| x.id);
+            let clash = self
+                .name_clash(
+                    Some(&u.username),
+                    u.phone.as_deref(),
+                    u.email.as_deref(),
+                    except,
+                    false,
+                )
+                .await
+                .map_err(engine_fault)?;
+            if let Some(c) = clash {
+                return Err(BootstrapError::Invalid {
+                    entry: format!("users[{i}] ({})", u.username),
+                    message: c.message(),
+                });
+            }
+        }
         let mut users = Vec::with_capacity(file.users.len());
         for u in file.users {
             let mut password_unchanged = true;
@@ -150,6 +176,8 @@ impl Engine {
             entry: "file".into(),
             message: m,
         })?;
+        // The keys the name checks compare must be the current rules' (issue 15).
+        self.refresh_username_keys().await.map_err(engine_fault)?;
         let prepared = self.prepare_bootstrap(file).await?;
         let report = self.store.apply_bootstrap(&prepared, self.now()).await;
         self.forget_clients();
@@ -161,6 +189,17 @@ fn fault(e: EngineError) -> BootstrapError {
     BootstrapError::Invalid {
         entry: "passwords".into(),
         message: e.to_string(),
+    }
+}
+
+/// A fault of the store stays one; anything else names the users.
+fn engine_fault(e: EngineError) -> BootstrapError {
+    match e {
+        EngineError::Store(e) => BootstrapError::Store(e),
+        other => BootstrapError::Invalid {
+            entry: "users".into(),
+            message: other.to_string(),
+        },
     }
 }
 

@@ -21,8 +21,11 @@ pub struct SmsLogin {
     pub tenant: Option<crate::ids::TenantId>,
 }
 
+/// Counted per username key (`names::username_key`), so that `ａｌｉｃｅ` and `alice` share
+/// one count as they share one account.
 fn fail_user_key(username: &str) -> String {
-    format!("captcha:fail:user:{}", username.to_lowercase())
+    let key = crate::names::username_key(username).unwrap_or_else(|_| crate::names::fold(username));
+    format!("captcha:fail:user:{key}")
 }
 
 fn fail_ip_key(ip: &str) -> String {
@@ -60,7 +63,15 @@ impl Engine {
     /// Decrypts a transported password and claims the ciphertext (see
     /// [`Engine::transported_password_login`]); `None` if it does not decrypt or is claimed.
     async fn decrypt_password(&self, ciphertext_b64: &str) -> Result<Option<Secret>, EngineError> {
-        let Some(clear) = self.transport.decrypt(ciphertext_b64.trim()) else {
+        // RSA work in the bounded pool: a flood of ciphertexts queues there (and answers 503
+        // when it is full) instead of taking the async threads.
+        let transport = self.transport.clone();
+        let ciphertext = ciphertext_b64.trim().to_string();
+        let decrypted = self
+            .hasher
+            .run(move || transport.decrypt(&ciphertext))
+            .await?;
+        let Some(clear) = decrypted else {
             return Ok(None);
         };
         let seen = format!("rsa:seen:{}", TokenHash::of(ciphertext_b64.trim()).to_hex());

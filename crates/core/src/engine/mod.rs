@@ -2,29 +2,37 @@
 //! refresh, check or revoke tokens. Written once; every dialect calls it and renders its typed
 //! outcomes. Expected refusals come back as `Ok(Err(failure))`; `Err(EngineError)` is a fault.
 
+mod actor;
 mod admin;
 mod appkey;
+mod audit;
 mod bootstrap;
 mod clients;
 mod hoth;
 mod login;
+mod names;
 mod sms;
 mod sso;
 mod token_cache;
 mod tokens;
 
-pub use admin::{AdminFailure, CreateUser};
+pub use actor::{
+    is_scope_token, Actor, Authority, Reach, ADMIN_SCOPE, RESERVED_SCOPE_PREFIX,
+    TENANT_ADMIN_PREFIX,
+};
+pub use admin::{check_tenant_code, AdminFailure, CreateUser};
 pub use appkey::{AppKeyFailure, AppKeyGrant};
+pub use audit::{audit_text, unknown_name, AUDIT_DETAIL_MAX, AUDIT_FIELD_MAX, AUDIT_NAME_MAX};
 pub use clients::resolve_scope;
 pub use hoth::SmsLogin;
 pub use login::{LoginName, PasswordLogin, SecondFactorInput, SignedIn, TenantChoice};
+pub use names::UsernameKeyReport;
 pub use sso::{pkce_s256, user_claims, CodeFailure, CodeGrant, CodeTokens};
 pub use tokens::{Introspection, IssueRequest, Issued};
 
 use crate::clock::{Clock, UnixTime};
 use crate::ephemeral::Ephemeral;
 use crate::lang::Catalogue;
-use crate::model::AuditEvent;
 use crate::password::PasswordHasher;
 use crate::signer::IdTokenSigner;
 use crate::sms::{SmsPolicy, SmsSender};
@@ -38,6 +46,10 @@ pub struct EngineConfig {
     /// Seconds.
     pub access_ttl: i64,
     pub refresh_ttl: i64,
+    /// Seconds a refresh family lives at most, counted from its sign-in
+    /// (`[tokens] refresh_family_max`): rotation gives each new refresh token a fresh
+    /// `refresh_ttl`, and without this bound a family used often enough would never end.
+    pub refresh_family_max: i64,
     pub auth_code_ttl: i64,
     pub max_password_failures: i64,
     /// Seconds.
@@ -66,6 +78,7 @@ impl Default for EngineConfig {
         Self {
             access_ttl: 2 * 3600,
             refresh_ttl: 30 * 86400,
+            refresh_family_max: 90 * 86400,
             auth_code_ttl: 60,
             max_password_failures: 5,
             lock_duration: 30 * 60,
@@ -175,15 +188,5 @@ impl Engine {
     /// Whether the database and the short-lived store answer (for `/readyz`).
     pub async fn ready(&self) -> bool {
         self.store.ping().await.is_ok() && self.ephemeral.ping().await.is_ok()
-    }
-
-    /// Writes an audit event; a failure to write is logged, never shown to the caller.
-    pub(crate) async fn audit(&self, e: AuditEvent) {
-        if e.kind == "login" {
-            metrics::counter!("tessera_sign_ins_total", "dialect" => e.dialect.clone(), "outcome" => e.outcome.clone()).increment(1);
-        }
-        if let Err(err) = self.store.record_audit(&e).await {
-            tracing::error!(error = %err, kind = %e.kind, "audit event not written");
-        }
     }
 }

@@ -14,6 +14,11 @@ fn code_key(purpose: SmsPurpose, phone: &str) -> String {
     format!("sms:code:{}:{phone}", purpose.as_str())
 }
 
+/// Codes asked for (and unregistered phones looked up) by one client IP this hour.
+fn ip_key(ip: &str) -> String {
+    format!("sms:ip:{ip}")
+}
+
 fn tries_key(purpose: SmsPurpose, phone: &str) -> String {
     format!("sms:tries:{}:{phone}", purpose.as_str())
 }
@@ -37,7 +42,7 @@ impl Engine {
         // Counted after the resend check: a request refused for coming too soon sends nothing,
         // so it costs nobody anything and does not use up the IP's hour.
         if let Some(ip) = ip {
-            if eph.incr(&format!("sms:ip:{ip}"), 3600).await? > p.ip_per_hour {
+            if eph.incr(&ip_key(ip), 3600).await? > p.ip_per_hour {
                 return Ok(Err(SmsFailure::IpRateLimited));
             }
         }
@@ -73,6 +78,37 @@ impl Engine {
             key,
             interval: p.resend_interval,
         }))
+    }
+
+    /// Whether a user has this phone, asked by a caller at `ip` before it is sent a code
+    /// (seed 001's `hoth.user.phone.not-register`). The IP's hourly limit applies first: once
+    /// the IP has used its `ip_per_hour`, the answer is `IpRateLimited` without a lookup, and a
+    /// lookup of a phone no user has counts toward that hour like a code sent. So an IP learns
+    /// whether phones are registered no faster than it could have codes sent. (A registered
+    /// phone is counted when its code is sent, by [`Engine::send_sms_code`].)
+    pub async fn phone_registered_from(
+        &self,
+        phone: &str,
+        ip: Option<&str>,
+    ) -> Result<Result<bool, SmsFailure>, EngineError> {
+        if let Some(ip) = ip {
+            let used = self
+                .ephemeral
+                .get(&ip_key(ip))
+                .await?
+                .and_then(|v| v.parse::<i64>().ok())
+                .unwrap_or(0);
+            if used >= self.sms_policy.ip_per_hour {
+                return Ok(Err(SmsFailure::IpRateLimited));
+            }
+        }
+        let registered = self.phone_registered(phone).await?;
+        if !registered {
+            if let Some(ip) = ip {
+                self.ephemeral.incr(&ip_key(ip), 3600).await?;
+            }
+        }
+        Ok(Ok(registered))
     }
 
     /// Whether a user has this phone (the SMS endpoints send codes only to registered phones).

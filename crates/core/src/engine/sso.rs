@@ -152,7 +152,14 @@ impl Engine {
         let Some(u) = self.store.user_by_id(s.user_id).await? else {
             return Ok(None);
         };
-        if !u.enabled || u.locked_until.is_some_and(|l| l > self.now()) {
+        // The admission checks of a sign-in, again for every code a session hands out: an
+        // account disabled, deactivated, locked or expired since gets none (issue 15).
+        let now = self.now();
+        if !u.enabled
+            || !u.active
+            || u.locked_until.is_some_and(|l| l > now)
+            || u.expires_at.is_some_and(|e| e <= now)
+        {
             return Ok(None);
         }
         let tenant = client_tenant.or(s.tenant_id);
@@ -258,6 +265,15 @@ impl Engine {
         format: TokenFormat,
     ) -> Result<Result<CodeTokens, CodeFailure>, EngineError> {
         let hash = TokenHash::of(code).to_hex();
+        // A code presented by another client is refused without being spent: that client
+        // cannot burn the code of the one it was issued to (issue 15, finding 11).
+        if let Some(peek) = self.ephemeral.get(&format!("code:{hash}")).await? {
+            let owner = serde_json::from_str::<CodeGrant>(&peek)
+                .map_err(|e| EngineError::Internal(format!("code grant: {e}")))?;
+            if owner.client_id != client.client_id.0 {
+                return Ok(Err(CodeFailure::Invalid));
+            }
+        }
         let Some(value) = self.ephemeral.take(&format!("code:{hash}")).await? else {
             if let Some(family) = self.ephemeral.get(&format!("code:used:{hash}")).await? {
                 if let Ok(f) = family.parse::<i64>() {

@@ -63,6 +63,7 @@ impl Engine {
         subject: TokenSubject,
         refresh: bool,
         format: TokenFormat,
+        auth_time: UnixTime,
     ) -> (NewGrant, Issued) {
         let now = self.now();
         let (access_ttl, refresh_ttl) = ttls;
@@ -95,6 +96,7 @@ impl Engine {
                 family,
                 subject,
                 issued_at: now,
+                auth_time,
                 tokens,
             },
             issued,
@@ -118,6 +120,7 @@ impl Engine {
             req.subject,
             refresh,
             req.format,
+            self.now(),
         );
         self.store.insert_grant(&grant).await?;
         metrics::counter!("tessera_tokens_issued_total", "dialect" => req.client.dialect.as_str())
@@ -180,7 +183,13 @@ impl Engine {
         ];
         match self
             .store
-            .spend_refresh(hash, &client.client_id, now, &next)
+            .spend_refresh(
+                hash,
+                &client.client_id,
+                now,
+                now - self.cfg.refresh_family_max,
+                &next,
+            )
             .await?
         {
             SpendOutcome::Rotated(rec) => {
@@ -233,7 +242,7 @@ impl Engine {
             tracing::warn!(client = %rec.subject.client_id, family = %rec.family, revoked = n, "refresh token reused: family revoked");
             return Ok(Err(RefreshFailure::Reused));
         }
-        if !rec.is_live(now) {
+        if !rec.is_live(now) || rec.auth_time < now - self.cfg.refresh_family_max {
             return Ok(Err(RefreshFailure::Invalid));
         }
         let mut subject = rec.subject.clone();
@@ -244,14 +253,11 @@ impl Engine {
                 None => return Ok(Err(RefreshFailure::ScopeWidened)),
             }
         }
-        if let Some(uid) = subject.user_id {
-            // A user disabled or locked since the sign-in gets no new tokens.
-            match self.store.user_by_id(uid).await? {
-                Some(u) if u.enabled && u.locked_until.is_none_or(|l| l <= now) => {}
-                _ => return Ok(Err(RefreshFailure::Invalid)),
-            }
+        if !self.still_admitted(&subject).await? {
+            return Ok(Err(RefreshFailure::Invalid));
         }
-        let (grant, issued) = self.build_grant(ttls, rec.family, subject, true, format);
+        let (grant, issued) =
+            self.build_grant(ttls, rec.family, subject, true, format, rec.auth_time);
         match self.store.rotate_refresh(hash, now, &grant).await? {
             RotateOutcome::Rotated => {
                 metrics::counter!("tessera_tokens_refreshed_total").increment(1);
@@ -263,6 +269,38 @@ impl Engine {
             }
             RotateOutcome::NotLive => Ok(Err(RefreshFailure::Invalid)),
         }
+    }
+
+    /// Whether a token subject's user may still sign in where the tokens are bound: the
+    /// admission checks of a sign-in (account enabled, active, not locked, not expired; tenant
+    /// enabled; still a member of it), run again on every refresh (issue 15, finding 6). The
+    /// common refresh runs the same checks inside its one statement (`Store::spend_refresh`).
+    pub(crate) async fn still_admitted(&self, subject: &TokenSubject) -> Result<bool, EngineError> {
+        let now = self.now();
+        let Some(uid) = subject.user_id else {
+            return Ok(true);
+        };
+        let Some(u) = self.store.user_by_id(uid).await? else {
+            return Ok(false);
+        };
+        if !u.enabled
+            || !u.active
+            || u.locked_until.is_some_and(|l| l > now)
+            || u.expires_at.is_some_and(|e| e <= now)
+        {
+            return Ok(false);
+        }
+        // An app key signs in as its user without a membership (seed 002); its own checks
+        // (key, org, tenant, user) run in `app_key_refresh`.
+        let Some(tenant) = subject.tenant_id.filter(|_| subject.app_key_id.is_none()) else {
+            return Ok(true);
+        };
+        Ok(self
+            .store
+            .memberships_of(uid)
+            .await?
+            .iter()
+            .any(|m| m.tenant.id == tenant && m.tenant.enabled))
     }
 
     /// RFC 7662: the token if it is live and the caller may see it (issued to the caller, or
@@ -359,99 +397,8 @@ impl Engine {
         }
     }
 
-    /// Records an audit event with a free-form detail (never a password or a token).
-    #[allow(clippy::too_many_arguments)]
-    pub async fn audit_event(
-        &self,
-        kind: &str,
-        dialect: Dialect,
-        outcome: &str,
-        user: Option<crate::ids::UserId>,
-        client: Option<&str>,
-        ip: Option<String>,
-        detail: String,
-    ) {
-        self.audit(AuditEvent {
-            at: self.now(),
-            kind: kind.into(),
-            dialect: dialect.as_str().into(),
-            outcome: outcome.into(),
-            user_id: user,
-            client_id: client.map(str::to_string),
-            ip,
-            detail,
-        })
-        .await
-    }
-
     /// Third-party sign-ins listed by seed 001's init parameters.
     pub async fn open_login_ways(&self) -> Result<Vec<crate::model::OpenLoginWay>, EngineError> {
         Ok(self.store.open_login_ways().await?)
-    }
-
-    /// Records a failed sign-in: the failure's name as the outcome, the name tried in the
-    /// detail, and the user's id whenever a user answers to that name (every failure but
-    /// `UnknownUser`), so that `GET /admin/api/v1/audit?user=` finds failed attempts too.
-    #[allow(clippy::too_many_arguments)]
-    pub async fn audit_login_failure(
-        &self,
-        dialect: Dialect,
-        failure: &crate::error::LoginFailure,
-        name: &str,
-        client: Option<&str>,
-        ip: Option<String>,
-        detail: &str,
-    ) {
-        use crate::error::LoginFailure as F;
-        let user = match failure {
-            F::ChooseTenant { user, .. } | F::SecondFactorRequired { user, .. } => Some(*user),
-            F::UnknownUser => None,
-            _ => {
-                let login = crate::engine::LoginName {
-                    value: name.to_string(),
-                    field: None,
-                };
-                match self.find_user(&login, None).await {
-                    Ok(found) => found.map(|(u, _)| u.id),
-                    Err(e) => {
-                        tracing::warn!(error = %e, "audit: the user of a failed sign-in was not looked up");
-                        None
-                    }
-                }
-            }
-        };
-        let sep = if detail.is_empty() { "" } else { " " };
-        self.audit_event(
-            "login",
-            dialect,
-            failure.name(),
-            user,
-            client,
-            ip,
-            format!("{detail}{sep}name={name}"),
-        )
-        .await
-    }
-
-    /// Records a sign-in (success or the failure's name) in the audit log.
-    pub async fn audit_login(
-        &self,
-        dialect: Dialect,
-        outcome: &str,
-        user: Option<crate::ids::UserId>,
-        client: Option<&str>,
-        ip: Option<String>,
-    ) {
-        self.audit(AuditEvent {
-            at: self.now(),
-            kind: "login".into(),
-            dialect: dialect.as_str().into(),
-            outcome: outcome.into(),
-            user_id: user,
-            client_id: client.map(str::to_string),
-            ip,
-            detail: String::new(),
-        })
-        .await
     }
 }

@@ -834,6 +834,7 @@ async fn tokens_of_the_earlier_opaque_format_still_work() {
             family: FamilyId(4242),
             subject,
             issued_at: now,
+            auth_time: now,
             tokens: vec![
                 NewToken {
                     hash: TokenHash::of(&old_access),

@@ -7,7 +7,7 @@ use reqwest::StatusCode;
 use serde_json::Value;
 use tessera_testkit::{SmsInbox, TestApp};
 
-const BOOT: &str = r#"
+pub(crate) const BOOT: &str = r#"
 [[tenants]]
 code = "S"
 id = 77
@@ -117,7 +117,7 @@ scopes = ["tessera:admin"]
 "#;
 
 /// A browser: cookies kept, redirects not followed (the test reads each `Location`).
-fn browser() -> reqwest::Client {
+pub(crate) fn browser() -> reqwest::Client {
     reqwest::Client::builder()
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
@@ -129,7 +129,7 @@ async fn app() -> TestApp {
     TestApp::spawn(BOOT).await
 }
 
-fn location(r: &reqwest::Response) -> String {
+pub(crate) fn location(r: &reqwest::Response) -> String {
     r.headers()
         .get("location")
         .and_then(|v| v.to_str().ok())
@@ -137,7 +137,7 @@ fn location(r: &reqwest::Response) -> String {
         .to_string()
 }
 
-fn query_param(url: &str, name: &str) -> Option<String> {
+pub(crate) fn query_param(url: &str, name: &str) -> Option<String> {
     let q = url.split_once('?')?.1;
     serde_urlencoded::from_str::<Vec<(String, String)>>(q)
         .ok()?
@@ -147,7 +147,7 @@ fn query_param(url: &str, name: &str) -> Option<String> {
 }
 
 /// The value of a hidden input in a page.
-fn hidden(html: &str, name: &str) -> String {
+pub(crate) fn hidden(html: &str, name: &str) -> String {
     let marker = format!("name=\"{name}\" value=\"");
     let start = html
         .find(&marker)
@@ -187,7 +187,7 @@ async fn to_login_page(app: &TestApp) -> (reqwest::Client, String, String) {
 }
 
 /// GET the authorize URL; sign in on the login page if sent there; answer the final redirect.
-async fn authorize(
+pub(crate) async fn authorize(
     app: &TestApp,
     b: &reqwest::Client,
     query: &str,
@@ -236,7 +236,7 @@ fn pkce() -> (String, String) {
     (verifier.clone(), tessera_core::engine::pkce_s256(&verifier))
 }
 
-async fn exchange(
+pub(crate) async fn exchange(
     app: &TestApp,
     basic: Option<(&str, &str)>,
     form: &[(&str, &str)],

@@ -12,22 +12,6 @@ use serde::Deserialize;
 use tessera_core::ids::UserId;
 use tessera_core::model::AppKey;
 
-/// 404 unless the app key exists and belongs to an org of a scoped token's tenant.
-async fn in_scope(a: &Admin, st: &AppState, key: &str) -> Result<(), ApiError> {
-    let Some(orgs) = a.org_ids(st).await? else {
-        return Ok(());
-    };
-    let ks = st
-        .engine
-        .admin_list_app_keys()
-        .await
-        .map_err(|e| ApiError::fault(&e))?;
-    match ks.iter().find(|k| k.app_key == key) {
-        Some(k) if orgs.contains(&k.org_id) => Ok(()),
-        _ => Err(ApiError::not_found()),
-    }
-}
-
 fn key_json(k: &AppKey, secret: Option<&str>) -> serde_json::Value {
     let mut v = serde_json::json!({
         "id": k.id.0, "app_id": k.app_id, "app_key": k.app_key, "org_id": k.org_id.0, "product_id": k.product_id.0,
@@ -42,14 +26,11 @@ fn key_json(k: &AppKey, secret: Option<&str>) -> serde_json::Value {
 
 #[utoipa::path(get, path = "/admin/api/v1/app-keys", tag = "admin", summary = "List app keys", security(("admin" = [])), responses((status = 200, description = "{items}"), crate::openapi::AdminErrors))]
 pub async fn list(a: Admin, State(st): State<AppState>) -> Result<Response, ApiError> {
-    let mut ks = st
+    let ks = st
         .engine
-        .admin_list_app_keys()
+        .admin_list_app_keys(&a.actor)
         .await
         .map_err(|e| ApiError::fault(&e))?;
-    if let Some(orgs) = a.org_ids(&st).await? {
-        ks.retain(|k| orgs.contains(&k.org_id));
-    }
     Ok(Json(
         serde_json::json!({ "items": ks.iter().map(|k| key_json(k, None)).collect::<Vec<_>>() }),
     )
@@ -81,7 +62,7 @@ pub async fn create(
     let (k, secret) = st
         .engine
         .admin_create_app_key(
-            &a.client,
+            &a.actor,
             &b.app_id,
             &b.app_key,
             &b.tenant,
@@ -110,11 +91,10 @@ pub async fn update(
     Path(key): Path<String>,
     super::Body(body): super::Body,
 ) -> Result<Response, ApiError> {
-    in_scope(&a, &st, &key).await?;
     let b: UpdateBody = parse_body(&body)?;
     let k = st
         .engine
-        .admin_update_app_key(&a.client, &key, b.enabled, b.system_admin)
+        .admin_update_app_key(&a.actor, &key, b.enabled, b.system_admin)
         .await
         .map_err(|e| ApiError::fault(&e))??;
     Ok(Json(key_json(&k, None)).into_response())
@@ -126,10 +106,9 @@ pub async fn rotate_secret(
     State(st): State<AppState>,
     Path(key): Path<String>,
 ) -> Result<Response, ApiError> {
-    in_scope(&a, &st, &key).await?;
     let s = st
         .engine
-        .admin_rotate_app_secret(&a.client, &key)
+        .admin_rotate_app_secret(&a.actor, &key)
         .await
         .map_err(|e| ApiError::fault(&e))??;
     Ok(Json(serde_json::json!({ "app_key": key, "app_secret": s })).into_response())

@@ -43,7 +43,7 @@ pub async fn create_product(
     let p = st
         .engine
         .admin_put_product(
-            &a.client,
+            &a.actor,
             Product {
                 id: ProductId(b.id),
                 name: b.name,
@@ -78,7 +78,7 @@ pub async fn update_product(
     let p = st
         .engine
         .admin_put_product(
-            &a.client,
+            &a.actor,
             Product {
                 id: ProductId(id),
                 name: b.name,
@@ -102,7 +102,7 @@ pub async fn put_org_product(
     let id = parse_id(&id)?;
     let b: NameBody = parse_body(&body)?;
     st.engine
-        .admin_org_product(&a.client, &tenant, &org, id, Some(&b.name))
+        .admin_org_product(&a.actor, &tenant, &org, id, Some(&b.name))
         .await
         .map_err(|e| ApiError::fault(&e))??;
     Ok(StatusCode::NO_CONTENT.into_response())
@@ -117,7 +117,7 @@ pub async fn delete_org_product(
     a.tenant(&tenant)?;
     let id = parse_id(&id)?;
     st.engine
-        .admin_org_product(&a.client, &tenant, &org, id, None)
+        .admin_org_product(&a.actor, &tenant, &org, id, None)
         .await
         .map_err(|e| ApiError::fault(&e))??;
     Ok(StatusCode::NO_CONTENT.into_response())
@@ -169,7 +169,7 @@ pub async fn put_open_login_way(
     };
     let w = st
         .engine
-        .admin_put_open_login_way(&a.client, w, b.position)
+        .admin_put_open_login_way(&a.actor, w, b.position)
         .await
         .map_err(|e| ApiError::fault(&e))??;
     Ok(Json(serde_json::json!({ "code": w.code, "name": w.name, "url": w.url })).into_response())
@@ -183,7 +183,7 @@ pub async fn delete_open_login_way(
 ) -> Result<Response, ApiError> {
     a.global("changing open login ways")?;
     st.engine
-        .admin_delete_open_login_way(&a.client, &code)
+        .admin_delete_open_login_way(&a.actor, &code)
         .await
         .map_err(|e| ApiError::fault(&e))??;
     Ok(StatusCode::NO_CONTENT.into_response())

@@ -48,14 +48,10 @@ fn view(c: &Client, secret: Option<String>) -> ClientView {
 pub async fn list(a: Admin, State(st): State<AppState>) -> Result<Response, ApiError> {
     let cs = st
         .engine
-        .admin_list_clients()
+        .admin_list_clients(&a.actor)
         .await
         .map_err(|e| ApiError::fault(&e))?;
-    let items: Vec<ClientView> = cs
-        .iter()
-        .filter(|c| a.tenant_id(c.tenant_id).is_ok())
-        .map(|c| view(c, None))
-        .collect();
+    let items: Vec<ClientView> = cs.iter().map(|c| view(c, None)).collect();
     Ok(Json(serde_json::json!({ "items": items })).into_response())
 }
 
@@ -67,23 +63,10 @@ pub async fn get(
 ) -> Result<Response, ApiError> {
     let c = st
         .engine
-        .client_named(&id)
+        .admin_client(&a.actor, &id)
         .await
-        .map_err(|e| ApiError::fault(&e))?
-        .ok_or_else(ApiError::not_found)?;
-    a.tenant_id(c.tenant_id)?;
+        .map_err(|e| ApiError::fault(&e))??;
     Ok(Json(view(&c, None)).into_response())
-}
-
-/// 404 unless the client exists and is within a scoped token's tenant.
-async fn in_scope(a: &Admin, st: &AppState, id: &str) -> Result<(), ApiError> {
-    let c = st
-        .engine
-        .client_named(id)
-        .await
-        .map_err(|e| ApiError::fault(&e))?
-        .ok_or_else(ApiError::not_found)?;
-    a.tenant_id(c.tenant_id)
 }
 
 fn standard() -> Dialect {
@@ -140,16 +123,7 @@ pub async fn create(
     State(st): State<AppState>,
     super::Body(body): super::Body,
 ) -> Result<Response, ApiError> {
-    let mut b: CreateBody = parse_body(&body)?;
-    if let Some((_, own)) = &a.tenant {
-        // A tenant's operator registers clients bound to that tenant.
-        match b.tenant_id {
-            None => b.tenant_id = Some(own.0),
-            Some(t) if t == own.0 => {}
-            Some(_) => return Err(ApiError::not_found()),
-        }
-    }
-    a.grantable(&b.scopes)?;
+    let b: CreateBody = parse_body(&body)?;
     check_ttl("access_ttl", b.access_ttl)?;
     check_ttl("refresh_ttl", b.refresh_ttl)?;
     check_uris("redirect_uris", &b.redirect_uris)?;
@@ -169,7 +143,7 @@ pub async fn create(
     };
     let (c, secret) = st
         .engine
-        .admin_put_client(&a.client, c, true, !b.public)
+        .admin_put_client(&a.actor, c, true, !b.public)
         .await
         .map_err(|e| ApiError::fault(&e))??;
     Ok((StatusCode::CREATED, Json(view(&c, secret))).into_response())
@@ -200,16 +174,9 @@ pub async fn update(
     check_ttl("refresh_ttl", b.refresh_ttl)?;
     let mut c = st
         .engine
-        .client_named(&id)
+        .admin_client(&a.actor, &id)
         .await
-        .map_err(|e| ApiError::fault(&e))?
-        .ok_or_else(ApiError::not_found)?
-        .as_ref()
-        .clone();
-    a.tenant_id(c.tenant_id)?;
-    if let Some(s) = &b.scopes {
-        a.grantable(s)?;
-    }
+        .map_err(|e| ApiError::fault(&e))??;
     if let Some(d) = b.dialect {
         c.dialect = d;
     }
@@ -235,7 +202,7 @@ pub async fn update(
     }
     let (c, _) = st
         .engine
-        .admin_put_client(&a.client, c, false, false)
+        .admin_put_client(&a.actor, c, false, false)
         .await
         .map_err(|e| ApiError::fault(&e))??;
     Ok(Json(view(&c, None)).into_response())
@@ -247,9 +214,8 @@ pub async fn remove(
     State(st): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    in_scope(&a, &st, &id).await?;
     st.engine
-        .admin_delete_client(&a.client, &id)
+        .admin_delete_client(&a.actor, &id)
         .await
         .map_err(|e| ApiError::fault(&e))??;
     Ok(StatusCode::NO_CONTENT.into_response())
@@ -261,10 +227,9 @@ pub async fn rotate_secret(
     State(st): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    in_scope(&a, &st, &id).await?;
     let s = st
         .engine
-        .admin_rotate_client_secret(&a.client, &id)
+        .admin_rotate_client_secret(&a.actor, &id)
         .await
         .map_err(|e| ApiError::fault(&e))??;
     Ok(Json(serde_json::json!({ "client_id": id, "client_secret": s })).into_response())

@@ -17,11 +17,9 @@ use axum::http::request::Parts;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use tessera_core::engine::AdminFailure;
+use tessera_core::engine::{Actor, AdminFailure, Authority};
 
-pub const ADMIN_SCOPE: &str = "tessera:admin";
-/// `tessera:admin:CODE`: the admin API restricted to the tenant `CODE` (issue 6).
-pub const TENANT_ADMIN_PREFIX: &str = "tessera:admin:";
+pub use tessera_core::engine::{ADMIN_SCOPE, TENANT_ADMIN_PREFIX};
 
 /// An admin API error.
 pub struct ApiError {
@@ -73,6 +71,9 @@ impl From<AdminFailure> for ApiError {
             AdminFailure::Invalid { field, message } => {
                 ApiError::bad(format!("{field}: {message}"))
             }
+            AdminFailure::Forbidden(message) => {
+                ApiError::new(StatusCode::FORBIDDEN, "insufficient_scope", message)
+            }
         }
     }
 }
@@ -97,139 +98,28 @@ impl IntoResponse for ApiError {
 }
 
 /// The caller of an admin route: a live access token with the scope `tessera:admin`, or
-/// `tessera:admin:CODE` for an operator of the tenant `CODE` only. A tenant-scoped caller sees
-/// that tenant, its orgs, the users who are members of it, the clients bound to it and the app
-/// keys of its orgs; objects outside it answer 404 (their existence is not revealed), and what
-/// belongs to no tenant (creating tenants, products, open login ways, the whole audit log)
-/// answers 403.
+/// `tessera:admin:CODE` for an operator of the tenant `CODE` only. What each may do is decided
+/// by the engine from the [`Actor`] (`tessera_core::engine::actor`, `docs/security.md`).
 pub struct Admin {
-    /// The client the token was issued to, for the audit log.
-    pub client: String,
-    /// The tenant a `tessera:admin:CODE` token is restricted to (code and id).
-    pub tenant: Option<(String, tessera_core::ids::TenantId)>,
+    pub actor: Actor,
 }
 
+/// Early answers for a request the engine would refuse anyway (before its body is read); the
+/// engine checks again in every operation.
 impl Admin {
-    fn forbidden(what: &str) -> ApiError {
-        ApiError::new(
-            StatusCode::FORBIDDEN,
-            "insufficient_scope",
-            format!(
-                "{what} needs the scope {ADMIN_SCOPE} (this token is restricted to one tenant)"
-            ),
-        )
-    }
-
     /// 403 unless the token may act on every tenant.
     pub fn global(&self, what: &str) -> Result<(), ApiError> {
-        match self.tenant {
-            None => Ok(()),
-            Some(_) => Err(Self::forbidden(what)),
-        }
+        self.actor.global_only(what).map_err(ApiError::from)
     }
 
     /// 404 for a tenant outside a scoped token's tenant.
     pub fn tenant(&self, code: &str) -> Result<(), ApiError> {
-        match &self.tenant {
-            Some((own, _)) if own != code => Err(ApiError::not_found()),
-            _ => Ok(()),
-        }
+        self.actor.may_tenant(code).map_err(ApiError::from)
     }
 
     /// 404 for an object bound to another tenant (or to none) under a scoped token.
     pub fn tenant_id(&self, id: Option<tessera_core::ids::TenantId>) -> Result<(), ApiError> {
-        match &self.tenant {
-            Some((_, own)) if id != Some(*own) => Err(ApiError::not_found()),
-            _ => Ok(()),
-        }
-    }
-
-    /// 404 unless the user is a member of a scoped token's tenant.
-    pub async fn user(&self, st: &AppState, id: tessera_core::ids::UserId) -> Result<(), ApiError> {
-        let Some((_, own)) = &self.tenant else {
-            return Ok(());
-        };
-        let member = st
-            .engine
-            .admin_get_user(id)
-            .await
-            .map_err(|e| ApiError::fault(&e))?
-            .is_some_and(|(_, ms)| ms.iter().any(|m| m.tenant.id == *own));
-        if member {
-            Ok(())
-        } else {
-            Err(ApiError::not_found())
-        }
-    }
-
-    /// For a membership being added: the user is a member of a scoped token's tenant, or of no
-    /// tenant yet (a user just created through the API). Otherwise 404.
-    pub async fn user_or_unattached(
-        &self,
-        st: &AppState,
-        id: tessera_core::ids::UserId,
-    ) -> Result<(), ApiError> {
-        let Some((_, own)) = &self.tenant else {
-            return Ok(());
-        };
-        let ok = st
-            .engine
-            .admin_get_user(id)
-            .await
-            .map_err(|e| ApiError::fault(&e))?
-            .is_some_and(|(_, ms)| ms.is_empty() || ms.iter().any(|m| m.tenant.id == *own));
-        if ok {
-            Ok(())
-        } else {
-            Err(ApiError::not_found())
-        }
-    }
-
-    /// 404 unless the SSO session's user is a member of a scoped token's tenant.
-    pub async fn session(&self, st: &AppState, id: &str) -> Result<(), ApiError> {
-        if self.tenant.is_none() {
-            return Ok(());
-        }
-        let s = st
-            .engine
-            .admin_session(id)
-            .await
-            .map_err(|e| ApiError::fault(&e))?
-            .ok_or_else(ApiError::not_found)?;
-        self.user(st, s.user_id).await
-    }
-
-    /// The ids of a scoped token's orgs (`None` for an unrestricted token).
-    pub async fn org_ids(
-        &self,
-        st: &AppState,
-    ) -> Result<Option<Vec<tessera_core::ids::OrgId>>, ApiError> {
-        let Some((own, _)) = &self.tenant else {
-            return Ok(None);
-        };
-        let orgs = st
-            .engine
-            .admin_list_orgs(own)
-            .await
-            .map_err(|e| ApiError::fault(&e))?
-            .unwrap_or_default();
-        Ok(Some(orgs.into_iter().map(|o| o.id).collect()))
-    }
-
-    /// A scoped token may not hand out `tessera:*` scopes beyond its own tenant's admin scope
-    /// (no escalation through a client it registers).
-    pub fn grantable(&self, scopes: &[String]) -> Result<(), ApiError> {
-        let Some((own, _)) = &self.tenant else {
-            return Ok(());
-        };
-        let mine = format!("{TENANT_ADMIN_PREFIX}{own}");
-        match scopes
-            .iter()
-            .find(|s| s.starts_with("tessera:") && **s != mine)
-        {
-            Some(s) => Err(Self::forbidden(&format!("the scope {s}"))),
-            None => Ok(()),
-        }
+        self.actor.may_tenant_id(id).map_err(ApiError::from)
     }
 }
 
@@ -267,10 +157,15 @@ impl FromRequestParts<AppState> for Admin {
                 )
             })?;
         let scopes = || rec.subject.scope.split(' ');
+        let held: Vec<String> = scopes().map(str::to_string).collect();
+        let name = rec.subject.client_id.0.clone();
         if scopes().any(|s| s == ADMIN_SCOPE) {
             return Ok(Admin {
-                client: rec.subject.client_id.0.clone(),
-                tenant: None,
+                actor: Actor {
+                    name,
+                    authority: Authority::Global,
+                    scopes: held,
+                },
             });
         }
         let refused = || {
@@ -291,8 +186,14 @@ impl FromRequestParts<AppState> for Admin {
             .map_err(|e| ApiError::fault(&e))?
             .ok_or_else(refused)?;
         Ok(Admin {
-            client: rec.subject.client_id.0.clone(),
-            tenant: Some((tenant.code, tenant.id)),
+            actor: Actor {
+                name,
+                authority: Authority::Tenant {
+                    id: tenant.id,
+                    code: tenant.code,
+                },
+                scopes: held,
+            },
         })
     }
 }

@@ -25,7 +25,7 @@ fn org_json(o: &Org) -> serde_json::Value {
 pub async fn list(a: Admin, State(st): State<AppState>) -> Result<Response, ApiError> {
     let ts = st
         .engine
-        .admin_list_tenants()
+        .admin_list_tenants(&a.actor)
         .await
         .map_err(|e| ApiError::fault(&e))?;
     Ok(
@@ -91,7 +91,7 @@ pub async fn create(
     };
     let t = st
         .engine
-        .admin_put_tenant(&a.client, t, true)
+        .admin_put_tenant(&a.actor, t, true)
         .await
         .map_err(|e| ApiError::fault(&e))??;
     Ok((StatusCode::CREATED, Json(tenant_json(&t))).into_response())
@@ -139,7 +139,7 @@ pub async fn update(
     }
     let t = st
         .engine
-        .admin_put_tenant(&a.client, t, false)
+        .admin_put_tenant(&a.actor, t, false)
         .await
         .map_err(|e| ApiError::fault(&e))??;
     Ok(Json(tenant_json(&t)).into_response())
@@ -154,7 +154,7 @@ pub async fn orgs(
     a.tenant(&code)?;
     let os = st
         .engine
-        .admin_list_orgs(&code)
+        .admin_list_orgs(&a.actor, &code)
         .await
         .map_err(|e| ApiError::fault(&e))??;
     Ok(
@@ -200,7 +200,7 @@ pub async fn create_org(
     };
     let o = st
         .engine
-        .admin_put_org(&a.client, &code, o, true)
+        .admin_put_org(&a.actor, &code, o, true)
         .await
         .map_err(|e| ApiError::fault(&e))??;
     Ok((StatusCode::CREATED, Json(org_json(&o))).into_response())
@@ -227,7 +227,7 @@ pub async fn update_org(
     let b: OrgPatch = parse_body(&body)?;
     let orgs = st
         .engine
-        .admin_list_orgs(&code)
+        .admin_list_orgs(&a.actor, &code)
         .await
         .map_err(|e| ApiError::fault(&e))??;
     let mut o = orgs
@@ -248,7 +248,7 @@ pub async fn update_org(
     }
     let o = st
         .engine
-        .admin_put_org(&a.client, &code, o, false)
+        .admin_put_org(&a.actor, &code, o, false)
         .await
         .map_err(|e| ApiError::fault(&e))??;
     Ok(Json(org_json(&o)).into_response())
@@ -273,10 +273,9 @@ pub async fn put_membership(
 ) -> Result<Response, ApiError> {
     let id = UserId(parse_id(&id)?);
     a.tenant(&tenant)?;
-    a.user_or_unattached(&st, id).await?;
     let b: MembershipBody = parse_body(&body)?;
     st.engine
-        .admin_put_membership(&a.client, id, &tenant, &org, &b.roles, b.default)
+        .admin_put_membership(&a.actor, id, &tenant, &org, &b.roles, b.default)
         .await
         .map_err(|e| ApiError::fault(&e))??;
     Ok(StatusCode::NO_CONTENT.into_response())
@@ -290,9 +289,8 @@ pub async fn delete_membership(
 ) -> Result<Response, ApiError> {
     let id = UserId(parse_id(&id)?);
     a.tenant(&tenant)?;
-    a.user(&st, id).await?;
     st.engine
-        .admin_delete_membership(&a.client, id, &tenant, &org)
+        .admin_delete_membership(&a.actor, id, &tenant, &org)
         .await
         .map_err(|e| ApiError::fault(&e))??;
     Ok(StatusCode::NO_CONTENT.into_response())

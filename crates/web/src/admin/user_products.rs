@@ -33,13 +33,11 @@ pub async fn list(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let id = UserId(parse_id(&id)?);
-    a.user(&st, id).await?;
     let links = st
         .engine
-        .admin_user_products(id)
+        .admin_user_products(&a.actor, id)
         .await
-        .map_err(|e| ApiError::fault(&e))?
-        .ok_or_else(ApiError::not_found)?;
+        .map_err(|e| ApiError::fault(&e))??;
     let items: Vec<UserProductView> = links
         .into_iter()
         .map(|(tenant, org, p, system_admin)| UserProductView {
@@ -61,10 +59,9 @@ pub async fn put(
 ) -> Result<Response, ApiError> {
     let (id, product) = (UserId(parse_id(&id)?), parse_id(&product)?);
     a.tenant(&tenant)?;
-    a.user(&st, id).await?;
     let b: UserProductBody = parse_body(&body)?;
     st.engine
-        .admin_user_product(&a.client, id, &tenant, &org, product, Some(b.system_admin))
+        .admin_user_product(&a.actor, id, &tenant, &org, product, Some(b.system_admin))
         .await
         .map_err(|e| ApiError::fault(&e))??;
     Ok(StatusCode::NO_CONTENT.into_response())
@@ -78,9 +75,8 @@ pub async fn delete(
 ) -> Result<Response, ApiError> {
     let (id, product) = (UserId(parse_id(&id)?), parse_id(&product)?);
     a.tenant(&tenant)?;
-    a.user(&st, id).await?;
     st.engine
-        .admin_user_product(&a.client, id, &tenant, &org, product, None)
+        .admin_user_product(&a.actor, id, &tenant, &org, product, None)
         .await
         .map_err(|e| ApiError::fault(&e))??;
     Ok(StatusCode::NO_CONTENT.into_response())

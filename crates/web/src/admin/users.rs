@@ -125,25 +125,19 @@ pub async fn list(
         return Err(ApiError::bad("per_page: 1 to 500"));
     }
     let page = q.page.unwrap_or(1).max(1);
-    let tenant = match (&a.tenant, q.tenant) {
-        (None, t) => t,
-        (Some((own, _)), None) => Some(own.clone()),
-        (Some((own, _)), Some(t)) if &t == own => Some(t),
-        (Some(_), Some(_)) => return Err(ApiError::not_found()),
-    };
     let f = UserFilter {
         username: q.username,
         phone: q.phone,
-        tenant,
+        tenant: q.tenant,
         enabled,
         offset: (page - 1) * per_page,
         limit: per_page,
     };
     let (users, total) = st
         .engine
-        .admin_list_users(&f)
+        .admin_list_users(&a.actor, f)
         .await
-        .map_err(|e| ApiError::fault(&e))?;
+        .map_err(|e| ApiError::fault(&e))??;
     let items: Vec<UserView> = users.into_iter().map(|u| view(u, None)).collect();
     Ok(Json(
         serde_json::json!({ "items": items, "total": total, "page": page, "per_page": per_page }),
@@ -158,13 +152,11 @@ pub async fn get(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let id = UserId(parse_id(&id)?);
-    a.user(&st, id).await?;
     let (u, ms) = st
         .engine
-        .admin_get_user(id)
+        .admin_get_user(&a.actor, id)
         .await
-        .map_err(|e| ApiError::fault(&e))?
-        .ok_or_else(ApiError::not_found)?;
+        .map_err(|e| ApiError::fault(&e))??;
     Ok(Json(view(u, Some(ms))).into_response())
 }
 
@@ -216,7 +208,7 @@ pub async fn create(
     };
     let u = st
         .engine
-        .admin_create_user(&a.client, c)
+        .admin_create_user(&a.actor, c)
         .await
         .map_err(|e| ApiError::fault(&e))??;
     Ok((StatusCode::CREATED, Json(view(u, Some(vec![])))).into_response())
@@ -257,7 +249,6 @@ pub async fn update(
     super::Body(body): super::Body,
 ) -> Result<Response, ApiError> {
     let id = UserId(parse_id(&id)?);
-    a.user(&st, id).await?;
     let b: UpdateBody = parse_body(&body)?;
     let p = UserPatch {
         phone: b.phone,
@@ -273,7 +264,7 @@ pub async fn update(
     };
     let u = st
         .engine
-        .admin_update_user(&a.client, id, &p)
+        .admin_update_user(&a.actor, id, &p)
         .await
         .map_err(|e| ApiError::fault(&e))??;
     Ok(Json(view(u, None)).into_response())
@@ -287,13 +278,12 @@ pub async fn remove(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let id = UserId(parse_id(&id)?);
-    a.user(&st, id).await?;
     let p = UserPatch {
         enabled: Some(false),
         ..Default::default()
     };
     st.engine
-        .admin_update_user(&a.client, id, &p)
+        .admin_update_user(&a.actor, id, &p)
         .await
         .map_err(|e| ApiError::fault(&e))??;
     Ok(StatusCode::NO_CONTENT.into_response())
@@ -306,9 +296,8 @@ pub async fn unlock(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let id = UserId(parse_id(&id)?);
-    a.user(&st, id).await?;
     st.engine
-        .admin_unlock_user(&a.client, id)
+        .admin_unlock_user(&a.actor, id)
         .await
         .map_err(|e| ApiError::fault(&e))??;
     Ok(StatusCode::NO_CONTENT.into_response())
@@ -329,7 +318,6 @@ pub async fn reset_password(
     super::Body(body): super::Body,
 ) -> Result<Response, ApiError> {
     let id = UserId(parse_id(&id)?);
-    a.user(&st, id).await?;
     let b: PasswordBody = if body.iter().all(u8::is_ascii_whitespace) {
         PasswordBody::default()
     } else {
@@ -337,7 +325,7 @@ pub async fn reset_password(
     };
     let generated = st
         .engine
-        .admin_reset_password(&a.client, id, b.password.map(Secret::new))
+        .admin_reset_password(&a.actor, id, b.password.map(Secret::new))
         .await
         .map_err(|e| ApiError::fault(&e))??;
     Ok(match generated {
@@ -382,10 +370,9 @@ pub async fn tokens(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let id = UserId(parse_id(&id)?);
-    a.user(&st, id).await?;
     let ts = st
         .engine
-        .admin_user_tokens(id)
+        .admin_user_tokens(&a.actor, id)
         .await
         .map_err(|e| ApiError::fault(&e))??;
     let items: Vec<TokenView> = ts.into_iter().map(token_view).collect();
@@ -399,10 +386,9 @@ pub async fn revoke_tokens(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let id = UserId(parse_id(&id)?);
-    a.user(&st, id).await?;
     let n = st
         .engine
-        .admin_revoke_user_tokens(&a.client, id)
+        .admin_revoke_user_tokens(&a.actor, id)
         .await
         .map_err(|e| ApiError::fault(&e))??;
     Ok(Json(serde_json::json!({ "revoked": n })).into_response())
@@ -426,10 +412,9 @@ pub async fn sessions(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let id = UserId(parse_id(&id)?);
-    a.user(&st, id).await?;
     let ss = st
         .engine
-        .admin_user_sessions(id)
+        .admin_user_sessions(&a.actor, id)
         .await
         .map_err(|e| ApiError::fault(&e))??;
     let items: Vec<SessionView> = ss.into_iter().map(session_view).collect();
@@ -467,7 +452,7 @@ pub async fn list_sessions(
     let Query(q) = q.map_err(|e| ApiError::bad(format!("query: {}", e.body_text())))?;
     let ss = st
         .engine
-        .admin_sessions(a.tenant.as_ref().map(|(_, id)| *id), q.user_id.map(UserId))
+        .admin_sessions(&a.actor, q.user_id.map(UserId))
         .await
         .map_err(|e| ApiError::fault(&e))?;
     let items: Vec<SessionView> = ss.into_iter().map(session_view).collect();
@@ -480,9 +465,8 @@ pub async fn revoke_session(
     State(st): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    a.session(&st, &id).await?;
     st.engine
-        .admin_revoke_session(&a.client, &id)
+        .admin_revoke_session(&a.actor, &id)
         .await
         .map_err(|e| ApiError::fault(&e))??;
     Ok(StatusCode::NO_CONTENT.into_response())

@@ -119,6 +119,13 @@ pub fn bad_input(st: &AppState, req: &FormRequest, bad: &BadInput) -> OAuthError
         BadInput::Repeated(p) => {
             OAuthError::new(e, lang, "invalid_request", "oauth.paramRepeated", Some(p))
         }
+        BadInput::TooMany => OAuthError::new(
+            e,
+            lang,
+            "invalid_request",
+            "oauth.tooManyParams",
+            Some(&crate::params::MAX_PARAMS.to_string()),
+        ),
         BadInput::BadBasic => invalid_client(st, req),
     }
 }

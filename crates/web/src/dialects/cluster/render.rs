@@ -36,6 +36,7 @@ pub fn failure(
 
 /// A malformed request: 400, code 1002.
 pub fn bad_input(e: &Engine, lang: Lang, bad: &BadInput) -> Response {
+    let max = crate::params::MAX_PARAMS.to_string();
     let (status, msg, arg) = match bad {
         BadInput::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "oauth.bodyTooLarge", None),
         BadInput::ContentType => (StatusCode::BAD_REQUEST, "oauth.badContentType", None),
@@ -44,6 +45,11 @@ pub fn bad_input(e: &Engine, lang: Lang, bad: &BadInput) -> Response {
             StatusCode::BAD_REQUEST,
             "oauth.paramRepeated",
             Some(p.as_str()),
+        ),
+        BadInput::TooMany => (
+            StatusCode::BAD_REQUEST,
+            "oauth.tooManyParams",
+            Some(max.as_str()),
         ),
         BadInput::BadBasic => (StatusCode::UNAUTHORIZED, "oauth.invalidClient", None),
     };

@@ -8,7 +8,8 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use tessera_core::engine::{
-    IssueRequest, LoginName, PasswordLogin, SignedIn, SmsLogin, TenantChoice,
+    audit_text, IssueRequest, LoginName, PasswordLogin, SignedIn, SmsLogin, TenantChoice,
+    AUDIT_NAME_MAX,
 };
 use tessera_core::error::LoginFailure;
 use tessera_core::model::{Client, Dialect, GrantType, LoginField, TokenSubject, UserType};
@@ -146,9 +147,11 @@ pub async fn sms(State(st): State<AppState>, req: FormRequest) -> Response {
         }
         Err(err) => return render::fault(e, lang, &err),
     }
-    match e.phone_registered(phone).await {
-        Ok(true) => {}
-        Ok(false) => return render::failure(e, lang, "hoth.user.phone.not-register", None),
+    // The IP's SMS limit comes before the lookup: not-register must not be a free oracle.
+    match e.phone_registered_from(phone, ip.as_deref()).await {
+        Ok(Ok(true)) => {}
+        Ok(Ok(false)) => return render::failure(e, lang, "hoth.user.phone.not-register", None),
+        Ok(Err(_)) => return render::failure(e, lang, "hoth.warn.tooManyRequests", None),
         Err(err) => return render::fault(e, lang, &err),
     }
     match e
@@ -263,7 +266,23 @@ async fn password(st: &AppState, req: &FormRequest, client: &Client) -> Response
         .await;
     let outcome = match outcome {
         Ok(Some(o)) => Ok(o),
-        Ok(None) => return render::failure(e, lang, "hoth.warn.decodePasswordError", None),
+        Ok(None) => {
+            // A ciphertext that does not decrypt (or a replay) counts toward the captcha like a
+            // wrong password: otherwise the padding oracle could be asked without limit.
+            if let Err(err) = e.note_failure_for_captcha(username, ip.as_deref()).await {
+                return render::fault(e, lang, &err);
+            }
+            e.audit_login_refused(
+                Dialect::Hoth,
+                "password_undecodable",
+                username,
+                Some(&client.client_id.0),
+                ip,
+                &audit_detail(req),
+            )
+            .await;
+            return render::failure(e, lang, "hoth.warn.decodePasswordError", None);
+        }
         Err(err) => Err(err),
     };
     finish(st, req, client, outcome, username, field).await
@@ -292,6 +311,17 @@ async fn sms_login(st: &AppState, req: &FormRequest, client: &Client) -> Respons
     finish(st, req, client, outcome, phone, Some(LoginField::Phone)).await
 }
 
+/// The device and source of a sign-in, for its audit event (each value cut short: both come
+/// from the caller).
+fn audit_detail(req: &FormRequest) -> String {
+    let value = |k| audit_text(req.non_empty(k).unwrap_or("-"), AUDIT_NAME_MAX);
+    format!(
+        "device={} source_type={}",
+        value("device_id"),
+        value("source_type")
+    )
+}
+
 /// Audits, counts failures toward the captcha, and on success revokes the tokens of the
 /// previous sign-in on this device (device-unique tokens) and issues new ones.
 async fn finish(
@@ -307,11 +337,7 @@ async fn finish(
     let ip = ip(st, req);
     let device = req.non_empty("device_id").map(str::to_string);
     let source_type = req.non_empty("source_type").map(str::to_string);
-    let detail = format!(
-        "device={} source_type={}",
-        device.as_deref().unwrap_or("-"),
-        source_type.as_deref().unwrap_or("-")
-    );
+    let detail = audit_detail(req);
     match outcome {
         Err(err) => render::fault(e, lang, &err),
         Ok(Err(f)) => {

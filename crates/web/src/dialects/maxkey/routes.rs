@@ -9,7 +9,7 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use tessera_core::engine::CodeFailure;
-use tessera_core::model::GrantType;
+use tessera_core::model::{Dialect, GrantType};
 use tessera_core::secret::TokenFormat;
 
 #[utoipa::path(method(get, post), path = "/api/sso/authz/oauth/v20/token", tag = "maxkey", summary = "Seed 003 token request (authorization_code)", params(("grant_type" = Option<String>, Query), ("client_id" = Option<String>, Query), ("client_secret" = Option<String>, Query), ("redirect_uri" = Option<String>, Query), ("code" = Option<String>, Query)), request_body(content = crate::openapi::MaxkeyTokenForm, content_type = "application/x-www-form-urlencoded"), responses((status = 200, description = "{access_token, token_type: bearer, expires_in, scope}", content_type = "application/json"), (status = 400, description = "RFC 6749 §5.2 error (or the dialect's error shape)", body = crate::openapi::OAuthErrorBody), (status = 401, description = "invalid_client", body = crate::openapi::OAuthErrorBody)))]
@@ -143,5 +143,56 @@ pub async fn me(State(st): State<AppState>, req: FormRequest) -> Response {
         email: u.email.clone().unwrap_or_default(),
         username: u.username.clone(),
     };
-    no_store(Json(body).into_response())
+    // Seed 003's whole profile is for maxkey clients; a token of any other client sees only
+    // what its scopes open (docs/decisions.md, "maxkey /me and scopes").
+    let client = match e.client_named(&rec.subject.client_id.0).await {
+        Ok(c) => c,
+        Err(err) => return OAuthError::fault(e, req.lang(), &err).into_response(),
+    };
+    if client.is_some_and(|c| c.dialect == Dialect::Maxkey) {
+        return no_store(Json(body).into_response());
+    }
+    let scopes: Vec<&str> = rec.subject.scope.split_whitespace().collect();
+    let mut fields = match serde_json::to_value(&body) {
+        Ok(serde_json::Value::Object(m)) => m,
+        _ => serde_json::Map::new(),
+    };
+    fields.retain(|k, _| me_field_allowed(k, &scopes));
+    no_store(Json(serde_json::Value::Object(fields)).into_response())
+}
+
+/// The `/me` fields each scope opens to a token of a client that is not a maxkey client, in
+/// the spirit of OpenID Connect Core §5.4: the subject's identifiers always; `openid` the
+/// sign-in session (`online_ticket`, like `sid`); `profile` names, birthday, gender, title,
+/// creation date and place in the organisation; `email` the e-mail address; `phone` the mobile
+/// number; `address` the work province/city (`state`).
+const ME_FIELDS_BY_SCOPE: &[(Option<&str>, &[&str])] = &[
+    (None, &["id", "userId", "randomId"]),
+    (Some("openid"), &["online_ticket"]),
+    (
+        Some("profile"),
+        &[
+            "displayName",
+            "realname",
+            "username",
+            "user",
+            "birthday",
+            "gender",
+            "createdate",
+            "title",
+            "employeeNumber",
+            "department",
+            "departmentId",
+            "institution",
+        ],
+    ),
+    (Some("email"), &["email"]),
+    (Some("phone"), &["mobile"]),
+    (Some("address"), &["state"]),
+];
+
+fn me_field_allowed(field: &str, scopes: &[&str]) -> bool {
+    ME_FIELDS_BY_SCOPE
+        .iter()
+        .any(|(scope, fields)| scope.is_none_or(|s| scopes.contains(&s)) && fields.contains(&field))
 }
