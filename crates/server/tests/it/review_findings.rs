@@ -611,3 +611,36 @@ async fn phone_lookups_beyond_the_ips_hourly_sms_limit_get_the_rate_limit_answer
     let other = send_sms(&app, "203.0.113.2", "13800000001").await;
     assert_eq!(other.0, StatusCode::OK, "{}", other.1);
 }
+
+/// The same for cluster's `POST /oauth/sms/code` (1004 for an unknown phone): once the IP has
+/// used its hourly limit the answer is 429, whether the phone is registered or not.
+#[tokio::test]
+async fn cluster_phone_lookups_beyond_the_ips_hourly_sms_limit_get_429() {
+    let limit = 2;
+    let app = app_with(|c| c.sms.ip_per_hour = limit).await;
+    let post = |ip: &'static str, phone: String| {
+        let app = &app;
+        async move {
+            let r = app
+                .http
+                .post(app.url("/oauth/sms/code"))
+                .header("x-forwarded-for", ip)
+                .form(&[("mobile", phone.as_str())])
+                .send()
+                .await
+                .unwrap();
+            let status = r.status();
+            (status, r.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    for i in 0..limit {
+        let got = post("203.0.113.7", format!("1390000001{i}")).await;
+        assert_eq!(got.0, StatusCode::UNAUTHORIZED, "{}", got.1);
+    }
+    for phone in ["13900000019", "13800000001"] {
+        let got = post("203.0.113.7", phone.to_string()).await;
+        assert_eq!(got.0, StatusCode::TOO_MANY_REQUESTS, "{phone}: {}", got.1);
+    }
+    let got = post("203.0.113.8", "13900000019".to_string()).await;
+    assert_eq!(got.0, StatusCode::UNAUTHORIZED, "another IP: {}", got.1);
+}

@@ -720,9 +720,10 @@ async fn send_sms(
             continue_to,
         );
     }
-    match e.phone_registered(&phone).await {
-        Ok(true) => {}
-        Ok(false) => {
+    // The IP's SMS limit comes before the lookup (issue 15, finding 11).
+    match e.phone_registered_from(&phone, ip.as_deref()).await {
+        Ok(Ok(true)) => {}
+        Ok(Ok(false)) => {
             return render_sms(
                 st,
                 req,
@@ -731,6 +732,19 @@ async fn send_sms(
                 &phone,
                 "",
                 err("hoth.user.phone.not-register"),
+                None,
+                continue_to,
+            )
+        }
+        Ok(Err(_)) => {
+            return render_sms(
+                st,
+                req,
+                lang,
+                StatusCode::TOO_MANY_REQUESTS,
+                &phone,
+                "",
+                err("hoth.warn.tooManyRequests"),
                 None,
                 continue_to,
             )

@@ -158,15 +158,28 @@ pub async fn sms_code(State(st): State<AppState>, req: FormRequest) -> Response 
     let Some(mobile) = req.non_empty("mobile").or(req.non_empty("phone")) else {
         return render::missing(e, lang, "mobile");
     };
-    match e.phone_registered(mobile).await {
-        Ok(true) => {}
-        Ok(false) => {
+    // The IP's SMS limit comes before the lookup, so that 1004 is no free oracle of which
+    // phones are registered (issue 15, finding 11).
+    let ip = req.client_ip(&st.settings.trusted_proxies);
+    match e.phone_registered_from(mobile, ip.as_deref()).await {
+        Ok(Ok(true)) => {}
+        Ok(Ok(false)) => {
             return render::failure(
                 e,
                 lang,
                 StatusCode::UNAUTHORIZED,
                 1004,
                 "cluster.1004",
+                None,
+            )
+        }
+        Ok(Err(_)) => {
+            return render::failure(
+                e,
+                lang,
+                StatusCode::TOO_MANY_REQUESTS,
+                1002,
+                "hoth.warn.tooManyRequests",
                 None,
             )
         }
@@ -179,7 +192,6 @@ pub async fn sms_code(State(st): State<AppState>, req: FormRequest) -> Response 
         Ok(t) => t,
         Err(err) => return render::fault(e, lang, &err),
     };
-    let ip = req.client_ip(&st.settings.trusted_proxies);
     match e
         .send_sms_code(mobile, SmsPurpose::Login2fa, &tenant, ip.as_deref())
         .await
