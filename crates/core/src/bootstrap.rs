@@ -454,6 +454,11 @@ pub fn check(file: &BootstrapFile) -> Result<(), EntryError> {
         for t in [&c.access_ttl, &c.refresh_ttl].into_iter().flatten() {
             parse_duration(t).map_err(|m| entry_err(name.clone(), m))?;
         }
+        if let Err(crate::engine::AdminFailure::Invalid { message, .. }) =
+            crate::engine::check_client_id(&c.client_id)
+        {
+            return Err(entry_err(name, format!("client_id: {message}")));
+        }
         // Each entry is one scope: `"x tessera:admin"` would become two once joined (issue 15).
         if let Some(bad) = c.scopes.iter().find(|s| !crate::engine::is_scope_token(s)) {
             return Err(entry_err(

@@ -352,7 +352,14 @@ impl Engine {
         match (self.store.tenant_by_code(&t.code).await?, create) {
             (Some(_), true) => return Ok(Err(AdminFailure::Conflict("code".into()))),
             (None, false) => return Ok(Err(AdminFailure::NotFound)),
-            (Some(old), false) => t.id = old.id,
+            (Some(old), false) => {
+                // Suspending or restoring a tenant is the global admin's: a tenant's own
+                // admin cannot undo a suspension.
+                if old.enabled != t.enabled {
+                    refuse!(actor.global_only("enabling or disabling a tenant"));
+                }
+                t.id = old.id
+            }
             (None, true) => t.id = crate::ids::TenantId(new_id()),
         }
         self.store.put_tenant(&t, self.now()).await?;
@@ -469,6 +476,20 @@ impl Engine {
         };
         if !self.store.delete_membership(user, t.id, o.id).await? {
             return Ok(Err(AdminFailure::NotFound));
+        }
+        // An app key of that org signs in as its user only while the user is a member there
+        // (issue 15): the keys that named this user are disabled with the membership.
+        for mut k in self.store.list_app_keys().await? {
+            if k.user_id == Some(user) && k.org_id == o.id && k.enabled {
+                k.enabled = false;
+                self.store.put_app_key(&k, self.now()).await?;
+                self.admin_audit(
+                    actor,
+                    "app_key.update",
+                    &format!("app key {} disabled with the membership", k.app_key),
+                )
+                .await;
+            }
         }
         self.admin_audit(
             actor,
@@ -841,6 +862,15 @@ impl Engine {
         }
     }
 
+    /// The client `client_id` if the actor may change it: it sees it, and could grant every
+    /// scope it holds. A tenant admin does not take over (rotate, re-point, delete) a client a
+    /// global admin gave `tessera:introspect` or an admin scope.
+    async fn admin_client_in_hand(&self, actor: &Actor, client_id: &str) -> Outcome<Client> {
+        let c = refuse!(self.admin_client(actor, client_id).await?);
+        refuse!(may_grant_held(actor, &c.scopes));
+        Ok(Ok(c))
+    }
+
     /// Creates (`create`) or replaces a client; a new confidential client gets a generated
     /// secret, answered once. Client ids are unique (409).
     pub async fn admin_put_client(
@@ -857,6 +887,9 @@ impl Engine {
                 message: "1 to 128 characters".into(),
             }));
         }
+        if let Err(f) = check_client_id(&id) {
+            return Ok(Err(f));
+        }
         if let Some(own) = actor.tenant_id() {
             // A tenant's operator registers clients bound to that tenant.
             match c.tenant_id {
@@ -866,19 +899,13 @@ impl Engine {
         }
         let existing = self.store.client_by_client_id(&id).await?;
         if let Some(old) = &existing {
-            // Not found for another tenant's client, whatever `create` says.
+            // Not found for another tenant's client, whatever `create` says; forbidden for a
+            // client holding more than the actor could grant (no take-over).
             refuse!(actor.may_tenant_id(old.tenant_id));
+            refuse!(may_grant_held(actor, &old.scopes));
         }
-        // Every entry must be one scope token; the actor's right to grant is checked for the
-        // scopes it adds (a tenant admin may edit a client a global admin gave more).
-        refuse!(Actor::global(&actor.name).may_grant(&c.scopes));
-        let added: Vec<String> = c
-            .scopes
-            .iter()
-            .filter(|s| existing.as_ref().is_none_or(|o| !o.scopes.contains(s)))
-            .cloned()
-            .collect();
-        refuse!(actor.may_grant(&added));
+        // Every entry must be one scope token, and one the actor may grant.
+        refuse!(actor.may_grant(&c.scopes));
         let mut secret = None;
         match (&existing, create) {
             (Some(_), true) => return Ok(Err(AdminFailure::Conflict("client_id".into()))),
@@ -919,7 +946,7 @@ impl Engine {
         actor: &Actor,
         client_id: &str,
     ) -> Outcome<String> {
-        let mut c = refuse!(self.admin_client(actor, client_id).await?);
+        let mut c = refuse!(self.admin_client_in_hand(actor, client_id).await?);
         let s = new_token(TokenFormat::Opaque);
         c.secret_hash = Some(crate::secret::TokenHash::of(&s));
         self.store.put_client(&c, self.now()).await?;
@@ -934,7 +961,7 @@ impl Engine {
     }
 
     pub async fn admin_delete_client(&self, actor: &Actor, client_id: &str) -> Outcome<()> {
-        refuse!(self.admin_client(actor, client_id).await?);
+        refuse!(self.admin_client_in_hand(actor, client_id).await?);
         if !self.store.delete_client(client_id, self.now()).await? {
             return Ok(Err(AdminFailure::NotFound));
         }
@@ -963,6 +990,28 @@ impl Engine {
         }
         Ok(Ok(self.store.query_audit(f).await?))
     }
+}
+
+/// Whether the actor could grant the well-formed scopes a client already holds (entries stored
+/// before scope tokens were checked are never granted, `resolve_scope`, and are skipped here).
+fn may_grant_held(actor: &Actor, held: &[String]) -> Result<(), AdminFailure> {
+    let held: Vec<String> = held.iter().filter(|s| is_scope_token(s)).cloned().collect();
+    actor.may_grant(&held)
+}
+
+/// Client ids under `appkey:` are the app keys' own (their tokens carry `appkey:KEY`): a client
+/// of that name could refresh, revoke or, deleted, revoke every token of that key (issue 15).
+pub const RESERVED_CLIENT_PREFIX: &str = "appkey:";
+
+/// A client id an admin or the bootstrap may register.
+pub fn check_client_id(id: &str) -> Result<(), AdminFailure> {
+    if id.starts_with(RESERVED_CLIENT_PREFIX) {
+        return Err(AdminFailure::Invalid {
+            field: "client_id",
+            message: format!("{RESERVED_CLIENT_PREFIX}… is reserved for app keys"),
+        });
+    }
+    Ok(())
 }
 
 /// A tenant code: 1 to 64 characters, one scope token (it becomes `tessera:admin:CODE`).

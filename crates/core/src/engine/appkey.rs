@@ -165,8 +165,16 @@ impl Engine {
         }
         let user = match key.user_id {
             Some(uid) => match self.store.user_by_id(uid).await? {
-                // The lock applies to every dialect (http-contract.md, "Lockout counting").
-                Some(u) if u.enabled && u.locked_until.is_none_or(|l| l <= self.now()) => Some(u),
+                // The lock applies to every dialect (http-contract.md, "Lockout counting"), and
+                // so do the account's activation and expiry (issue 15).
+                Some(u)
+                    if u.enabled
+                        && u.active
+                        && u.locked_until.is_none_or(|l| l <= self.now())
+                        && u.expires_at.is_none_or(|e| e > self.now()) =>
+                {
+                    Some(u)
+                }
                 _ => return Ok(Err(AppKeyFailure::Disabled)),
             },
             None => None,

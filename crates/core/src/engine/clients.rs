@@ -117,13 +117,17 @@ impl Engine {
 
 /// The scope to grant: the client's registered scopes when none is asked for, else the asked
 /// scopes if every one is registered (RFC 6749 §3.3). `None` means `invalid_scope`.
+///
+/// An entry that is not one scope token (stored before issue 15 refused them, e.g.
+/// `"x tessera:admin"`) is never granted: joined, it would become two scopes.
 pub fn resolve_scope(allowed: &[String], requested: Option<&str>) -> Option<String> {
+    let usable = || allowed.iter().filter(|a| super::is_scope_token(a));
     match requested.map(str::trim).filter(|s| !s.is_empty()) {
-        None => Some(allowed.join(" ")),
+        None => Some(usable().map(String::as_str).collect::<Vec<_>>().join(" ")),
         Some(req) => {
             let mut out: Vec<&str> = Vec::new();
             for s in req.split(' ').filter(|s| !s.is_empty()) {
-                if !allowed.iter().any(|a| a == s) {
+                if !usable().any(|a| a == s) {
                     return None;
                 }
                 if !out.contains(&s) {

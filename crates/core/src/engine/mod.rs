@@ -20,7 +20,7 @@ pub use actor::{
     is_scope_token, Actor, Authority, Reach, ADMIN_SCOPE, RESERVED_SCOPE_PREFIX,
     TENANT_ADMIN_PREFIX,
 };
-pub use admin::{check_tenant_code, AdminFailure, CreateUser};
+pub use admin::{check_client_id, check_tenant_code, AdminFailure, CreateUser};
 pub use appkey::{AppKeyFailure, AppKeyGrant};
 pub use audit::{audit_text, unknown_name, AUDIT_DETAIL_MAX, AUDIT_FIELD_MAX, AUDIT_NAME_MAX};
 pub use clients::resolve_scope;

@@ -164,12 +164,17 @@ impl Engine {
         }
         let tenant = client_tenant.or(s.tenant_id);
         let ms = self.store.memberships_of(u.id).await?;
-        let usable = ms
-            .into_iter()
-            .filter(|m| m.tenant.enabled && tenant.is_none_or(|t| m.tenant.id == t));
+        let usable = ms.into_iter().filter(|m| {
+            m.tenant.enabled && !m.roles.is_empty() && tenant.is_none_or(|t| m.tenant.id == t)
+        });
         let mut usable: Vec<Membership> = usable.collect();
         usable.sort_by_key(|m| !m.is_default);
-        Ok(usable.into_iter().next())
+        // A client of another tenant than the one signed in to: that tenant's SMS second
+        // factor was never asked, so a session does not carry the user there (issue 15).
+        Ok(usable.into_iter().next().filter(|m| {
+            s.tenant_id == Some(m.tenant.id)
+                || m.tenant.sms_second_factor == crate::model::SmsSecondFactor::Never
+        }))
     }
 
     /// Sends the second-factor code of a sign-in whose password was right to the user's phone
@@ -275,7 +280,13 @@ impl Engine {
             }
         }
         let Some(value) = self.ephemeral.take(&format!("code:{hash}")).await? else {
-            if let Some(family) = self.ephemeral.get(&format!("code:used:{hash}")).await? {
+            if let Some(used) = self.ephemeral.get(&format!("code:used:{hash}")).await? {
+                // `family client_id`: only the client the code was issued to revokes what it
+                // got with it (another client presenting a stolen code cannot).
+                let (family, owner) = used.split_once(' ').unwrap_or((used.as_str(), ""));
+                if owner != client.client_id.0 {
+                    return Ok(Err(CodeFailure::Invalid));
+                }
                 if let Ok(f) = family.parse::<i64>() {
                     let n = self.store.revoke_family(FamilyId(f), self.now()).await?;
                     self.tokens.clear();
@@ -326,7 +337,7 @@ impl Engine {
         self.ephemeral
             .put(
                 &format!("code:used:{hash}"),
-                &issued.family.0.to_string(),
+                &format!("{} {}", issued.family.0, client.client_id.0),
                 used_ttl,
             )
             .await?;

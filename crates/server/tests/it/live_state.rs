@@ -235,3 +235,88 @@ async fn a_code_presented_by_another_client_is_refused_and_not_spent() {
         "the code still works for its client: {v}"
     );
 }
+
+/// A session signed in to one tenant does not carry its user into a client of another
+/// tenant whose SMS second factor was never asked (review of issue 15).
+#[tokio::test]
+async fn a_session_does_not_skip_another_tenants_second_factor() {
+    let boot = format!(
+        r#"{BOOT}
+[[clients]]
+client_id = "rp-s"
+client_secret = "rp-s-secret"
+grant_types = ["authorization_code"]
+redirect_uris = ["http://127.0.0.1:9/s"]
+scopes = ["openid"]
+tenant = "S"
+[[clients]]
+client_id = "rp-twof"
+client_secret = "rp-twof-secret"
+grant_types = ["authorization_code"]
+redirect_uris = ["http://127.0.0.1:9/twof"]
+scopes = ["openid"]
+tenant = "TWOF"
+"#
+    );
+    let app = TestApp::spawn(&boot).await;
+    // Signed in to tenant S (a tenant posted with the password picks it at once).
+    let (b, csrf, cont) = crate::sso::to_login_page(&app).await;
+    let r = b
+        .post(app.url("/login"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("continue", cont.as_str()),
+            ("username", "multi2f"),
+            ("password", "pw-multi2f"),
+            ("tenant", "S"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let r = b
+        .get(app.url(&crate::sso::location(&r)))
+        .send()
+        .await
+        .unwrap();
+    assert!(query_param(&crate::sso::location(&r), "code").is_some());
+    // The same session, a client of tenant TWOF (SMS second factor for new devices): no code.
+    let r = b
+        .get(app.url("/oauth/authorize?response_type=code&client_id=rp-twof&scope=openid"))
+        .send()
+        .await
+        .unwrap();
+    let to = crate::sso::location(&r);
+    assert_eq!(query_param(&to, "code"), None, "{to}");
+    assert_eq!(query_param(&to, "error").as_deref(), Some("access_denied"));
+}
+
+/// A used code presented again by another client revokes nothing of what its own client got.
+#[tokio::test]
+async fn a_used_code_presented_by_another_client_revokes_nothing() {
+    let app = TestApp::spawn(BOOT).await;
+    let b = browser();
+    let back = authorize(
+        &app,
+        &b,
+        "response_type=code&client_id=rp&scope=openid",
+        "sso",
+        "pw-sso",
+    )
+    .await;
+    let code = query_param(&back, "code").unwrap();
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", "http://127.0.0.1:9/cb"),
+    ];
+    let (s, first) = exchange(&app, Some(RP), &form).await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, _) = exchange(&app, Some(("mk", "mk-secret")), &form).await;
+    assert!(s.is_client_error());
+    assert_eq!(
+        app.introspect(RP, first["access_token"].as_str().unwrap())
+            .await["active"],
+        true
+    );
+}

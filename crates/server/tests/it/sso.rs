@@ -167,7 +167,7 @@ pub(crate) fn hidden(html: &str, name: &str) -> String {
 
 /// A new browser sent from the `rp` client's authorization request to the login page: the
 /// browser, and the form's `csrf` and `continue`.
-async fn to_login_page(app: &TestApp) -> (reqwest::Client, String, String) {
+pub(crate) async fn to_login_page(app: &TestApp) -> (reqwest::Client, String, String) {
     let b = browser();
     let r = b
         .get(app.url("/oauth/authorize?response_type=code&client_id=rp"))

@@ -852,3 +852,140 @@ async fn a_tenant_admin_reaches_nothing_of_another_tenant_through_any_admin_endp
         nf
     );
 }
+
+/// Review of issue 15: a tenant admin does not take over a client of its tenant that a global
+/// admin gave more than it could grant; `appkey:` client ids are the app keys'; a suspended
+/// tenant stays suspended; entries stored before scope tokens were checked grant nothing.
+#[tokio::test]
+async fn a_tenant_admin_cannot_take_over_a_more_powerful_client_or_an_app_keys_name() {
+    let app = TestApp::spawn(BOOT).await;
+    let a = Caller::new(&app, ("ops-a", "ops-a-secret")).await;
+    let ops = Caller::new(&app, ("ops", "ops-secret")).await;
+    let (s, v) = ops
+        .call(
+            M::POST,
+            "/admin/api/v1/clients",
+            Some(json!({"client_id": "rs-a", "tenant_id": 1, "grant_types": ["client_credentials"], "scopes": ["tessera:introspect"]})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert_eq!(
+        a.status(M::GET, "/admin/api/v1/clients/rs-a", None).await,
+        StatusCode::OK
+    );
+    for (m, path, body) in [
+        (
+            M::PATCH,
+            "/admin/api/v1/clients/rs-a",
+            Some(json!({"redirect_uris": ["https://evil.test/cb"]})),
+        ),
+        (M::POST, "/admin/api/v1/clients/rs-a/secret", None),
+        (M::DELETE, "/admin/api/v1/clients/rs-a", None),
+    ] {
+        let (s, v) = a.call(m.clone(), path, body).await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "{m} {path}: {v}");
+    }
+    let (_, v) = ops.call(M::GET, "/admin/api/v1/clients/rs-a", None).await;
+    assert_eq!(v["redirect_uris"], json!([]));
+
+    for caller in [&a, &ops] {
+        assert_eq!(
+            caller
+                .status(
+                    M::POST,
+                    "/admin/api/v1/clients",
+                    Some(json!({"client_id": "appkey:key-b"}))
+                )
+                .await,
+            StatusCode::BAD_REQUEST
+        );
+    }
+
+    assert_eq!(
+        a.status(
+            M::PATCH,
+            "/admin/api/v1/tenants/A",
+            Some(json!({"enabled": false}))
+        )
+        .await,
+        StatusCode::FORBIDDEN
+    );
+
+    // A client stored with a malformed entry (as the old check let through) gets no admin
+    // scope out of it.
+    let mut legacy = app
+        .engine
+        .store()
+        .client_by_client_id("app-a")
+        .await
+        .unwrap()
+        .unwrap();
+    legacy.client_id = tessera_core::ids::ClientId("legacy".into());
+    legacy.row_id = tessera_core::ids::ClientRowId(424_242);
+    legacy.scopes = vec!["x tessera:admin".into(), "openid".into()];
+    legacy.secret_hash = Some(tessera_core::secret::TokenHash::of("legacy-secret"));
+    app.engine.store().put_client(&legacy, 0).await.unwrap();
+    let t = app
+        .token(
+            ("legacy", "legacy-secret"),
+            &[("grant_type", "client_credentials")],
+        )
+        .await;
+    assert_eq!(t["scope"], "openid", "{t}");
+    let l = Caller {
+        app: &app,
+        token: t["access_token"].as_str().unwrap().to_string(),
+    };
+    assert_eq!(
+        l.status(M::GET, "/admin/api/v1/tenants", None).await,
+        StatusCode::FORBIDDEN
+    );
+}
+
+/// Removing a user's membership disables the org's app keys that sign in as that user.
+#[tokio::test]
+async fn an_app_key_stops_with_its_users_membership() {
+    let app = TestApp::spawn(BOOT).await;
+    let a = Caller::new(&app, ("ops-a", "ops-a-secret")).await;
+    let ops = Caller::new(&app, ("ops", "ops-secret")).await;
+    let sam = user_id(&ops, "sam").await;
+    let (s, v) = a
+        .call(
+            M::POST,
+            "/admin/api/v1/app-keys",
+            Some(json!({"app_id": "ks", "app_key": "key-sam", "tenant": "A", "org": "OA", "product": 7, "user_id": sam})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let secret = v["app_secret"].as_str().unwrap().to_string();
+    let login = |secret: String| {
+        let app = &app;
+        async move {
+            app.post_json(
+                "/api/base/token/login",
+                &json!({"appId": "ks", "appKey": "key-sam", "appSecret": secret, "loginType": "APP_KEY"}),
+            )
+            .await
+        }
+    };
+    assert_eq!(login(secret.clone()).await.status, StatusCode::OK);
+    assert_eq!(
+        a.status(
+            M::DELETE,
+            &format!("/admin/api/v1/users/{sam}/memberships/A/OA"),
+            None
+        )
+        .await,
+        StatusCode::NO_CONTENT
+    );
+    assert!(!login(secret).await.status.is_success());
+    let (_, v) = ops.call(M::GET, "/admin/api/v1/app-keys", None).await;
+    let k = v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["app_key"] == "key-sam")
+        .cloned()
+        .unwrap();
+    assert_eq!(k["enabled"], false);
+}
