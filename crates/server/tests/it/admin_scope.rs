@@ -83,13 +83,14 @@ org = "B/OB"
 product = 7
 "#;
 
-struct Caller<'a> {
-    app: &'a TestApp,
-    token: String,
+/// A caller of the admin API with a client_credentials token (shared with `tenant_isolation`).
+pub(crate) struct Caller<'a> {
+    pub(crate) app: &'a TestApp,
+    pub(crate) token: String,
 }
 
 impl Caller<'_> {
-    async fn new<'a>(app: &'a TestApp, client: (&str, &str)) -> Caller<'a> {
+    pub(crate) async fn new<'a>(app: &'a TestApp, client: (&str, &str)) -> Caller<'a> {
         let v = app
             .token(client, &[("grant_type", "client_credentials")])
             .await;
@@ -99,7 +100,12 @@ impl Caller<'_> {
         }
     }
 
-    async fn call(&self, method: M, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+    pub(crate) async fn call(
+        &self,
+        method: M,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
         let mut rb = self
             .app
             .http
@@ -114,12 +120,12 @@ impl Caller<'_> {
         (status, serde_json::from_str(&text).unwrap_or(Value::Null))
     }
 
-    async fn status(&self, method: M, path: &str, body: Option<Value>) -> StatusCode {
+    pub(crate) async fn status(&self, method: M, path: &str, body: Option<Value>) -> StatusCode {
         self.call(method, path, body).await.0
     }
 }
 
-async fn user_id(ops: &Caller<'_>, name: &str) -> i64 {
+pub(crate) async fn user_id(ops: &Caller<'_>, name: &str) -> i64 {
     let (_, v) = ops
         .call(
             M::GET,

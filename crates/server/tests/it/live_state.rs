@@ -54,6 +54,19 @@ async fn sign_in(app: &TestApp) -> Value {
     v
 }
 
+/// A code of `rp` for `sso`, from a fresh browser.
+async fn rp_code(app: &TestApp) -> String {
+    let back = authorize(
+        app,
+        &browser(),
+        "response_type=code&client_id=rp&scope=openid",
+        "sso",
+        "pw-sso",
+    )
+    .await;
+    query_param(&back, "code").expect("a code")
+}
+
 /// A refresh; `scope` takes the other path of the engine (a narrower grant).
 async fn refresh(app: &TestApp, token: &str, scope: Option<&str>) -> (StatusCode, Value) {
     let mut form = vec![("grant_type", "refresh_token"), ("refresh_token", token)];
@@ -211,16 +224,7 @@ async fn a_refresh_family_ends_refresh_family_max_after_its_sign_in() {
 #[tokio::test]
 async fn a_code_presented_by_another_client_is_refused_and_not_spent() {
     let app = TestApp::spawn(BOOT).await;
-    let b = browser();
-    let back = authorize(
-        &app,
-        &b,
-        "response_type=code&client_id=rp&scope=openid",
-        "sso",
-        "pw-sso",
-    )
-    .await;
-    let code = query_param(&back, "code").unwrap();
+    let code = rp_code(&app).await;
     let form = [
         ("grant_type", "authorization_code"),
         ("code", code.as_str()),
@@ -295,16 +299,7 @@ tenant = "TWOF"
 #[tokio::test]
 async fn a_used_code_presented_by_another_client_revokes_nothing() {
     let app = TestApp::spawn(BOOT).await;
-    let b = browser();
-    let back = authorize(
-        &app,
-        &b,
-        "response_type=code&client_id=rp&scope=openid",
-        "sso",
-        "pw-sso",
-    )
-    .await;
-    let code = query_param(&back, "code").unwrap();
+    let code = rp_code(&app).await;
     let form = [
         ("grant_type", "authorization_code"),
         ("code", code.as_str()),

@@ -3,6 +3,7 @@
 //! global admin API, or a sign-in, that it had no effect. The matrix at the end tries every
 //! admin endpoint against B's objects by id, by listing, by filter, by link and by move.
 
+use crate::admin_scope::{user_id, Caller};
 use reqwest::{Method as M, StatusCode};
 use serde_json::{json, Value};
 use tessera_testkit::TestApp;
@@ -112,53 +113,6 @@ app_secret = "secret-b"
 org = "B/OB"
 product = 7
 "#;
-
-struct Caller<'a> {
-    app: &'a TestApp,
-    token: String,
-}
-
-impl Caller<'_> {
-    async fn new<'a>(app: &'a TestApp, client: (&str, &str)) -> Caller<'a> {
-        let v = app
-            .token(client, &[("grant_type", "client_credentials")])
-            .await;
-        Caller {
-            app,
-            token: v["access_token"].as_str().expect("admin token").to_string(),
-        }
-    }
-
-    async fn call(&self, method: M, path: &str, body: Option<Value>) -> (StatusCode, Value) {
-        let mut rb = self
-            .app
-            .http
-            .request(method, self.app.url(path))
-            .bearer_auth(&self.token);
-        if let Some(b) = body {
-            rb = rb.json(&b);
-        }
-        let r = rb.send().await.unwrap();
-        let status = r.status();
-        let text = r.text().await.unwrap();
-        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-    }
-
-    async fn status(&self, method: M, path: &str, body: Option<Value>) -> StatusCode {
-        self.call(method, path, body).await.0
-    }
-}
-
-async fn user_id(ops: &Caller<'_>, name: &str) -> i64 {
-    let (_, v) = ops
-        .call(
-            M::GET,
-            &format!("/admin/api/v1/users?username={name}"),
-            None,
-        )
-        .await;
-    v["items"][0]["id"].as_i64().expect("user id")
-}
 
 /// A password sign-in at the standard token endpoint.
 async fn sign_in(app: &TestApp, user: &str, password: &str) -> Value {
