@@ -164,6 +164,16 @@ impl Running {
 /// Starts Tessera: storage, engine, the bootstrap file of the configuration, then `extra`
 /// bootstrap texts (the demo's), then the HTTP listener.
 pub async fn start(cfg: Config, extra: Vec<(String, String)>) -> Result<Running, StartError> {
+    start_with_clock(cfg, extra, Arc::new(SystemClock)).await
+}
+
+/// [`start`] with the clock the engine and the short-lived store read: the wall clock in
+/// production, a `ManualClock` in tests of expiry (time is an argument, no test sleeps for it).
+pub async fn start_with_clock(
+    cfg: Config,
+    extra: Vec<(String, String)>,
+    clock: Arc<dyn Clock>,
+) -> Result<Running, StartError> {
     let d = cfg
         .derive()
         .map_err(|(k, m)| StartError::Config(format!("key {k}: {m}")))?;
@@ -174,7 +184,6 @@ pub async fn start(cfg: Config, extra: Vec<(String, String)>) -> Result<Running,
         tracing::warn!("sms.sender = \"log\": SMS codes are written to the server log instead of being sent; for development only");
     }
     let store = open_store(&cfg).await?;
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let ephemeral = open_ephemeral(&cfg, clock.clone()).await?;
     let transport = Arc::new(
         keys::RsaTransport::open(

@@ -36,6 +36,15 @@ pub fn test_config(dir: &std::path::Path) -> Config {
     c
 }
 
+/// A clock for [`TestApp::spawn_at`] that starts at the wall clock's time and moves only when
+/// the test says so.
+pub fn manual_clock() -> Arc<tessera_core::clock::ManualClock> {
+    use tessera_core::clock::Clock;
+    Arc::new(tessera_core::clock::ManualClock::new(
+        tessera_core::clock::SystemClock.now(),
+    ))
+}
+
 /// A running Tessera for one test.
 pub struct TestApp {
     pub base: String,
@@ -92,6 +101,18 @@ impl TestApp {
     /// (the second pass of `scripts/test`), a test that did not choose a database gets a fresh
     /// PostgreSQL database instead of SQLite, so the whole suite runs on both.
     pub async fn spawn_with(bootstrap: &str, tweak: impl FnOnce(&mut Config)) -> TestApp {
+        Self::spawn_at(bootstrap, tweak, Arc::new(tessera_core::clock::SystemClock)).await
+    }
+
+    /// [`Self::spawn_with`] on a clock of the test's own, usually a
+    /// [`tessera_core::clock::ManualClock`] started at the wall clock's time and moved with
+    /// `advance` instead of sleeping. The short-lived store in memory follows it; Redis keeps
+    /// its own time, so a test that moves the clock keeps the default in-memory store.
+    pub async fn spawn_at(
+        bootstrap: &str,
+        tweak: impl FnOnce(&mut Config),
+        clock: Arc<dyn tessera_core::clock::Clock>,
+    ) -> TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut cfg = test_config(dir.path());
         tweak(&mut cfg);
@@ -105,10 +126,13 @@ impl TestApp {
             cfg.database.url = db.url.clone();
             pg_db = Some(db);
         }
-        let running =
-            tessera_server::start(cfg, vec![("test bootstrap".into(), bootstrap.to_string())])
-                .await
-                .expect("tessera starts");
+        let running = tessera_server::start_with_clock(
+            cfg,
+            vec![("test bootstrap".into(), bootstrap.to_string())],
+            clock,
+        )
+        .await
+        .expect("tessera starts");
         TestApp {
             base: format!("http://{}", running.addr),
             http: reqwest::Client::builder()

@@ -120,17 +120,35 @@ async fn cluster_with(
     db_url: Option<String>,
     tweak: impl FnOnce(&mut tessera_server::config::Config),
 ) -> Cluster {
+    cluster_at(
+        db_url,
+        tweak,
+        std::sync::Arc::new(tessera_core::clock::SystemClock),
+    )
+    .await
+}
+
+/// [`cluster_with`] on the test's own clock.
+async fn cluster_at(
+    db_url: Option<String>,
+    tweak: impl FnOnce(&mut tessera_server::config::Config),
+    clock: std::sync::Arc<dyn tessera_core::clock::Clock>,
+) -> Cluster {
     let inbox = SmsInbox::start().await;
     let url = inbox.url.clone();
-    let app = TestApp::spawn_with(BOOT, |c| {
-        c.sms.sender = "webhook".into();
-        c.sms.webhook_url = url;
-        c.dialects.cluster.default_client = "clu".into();
-        if let Some(u) = db_url {
-            c.database.url = u;
-        }
-        tweak(c);
-    })
+    let app = TestApp::spawn_at(
+        BOOT,
+        |c| {
+            c.sms.sender = "webhook".into();
+            c.sms.webhook_url = url;
+            c.dialects.cluster.default_client = "clu".into();
+            if let Some(u) = db_url {
+                c.database.url = u;
+            }
+            tweak(c);
+        },
+        clock,
+    )
     .await;
     Cluster { app, inbox }
 }
@@ -513,13 +531,18 @@ async fn the_sms_second_factor_works_on_postgresql() {
 
 #[tokio::test]
 async fn the_daily_cap_per_phone_and_the_hourly_limit_per_ip_answer_429() {
-    let c = cluster_with(None, |cfg| {
-        cfg.sms.resend_interval = "1s".into();
-        cfg.sms.daily_cap = 1;
-    })
+    let clock = tessera_testkit::manual_clock();
+    let c = cluster_at(
+        None,
+        |cfg| {
+            cfg.sms.resend_interval = "1s".into();
+            cfg.sms.daily_cap = 1;
+        },
+        clock.clone(),
+    )
     .await;
     assert_eq!(c.send_code("13800000002").await.0, StatusCode::OK);
-    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    clock.advance(2);
     assert_eq!(
         c.send_code("13800000002").await.0,
         StatusCode::TOO_MANY_REQUESTS,
@@ -576,7 +599,13 @@ async fn step5_a_code_sent_through_the_public_sms_endpoint_passes_the_second_fac
 /// not one of the user's tenants is not passed on.
 #[tokio::test]
 async fn the_sms_webhook_names_only_a_tenant_of_the_user() {
-    let c = cluster_with(None, |cfg| cfg.sms.resend_interval = "1s".into()).await;
+    let clock = tessera_testkit::manual_clock();
+    let c = cluster_at(
+        None,
+        |cfg| cfg.sms.resend_interval = "1s".into(),
+        clock.clone(),
+    )
+    .await;
     for (code, want) in [("BOGUS<x>", ""), ("ALWAYS", "ALWAYS")] {
         let a = c
             .app
@@ -588,6 +617,6 @@ async fn the_sms_webhook_names_only_a_tenant_of_the_user() {
             .await;
         assert_eq!(a.status, StatusCode::OK, "{}", a.text);
         assert_eq!(c.inbox.all().pop().unwrap()["tenant"], want, "{code}");
-        tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+        clock.advance(2);
     }
 }

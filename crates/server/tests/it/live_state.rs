@@ -201,16 +201,19 @@ async fn a_live_sso_session_issues_no_code_once_the_account_is_deactivated_or_ex
 
 #[tokio::test]
 async fn a_refresh_family_ends_refresh_family_max_after_its_sign_in() {
-    let app = TestApp::spawn_with(BOOT, |c| {
-        c.tokens.refresh_family_max = "2s".into();
-    })
+    let clock = tessera_testkit::manual_clock();
+    let app = TestApp::spawn_at(
+        BOOT,
+        |c| c.tokens.refresh_family_max = "2s".into(),
+        clock.clone(),
+    )
     .await;
     let t = sign_in(&app).await;
     let (s, next) = refresh(&app, t["refresh_token"].as_str().unwrap(), None).await;
     assert_eq!(s, StatusCode::OK, "{next}");
     let r = next["refresh_token"].as_str().unwrap().to_string();
     // Rotation gave that token a fresh `refresh_ttl` (30 days); the family still ends.
-    tokio::time::sleep(std::time::Duration::from_millis(3_200)).await;
+    clock.advance(3);
     for scope in [None, Some("openid")] {
         let (s, v) = refresh(&app, &r, scope).await;
         assert_eq!(

@@ -594,7 +594,8 @@ async fn refresh_may_narrow_the_scope_but_never_widen_it() {
 
 #[tokio::test]
 async fn introspection_answers_active_only_for_live_tokens() {
-    let app = app().await;
+    let clock = tessera_testkit::manual_clock();
+    let app = TestApp::spawn_at(&bootstrap(), |_| {}, clock.clone()).await;
     let live = app
         .token(
             STD,
@@ -630,8 +631,7 @@ async fn introspection_answers_active_only_for_live_tokens() {
         app.introspect(STD, &s(&live, "access_token")).await["active"],
         false
     );
-    // Expired: the `short` client's tokens live two seconds (times are whole seconds, so
-    // the check must fall in the same or the next second: it does, right after issue).
+    // Expired: the `short` client's tokens live two seconds; the clock moves three.
     let short = app
         .token(
             SHORT,
@@ -646,7 +646,7 @@ async fn introspection_answers_active_only_for_live_tokens() {
         app.introspect(SHORT, &s(&short, "access_token")).await["active"],
         true
     );
-    tokio::time::sleep(std::time::Duration::from_millis(3100)).await;
+    clock.advance(3);
     assert_eq!(
         app.introspect(SHORT, &s(&short, "access_token")).await["active"],
         false

@@ -589,11 +589,17 @@ async fn pkce_is_required_for_public_clients_and_checked_at_the_exchange() {
 
 #[tokio::test]
 async fn an_expired_code_is_invalid_grant() {
-    let app = TestApp::spawn_with(BOOT, |c| c.tokens.auth_code_ttl = "1s".into()).await;
+    let clock = tessera_testkit::manual_clock();
+    let app = TestApp::spawn_at(
+        BOOT,
+        |c| c.tokens.auth_code_ttl = "1s".into(),
+        clock.clone(),
+    )
+    .await;
     let b = browser();
     let back = authorize(&app, &b, "response_type=code&client_id=rp", "sso", "pw-sso").await;
     let code = query_param(&back, "code").unwrap();
-    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    clock.advance(2);
     let (_, v) = exchange(
         &app,
         Some(("rp", "rp-secret")),
