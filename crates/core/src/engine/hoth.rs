@@ -38,31 +38,16 @@ impl Engine {
         self.transport.public_key()
     }
 
-    /// Seed 001's password grant once its captcha is passed: decrypts the transported password
-    /// and signs in with it. `None`: the ciphertext did not decrypt, or it is a replay of one
-    /// that signed someone in before, within its key's lifetime. A ciphertext is claimed when it
-    /// decrypts, so two concurrent replays cannot both pass, and given back when its sign-in
-    /// fails: replaying a wrong password gains an attacker nothing (anyone can encrypt with the
-    /// public key), and clients that re-send one ciphertext while counting down the attempts
-    /// get the seed's codes.
-    pub async fn transported_password_login(
+    /// Decrypts a transported password and claims the ciphertext; `None` if it does not
+    /// decrypt or is claimed. A ciphertext is claimed when it decrypts, so two concurrent
+    /// replays cannot both pass, and given back when its sign-in fails
+    /// ([`Engine::password_sign_in`]): replaying a wrong password gains an attacker nothing
+    /// (anyone can encrypt with the public key), and clients that re-send one ciphertext while
+    /// counting down the attempts get the seed's codes.
+    pub(super) async fn decrypt_password(
         &self,
         ciphertext_b64: &str,
-        login: impl FnOnce(Secret) -> super::PasswordLogin,
-    ) -> Result<Option<Result<SignedIn, LoginFailure>>, EngineError> {
-        let Some(password) = self.decrypt_password(ciphertext_b64).await? else {
-            return Ok(None);
-        };
-        let outcome = self.password_login(login(password)).await;
-        if !matches!(outcome, Ok(Ok(_))) {
-            self.forget_password_ciphertext(ciphertext_b64).await;
-        }
-        outcome.map(Some)
-    }
-
-    /// Decrypts a transported password and claims the ciphertext (see
-    /// [`Engine::transported_password_login`]); `None` if it does not decrypt or is claimed.
-    async fn decrypt_password(&self, ciphertext_b64: &str) -> Result<Option<Secret>, EngineError> {
+    ) -> Result<Option<Secret>, EngineError> {
         // RSA work in the bounded pool: a flood of ciphertexts queues there (and answers 503
         // when it is full) instead of taking the async threads.
         let transport = self.transport.clone();
@@ -86,9 +71,8 @@ impl Engine {
         Ok(Some(clear))
     }
 
-    /// Gives back the claim [`Engine::decrypt_password`] took on a ciphertext whose sign-in
-    /// failed.
-    async fn forget_password_ciphertext(&self, ciphertext_b64: &str) {
+    /// Gives back the claim `decrypt_password` took on a ciphertext whose sign-in failed.
+    pub(super) async fn forget_password_ciphertext(&self, ciphertext_b64: &str) {
         let seen = format!("rsa:seen:{}", TokenHash::of(ciphertext_b64.trim()).to_hex());
         if let Err(e) = self.ephemeral.delete(&seen).await {
             tracing::warn!(error = %e, "could not forget a password ciphertext");

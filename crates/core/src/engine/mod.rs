@@ -11,6 +11,7 @@ mod clients;
 mod hoth;
 mod login;
 mod names;
+mod signin;
 mod sms;
 mod sso;
 mod token_cache;
@@ -27,6 +28,7 @@ pub use clients::resolve_scope;
 pub use hoth::SmsLogin;
 pub use login::{LoginName, PasswordLogin, SecondFactorInput, SignedIn, TenantChoice};
 pub use names::UsernameKeyReport;
+pub use signin::{CaptchaAnswer, Origin, PasswordForm, PasswordSignIn, SignInFailure, TokenGrant};
 pub use sso::{pkce_s256, user_claims, CodeFailure, CodeGrant, CodeTokens};
 pub use tokens::{Introspection, IssueRequest, Issued};
 

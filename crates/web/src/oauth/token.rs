@@ -9,7 +9,10 @@ use crate::AppState;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
-use tessera_core::engine::{resolve_scope, IssueRequest, Issued, LoginName, PasswordLogin};
+use tessera_core::engine::{
+    resolve_scope, IssueRequest, Issued, LoginName, Origin, PasswordForm, PasswordLogin,
+    PasswordSignIn, SignInFailure, TokenGrant,
+};
 use tessera_core::error::{LoginFailure, RefreshFailure};
 use tessera_core::model::{Client, Dialect, GrantType, TokenSubject};
 use tessera_core::secret::{Secret, TokenFormat};
@@ -229,45 +232,41 @@ async fn standard(
                 Secret::new(password),
                 client.tenant_id,
             );
-            let ip = req.client_ip(&st.settings.trusted_proxies);
-            match e.password_login(login).await.map_err(fault)? {
+            let origin = Origin {
+                dialect: Dialect::Standard,
+                client_id: Some(client.client_id.0.clone()),
+                ip: req.client_ip(&st.settings.trusted_proxies),
+                detail: String::new(),
+                captcha: None,
+            };
+            let sign_in = PasswordSignIn {
+                login,
+                form: PasswordForm::Clear,
+                origin: origin.clone(),
+            };
+            match e.password_sign_in(sign_in).await.map_err(fault)? {
                 Ok(signed) => {
-                    e.audit_login(
-                        Dialect::Standard,
-                        "success",
-                        Some(signed.user.id),
-                        Some(&client.client_id.0),
-                        ip,
-                    )
-                    .await;
-                    let mut s = subject(scope);
-                    s.user_id = Some(signed.user.id);
-                    s.tenant_id = Some(signed.membership.tenant.id);
-                    s.org_id = Some(signed.membership.org.id);
+                    let grant = TokenGrant {
+                        client,
+                        scope,
+                        device_id: None,
+                        source_type: None,
+                        device_unique: false,
+                        format: TokenFormat::Opaque,
+                    };
                     let issued = e
-                        .issue(IssueRequest {
-                            client,
-                            subject: s,
-                            refresh: true,
-                            format: TokenFormat::Opaque,
-                        })
+                        .grant_tokens(&signed, grant, &origin)
                         .await
                         .map_err(fault)?;
                     Ok(respond(&issued))
                 }
-                Err(failure) => {
-                    // The name tried goes in the detail: the user may not exist.
-                    e.audit_login_failure(
-                        Dialect::Standard,
-                        &failure,
-                        username,
-                        Some(&client.client_id.0),
-                        ip,
-                        "",
-                    )
-                    .await;
-                    Err(login_failure(st, req, &failure))
-                }
+                Err(SignInFailure::Login(failure)) => Err(login_failure(st, req, &failure)),
+                // No captcha and no transported password on this path.
+                Err(
+                    SignInFailure::CaptchaMissing
+                    | SignInFailure::CaptchaWrong
+                    | SignInFailure::Undecodable,
+                ) => Err(login_failure(st, req, &LoginFailure::UnknownUser)),
             }
         }
         GrantType::RefreshToken => {

@@ -11,7 +11,8 @@ use axum::extract::State;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use tessera_core::engine::{
-    LoginName, PasswordLogin, SecondFactorInput, SignedIn, SmsLogin, TenantChoice,
+    CaptchaAnswer, LoginName, Origin, PasswordForm, PasswordLogin, PasswordSignIn,
+    SecondFactorInput, SignInFailure, SignedIn, SmsLogin, TenantChoice,
 };
 use tessera_core::error::LoginFailure;
 use tessera_core::lang::Lang;
@@ -379,34 +380,6 @@ pub async fn post(State(st): State<AppState>, req: FormRequest) -> Response {
         )
         .await;
     }
-    match e.captcha_required(Some(&username), ip.as_deref()).await {
-        Ok(false) => {}
-        Ok(true) => {
-            let ok = match (req.non_empty("captcha"), req.non_empty("captchaKey")) {
-                (Some(a), Some(k)) => e.check_captcha(k, a).await.unwrap_or(false),
-                _ => false,
-            };
-            if !ok {
-                let code = if req.non_empty("captcha").is_some() {
-                    "hoth.warn.captchaWrong"
-                } else {
-                    "hoth.warn.captchaNull"
-                };
-                let msg = e.catalogue().text(code, lang, None);
-                return render_login(
-                    &st,
-                    &req,
-                    lang,
-                    StatusCode::BAD_REQUEST,
-                    &username,
-                    Some(msg),
-                    &continue_to,
-                )
-                .await;
-            }
-        }
-        Err(err) => return fault(lang, &err),
-    }
     let login = PasswordLogin {
         name: LoginName {
             value: username.clone(),
@@ -427,12 +400,24 @@ pub async fn post(State(st): State<AppState>, req: FormRequest) -> Response {
         }),
         check_verified_field: false,
     };
-    match e.password_login(login).await {
-        Ok(Ok(signed)) => {
-            let _ = e.clear_failures_for_captcha(&username).await;
-            signed_in(&st, &req, signed, &continue_to, ip).await
-        }
-        Ok(Err(LoginFailure::ChooseTenant { user, options })) => {
+    let origin = Origin {
+        dialect: tessera_core::model::Dialect::Standard,
+        client_id: None,
+        ip: ip.clone(),
+        detail: "login page".into(),
+        captcha: Some(CaptchaAnswer {
+            key: req.non_empty("captchaKey").map(str::to_string),
+            answer: req.non_empty("captcha").map(str::to_string),
+        }),
+    };
+    let sign_in = PasswordSignIn {
+        login,
+        form: PasswordForm::Clear,
+        origin,
+    };
+    let failure = match e.password_sign_in(sign_in).await {
+        Ok(Ok(signed)) => return signed_in(&st, &req, signed, &continue_to, ip).await,
+        Ok(Err(SignInFailure::Login(LoginFailure::ChooseTenant { user, options }))) => {
             let pending = new_token(TokenFormat::Opaque);
             if let Err(err) = e
                 .ephemeral()
@@ -458,35 +443,37 @@ pub async fn post(State(st): State<AppState>, req: FormRequest) -> Response {
             }
             .render()
             .unwrap_or_default();
-            page(StatusCode::OK, html, &cookies)
+            return page(StatusCode::OK, html, &cookies);
         }
-        Ok(Err(LoginFailure::SecondFactorRequired {
+        Ok(Err(SignInFailure::Login(LoginFailure::SecondFactorRequired {
             user,
             tenant_code,
             org_code,
-        })) => ask_code(&st, &req, user, &tenant_code, &org_code, &continue_to, ip).await,
-        Ok(Err(f)) => {
-            if matches!(
-                f,
-                LoginFailure::UnknownUser
-                    | LoginFailure::PasswordWrong { .. }
-                    | LoginFailure::PasswordWrongNowLocked { .. }
-            ) {
-                let _ = e.note_failure_for_captcha(&username, ip.as_deref()).await;
-            }
-            e.audit_login_failure(
-                tessera_core::model::Dialect::Standard,
-                &f,
+        }))) => return ask_code(&st, &req, user, &tenant_code, &org_code, &continue_to, ip).await,
+        Ok(Err(SignInFailure::Login(f))) => f,
+        Ok(Err(c @ (SignInFailure::CaptchaMissing | SignInFailure::CaptchaWrong))) => {
+            let code = if c == SignInFailure::CaptchaMissing {
+                "hoth.warn.captchaNull"
+            } else {
+                "hoth.warn.captchaWrong"
+            };
+            let msg = e.catalogue().text(code, lang, None);
+            return render_login(
+                &st,
+                &req,
+                lang,
+                StatusCode::BAD_REQUEST,
                 &username,
-                None,
-                ip,
-                "login page",
+                Some(msg),
+                &continue_to,
             )
             .await;
-            failed(&st, &req, &username, &f, &continue_to).await
         }
-        Err(err) => fault(lang, &err),
-    }
+        // The page sends its password in clear.
+        Ok(Err(SignInFailure::Undecodable)) => LoginFailure::UnknownUser,
+        Err(err) => return fault(lang, &err),
+    };
+    failed(&st, &req, &username, &failure, &continue_to).await
 }
 
 /// The password was right and the tenant's SMS second factor applies: sends the code and shows
@@ -570,20 +557,17 @@ async fn signed_in(
 ) -> Response {
     let e = &st.engine;
     let lang = req.lang();
-    let (secret, session) = match e.start_session(&signed).await {
+    let origin = Origin {
+        dialect: tessera_core::model::Dialect::Standard,
+        client_id: None,
+        ip,
+        detail: "login page".into(),
+        captcha: None,
+    };
+    let (secret, session) = match e.open_session(&signed, &origin).await {
         Ok(x) => x,
         Err(err) => return fault(lang, &err),
     };
-    e.audit_event(
-        "login",
-        tessera_core::model::Dialect::Standard,
-        "success",
-        Some(signed.user.id),
-        None,
-        ip,
-        format!("login page, session {}", session.id),
-    )
-    .await;
     let max_age = session.expires_at - session.created_at;
     let set = cookie(SSO_COOKIE, &secret, max_age, secure(st));
     if continue_to.is_empty() {
@@ -815,19 +799,16 @@ async fn sms_sign_in(
         user_type: None,
         tenant: None,
     };
-    match e.sms_login(login).await {
+    let origin = Origin {
+        dialect: tessera_core::model::Dialect::Standard,
+        client_id: None,
+        ip: ip.clone(),
+        detail: "login page, SMS".into(),
+        captcha: None,
+    };
+    match e.sms_sign_in(login, &origin).await {
         Ok(Ok(signed)) => signed_in(st, req, signed, continue_to, ip).await,
         Ok(Err(f)) => {
-            e.audit_event(
-                "login",
-                tessera_core::model::Dialect::Standard,
-                f.name(),
-                None,
-                None,
-                ip,
-                "login page, SMS".into(),
-            )
-            .await;
             let (code, arg) = crate::dialects::hoth::render::failure_code(
                 e,
                 &f,

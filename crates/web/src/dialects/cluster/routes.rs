@@ -7,8 +7,12 @@ use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use tessera_core::engine::{LoginName, PasswordLogin, SecondFactorInput, TenantChoice};
-use tessera_core::model::{Client, Dialect, LoginField, TokenSubject};
+use tessera_core::engine::{
+    LoginName, Origin, PasswordForm, PasswordLogin, PasswordSignIn, SecondFactorInput,
+    SignInFailure, TenantChoice, TokenGrant,
+};
+use tessera_core::error::LoginFailure;
+use tessera_core::model::{Client, Dialect, LoginField};
 use tessera_core::secret::{Secret, TokenFormat};
 use tessera_core::sms::{SmsFailure, SmsPurpose};
 
@@ -98,51 +102,40 @@ async fn password(st: &AppState, req: &FormRequest, client: &Client) -> Response
             code: req.non_empty("code").map(str::to_string),
         }),
     };
-    let ip = req.client_ip(&st.settings.trusted_proxies);
-    match e.password_login(login).await {
+    let origin = Origin {
+        dialect: Dialect::Cluster,
+        client_id: Some(client.client_id.0.clone()),
+        ip: req.client_ip(&st.settings.trusted_proxies),
+        detail: String::new(),
+        captcha: None,
+    };
+    let sign_in = PasswordSignIn {
+        login,
+        form: PasswordForm::Clear,
+        origin: origin.clone(),
+    };
+    match e.password_sign_in(sign_in).await {
         Ok(Ok(signed)) => {
-            e.audit_login(
-                Dialect::Cluster,
-                "success",
-                Some(signed.user.id),
-                Some(&client.client_id.0),
-                ip,
-            )
-            .await;
-            let subject = TokenSubject {
-                client_id: client.client_id.clone(),
-                user_id: Some(signed.user.id),
-                tenant_id: Some(signed.membership.tenant.id),
-                org_id: Some(signed.membership.org.id),
-                app_key_id: None,
+            let grant = TokenGrant {
+                client,
                 scope: client.scopes.join(" "),
                 device_id: None,
                 source_type: None,
-                session_id: None,
-            };
-            let req = tessera_core::engine::IssueRequest {
-                client,
-                subject,
-                refresh: true,
+                device_unique: false,
                 format: TokenFormat::Uuid,
             };
-            match e.issue(req).await {
+            match e.grant_tokens(&signed, grant, &origin).await {
                 Ok(issued) => render::success(&issued, &signed.membership.tenant),
                 Err(err) => render::fault(e, lang, &err),
             }
         }
-        Ok(Err(f)) => {
-            e.audit_login_failure(
-                Dialect::Cluster,
-                &f,
-                mobile,
-                Some(&client.client_id.0),
-                ip,
-                "",
-            )
-            .await;
-            render::login_failure(e, lang, &f)
-        }
+        Ok(Err(SignInFailure::Login(f))) => render::login_failure(e, lang, &f),
+        // No captcha and no transported password on this path.
+        Ok(Err(
+            SignInFailure::CaptchaMissing
+            | SignInFailure::CaptchaWrong
+            | SignInFailure::Undecodable,
+        )) => render::login_failure(e, lang, &LoginFailure::UnknownUser),
         Err(err) => render::fault(e, lang, &err),
     }
 }

@@ -8,11 +8,11 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use tessera_core::engine::{
-    audit_text, IssueRequest, LoginName, PasswordLogin, SignedIn, SmsLogin, TenantChoice,
-    AUDIT_NAME_MAX,
+    audit_text, CaptchaAnswer, LoginName, Origin, PasswordForm, PasswordLogin, PasswordSignIn,
+    SignInFailure, SignedIn, SmsLogin, TenantChoice, TokenGrant, AUDIT_NAME_MAX,
 };
-use tessera_core::error::LoginFailure;
-use tessera_core::model::{Client, Dialect, GrantType, LoginField, TokenSubject, UserType};
+use tessera_core::model::{Client, Dialect, GrantType, LoginField, UserType};
+use tessera_core::secret::Secret;
 use tessera_core::secret::TokenFormat;
 use tessera_core::sms::{SmsFailure, SmsPurpose};
 
@@ -231,61 +231,32 @@ async fn password(st: &AppState, req: &FormRequest, client: &Client) -> Response
         Some("email") => Some(LoginField::Email),
         Some(_) => return render::missing(e, lang, "login_field"),
     };
-    let ip = ip(st, req);
-    // The captcha, when this username or IP has failed too often; spent by any attempt.
-    match e.captcha_required(Some(username), ip.as_deref()).await {
-        Ok(false) => {}
-        Ok(true) => {
-            let Some(answer) = req.non_empty("captcha") else {
-                return render::failure(e, lang, "hoth.warn.captchaNull", None);
-            };
-            match e
-                .check_captcha(req.non_empty("captchaKey").unwrap_or(""), answer)
-                .await
-            {
-                Ok(true) => {}
-                Ok(false) => return render::failure(e, lang, "hoth.warn.captchaWrong", None),
-                Err(err) => return render::fault(e, lang, &err),
-            }
-        }
-        Err(err) => return render::fault(e, lang, &err),
-    }
-    let outcome = e
-        .transported_password_login(ciphertext, |password| PasswordLogin {
+    let origin = origin(st, req, client, true);
+    let sign_in = PasswordSignIn {
+        login: PasswordLogin {
             name: LoginName {
                 value: username.to_string(),
                 field,
             },
-            password,
+            password: Secret::new(ciphertext),
             user_type: Some(user_type),
             tenant: client.tenant_id,
             tenant_choice: TenantChoice::Default,
             second_factor: None,
             check_verified_field: true,
-        })
-        .await;
-    let outcome = match outcome {
-        Ok(Some(o)) => Ok(o),
-        Ok(None) => {
-            // A ciphertext that does not decrypt (or a replay) counts toward the captcha like a
-            // wrong password: otherwise the padding oracle could be asked without limit.
-            if let Err(err) = e.note_failure_for_captcha(username, ip.as_deref()).await {
-                return render::fault(e, lang, &err);
-            }
-            e.audit_login_refused(
-                Dialect::Hoth,
-                "password_undecodable",
-                username,
-                Some(&client.client_id.0),
-                ip,
-                &audit_detail(req),
-            )
-            .await;
-            return render::failure(e, lang, "hoth.warn.decodePasswordError", None);
-        }
-        Err(err) => Err(err),
+        },
+        form: PasswordForm::Transported,
+        origin: origin.clone(),
     };
-    finish(st, req, client, outcome, username, field).await
+    let code = match e.password_sign_in(sign_in).await {
+        Err(err) => return render::fault(e, lang, &err),
+        Ok(Ok(signed)) => return grant(st, req, client, &signed, &origin).await,
+        Ok(Err(SignInFailure::Login(f))) => return render::login_failure(e, lang, &f, field),
+        Ok(Err(SignInFailure::CaptchaMissing)) => "hoth.warn.captchaNull",
+        Ok(Err(SignInFailure::CaptchaWrong)) => "hoth.warn.captchaWrong",
+        Ok(Err(SignInFailure::Undecodable)) => "hoth.warn.decodePasswordError",
+    };
+    render::failure(e, lang, code, None)
 }
 
 async fn sms_login(st: &AppState, req: &FormRequest, client: &Client) -> Response {
@@ -307,8 +278,50 @@ async fn sms_login(st: &AppState, req: &FormRequest, client: &Client) -> Respons
         user_type: Some(user_type),
         tenant: client.tenant_id,
     };
-    let outcome = e.sms_login(login).await;
-    finish(st, req, client, outcome, phone, Some(LoginField::Phone)).await
+    let origin = origin(st, req, client, false);
+    match e.sms_sign_in(login, &origin).await {
+        Err(err) => render::fault(e, lang, &err),
+        Ok(Ok(signed)) => grant(st, req, client, &signed, &origin).await,
+        Ok(Err(f)) => render::login_failure(e, lang, &f, Some(LoginField::Phone)),
+    }
+}
+
+/// Where a hoth sign-in comes from: the client, the IP, the device and source for the audit,
+/// and the captcha answer (password sign-ins only: seed 001's SMS sign-in has none).
+fn origin(st: &AppState, req: &FormRequest, client: &Client, captcha: bool) -> Origin {
+    Origin {
+        dialect: Dialect::Hoth,
+        client_id: Some(client.client_id.0.clone()),
+        ip: ip(st, req),
+        detail: audit_detail(req),
+        captcha: captcha.then(|| CaptchaAnswer {
+            key: req.non_empty("captchaKey").map(str::to_string),
+            answer: req.non_empty("captcha").map(str::to_string),
+        }),
+    }
+}
+
+/// Seed 001's tokens are device-unique: the previous sign-in's on this device go.
+async fn grant(
+    st: &AppState,
+    req: &FormRequest,
+    client: &Client,
+    signed: &SignedIn,
+    origin: &Origin,
+) -> Response {
+    let e = &st.engine;
+    let grant = TokenGrant {
+        client,
+        scope: client.scopes.join(" "),
+        device_id: req.non_empty("device_id").map(str::to_string),
+        source_type: req.non_empty("source_type").map(str::to_string),
+        device_unique: true,
+        format: TokenFormat::Uuid,
+    };
+    match e.grant_tokens(signed, grant, origin).await {
+        Ok(issued) => render::token(&issued),
+        Err(err) => render::fault(e, req.lang(), &err),
+    }
 }
 
 /// The device and source of a sign-in, for its audit event (each value cut short: both come
@@ -320,91 +333,4 @@ fn audit_detail(req: &FormRequest) -> String {
         value("device_id"),
         value("source_type")
     )
-}
-
-/// Audits, counts failures toward the captcha, and on success revokes the tokens of the
-/// previous sign-in on this device (device-unique tokens) and issues new ones.
-async fn finish(
-    st: &AppState,
-    req: &FormRequest,
-    client: &Client,
-    outcome: Result<Result<SignedIn, LoginFailure>, tessera_core::EngineError>,
-    name: &str,
-    field: Option<LoginField>,
-) -> Response {
-    let e = &st.engine;
-    let lang = req.lang();
-    let ip = ip(st, req);
-    let device = req.non_empty("device_id").map(str::to_string);
-    let source_type = req.non_empty("source_type").map(str::to_string);
-    let detail = audit_detail(req);
-    match outcome {
-        Err(err) => render::fault(e, lang, &err),
-        Ok(Err(f)) => {
-            if matches!(
-                f,
-                LoginFailure::UnknownUser
-                    | LoginFailure::PasswordWrong { .. }
-                    | LoginFailure::PasswordWrongNowLocked { .. }
-            ) {
-                if let Err(err) = e.note_failure_for_captcha(name, ip.as_deref()).await {
-                    return render::fault(e, lang, &err);
-                }
-            }
-            e.audit_login_failure(
-                Dialect::Hoth,
-                &f,
-                name,
-                Some(&client.client_id.0),
-                ip,
-                &detail,
-            )
-            .await;
-            render::login_failure(e, lang, &f, field)
-        }
-        Ok(Ok(signed)) => {
-            let uid = signed.user.id;
-            let result = async {
-                e.clear_failures_for_captcha(name).await?;
-                if let Some(d) = &device {
-                    e.revoke_device_tokens(uid, &client.client_id, d).await?;
-                }
-                let subject = TokenSubject {
-                    client_id: client.client_id.clone(),
-                    user_id: Some(uid),
-                    tenant_id: Some(signed.membership.tenant.id),
-                    org_id: Some(signed.membership.org.id),
-                    app_key_id: None,
-                    scope: client.scopes.join(" "),
-                    device_id: device.clone(),
-                    source_type: source_type.clone(),
-                    session_id: None,
-                };
-                e.issue(IssueRequest {
-                    client,
-                    subject,
-                    refresh: true,
-                    format: TokenFormat::Uuid,
-                })
-                .await
-            }
-            .await;
-            match result {
-                Ok(issued) => {
-                    e.audit_event(
-                        "login",
-                        Dialect::Hoth,
-                        "success",
-                        Some(uid),
-                        Some(&client.client_id.0),
-                        ip,
-                        detail,
-                    )
-                    .await;
-                    render::token(&issued)
-                }
-                Err(err) => render::fault(e, lang, &err),
-            }
-        }
-    }
 }
