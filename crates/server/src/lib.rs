@@ -147,6 +147,9 @@ pub async fn apply_bootstrap(
 pub struct Running {
     pub addr: SocketAddr,
     pub engine: Arc<Engine>,
+    /// The store behind the engine, for operations tools and tests (the web layer reaches
+    /// storage only through the engine).
+    pub store: Arc<dyn Store>,
     shutdown: Option<oneshot::Sender<()>>,
     pub join: JoinHandle<()>,
 }
@@ -198,7 +201,15 @@ pub async fn start_with_clock(
         signing::RsaSigner::open(std::path::Path::new(&cfg.keys.dir), cfg.keys.rsa_bits)
             .map_err(StartError::Config)?,
     );
-    let engine = build_engine(&cfg, &d, store, ephemeral, transport.clone(), signer, clock)?;
+    let engine = build_engine(
+        &cfg,
+        &d,
+        store.clone(),
+        ephemeral,
+        transport.clone(),
+        signer,
+        clock,
+    )?;
     // Username keys under the current rules (issue 15; also before each bootstrap).
     engine
         .refresh_username_keys()
@@ -303,6 +314,7 @@ pub async fn start_with_clock(
     Ok(Running {
         addr,
         engine,
+        store,
         shutdown: Some(tx),
         join,
     })
@@ -315,20 +327,14 @@ fn spawn_purge(engine: Arc<Engine>, audit_retention: i64) -> JoinHandle<()> {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
         loop {
             tick.tick().await;
-            match engine
-                .store()
-                .purge_expired_tokens(engine.now() - 86_400)
-                .await
-            {
+            let now = engine.now();
+            let (tokens, audit) = engine.purge(now - 86_400, now - audit_retention).await;
+            match tokens {
                 Ok(n) if n > 0 => tracing::info!(purged = n, "expired tokens deleted"),
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "token purge failed"),
             }
-            match engine
-                .store()
-                .purge_audit(engine.now() - audit_retention)
-                .await
-            {
+            match audit {
                 Ok(n) if n > 0 => {
                     tracing::info!(purged = n, "audit events past audit.retention deleted")
                 }

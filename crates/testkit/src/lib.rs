@@ -50,6 +50,8 @@ pub struct TestApp {
     pub base: String,
     pub http: reqwest::Client,
     pub engine: Arc<Engine>,
+    /// The store behind the engine, for tests that look at or set up rows directly.
+    pub store: Arc<dyn tessera_core::store::Store>,
     pub dir: tempfile::TempDir,
     running: Option<Running>,
     pg_db: Option<pg::FreshDb>,
@@ -140,6 +142,7 @@ impl TestApp {
                 .build()
                 .expect("http client"),
             engine: running.engine.clone(),
+            store: running.store.clone(),
             dir,
             running: Some(running),
             pg_db,

@@ -151,7 +151,7 @@ thread_local! {
 
 #[utoipa::path(get, path = "/metrics", tag = "ops", summary = "Prometheus metrics", responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
 pub async fn render(State(st): State<AppState>) -> Response {
-    let (size, idle) = st.engine.store().pool_usage();
+    let (size, idle) = st.engine.pool_usage();
     metrics::gauge!("tessera_db_pool_connections").set(size as f64);
     metrics::gauge!("tessera_db_pool_idle_connections").set(idle as f64);
     let body = handle().map(|h| h.render()).unwrap_or_default();

@@ -11,6 +11,7 @@ mod clients;
 mod hoth;
 mod login;
 mod names;
+mod pending;
 mod signin;
 mod sms;
 mod sso;
@@ -28,6 +29,7 @@ pub use clients::resolve_scope;
 pub use hoth::SmsLogin;
 pub use login::{LoginName, PasswordLogin, SecondFactorInput, SignedIn, TenantChoice};
 pub use names::UsernameKeyReport;
+pub use pending::{PendingFailure, PendingSignIn};
 pub use signin::{CaptchaAnswer, Origin, PasswordForm, PasswordSignIn, SignInFailure, TokenGrant};
 pub use sso::{pkce_s256, user_claims, CodeFailure, CodeGrant, CodeTokens};
 pub use tokens::{Introspection, IssueRequest, Issued};
@@ -176,15 +178,34 @@ impl Engine {
     pub fn catalogue(&self) -> &Catalogue {
         &self.catalogue
     }
-    pub fn store(&self) -> &Arc<dyn Store> {
-        &self.store
+    /// The database pool's size and idle connections (for `/metrics`).
+    pub fn pool_usage(&self) -> (u32, usize) {
+        self.store.pool_usage()
+    }
+
+    /// Deletes tokens expired before `tokens_before` and audit events older than
+    /// `audit_before`; answers how many of each.
+    pub async fn purge(
+        &self,
+        tokens_before: crate::clock::UnixTime,
+        audit_before: crate::clock::UnixTime,
+    ) -> (
+        Result<u64, crate::EngineError>,
+        Result<u64, crate::EngineError>,
+    ) {
+        (
+            self.store
+                .purge_expired_tokens(tokens_before)
+                .await
+                .map_err(Into::into),
+            self.store
+                .purge_audit(audit_before)
+                .await
+                .map_err(Into::into),
+        )
     }
     pub fn hasher(&self) -> &PasswordHasher {
         &self.hasher
-    }
-
-    pub fn ephemeral(&self) -> &Arc<dyn Ephemeral> {
-        &self.ephemeral
     }
 
     /// Whether the database and the short-lived store answer (for `/readyz`).

@@ -34,8 +34,7 @@ org = "HQ"
         other => panic!("{other:?}"),
     }
     assert!(app
-        .engine
-        .store()
+        .store
         .client_by_client_id("brand-new")
         .await
         .unwrap()

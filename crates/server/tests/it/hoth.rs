@@ -299,7 +299,7 @@ async fn a_correct_password_signs_in_with_the_seeds_token_shape() {
                 && v["expires_in"].is_i64()
         );
     }
-    let ev = h.app.engine.store().recent_audit(5).await.unwrap();
+    let ev = h.app.store.recent_audit(5).await.unwrap();
     assert!(
         ev[0].detail.contains("device=email") && ev[0].detail.contains("source_type=web"),
         "{:?}",

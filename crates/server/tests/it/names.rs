@@ -133,8 +133,7 @@ async fn a_bootstrap_user_named_after_another_users_phone_or_email_is_refused_na
     // Nothing of a refused file was applied: no zed, no dan, no carl.
     for name in ["zed", "dan", "carl"] {
         assert!(app
-            .engine
-            .store()
+            .store
             .user_by_login(LoginField::Username, name)
             .await
             .unwrap()
@@ -170,8 +169,7 @@ async fn alice_signs_in_whatever_the_case_or_width_she_types() {
     let (status, _) = sign_in(&app, "ａｌｉｃｅ", "wrong").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     let alice = app
-        .engine
-        .store()
+        .store
         .user_by_login(LoginField::Username, "Alice")
         .await
         .unwrap()

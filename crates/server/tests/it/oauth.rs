@@ -250,7 +250,7 @@ async fn password_grant_issues_access_and_refresh_tokens_bound_to_the_user() {
         ],
     )
     .await;
-    let ev = app.engine.store().recent_audit(10).await.unwrap();
+    let ev = app.store.recent_audit(10).await.unwrap();
     assert!(
         ev.iter()
             .any(|e| e.kind == "login" && e.outcome == "success"),
@@ -287,8 +287,7 @@ async fn the_fifth_wrong_password_locks_the_account_even_for_the_right_password(
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(right["error_description"], "The account is locked");
     let u = app
-        .engine
-        .store()
+        .store
         .user_by_login(LoginField::Username, "bob")
         .await
         .unwrap()
@@ -363,8 +362,7 @@ async fn bcrypt_users_sign_in_and_are_rehashed_to_argon2id() {
     let app = app().await;
     for user in ["carl", "spring"] {
         let before = app
-            .engine
-            .store()
+            .store
             .user_by_login(LoginField::Username, user)
             .await
             .unwrap()
@@ -381,8 +379,7 @@ async fn bcrypt_users_sign_in_and_are_rehashed_to_argon2id() {
         )
         .await;
         let after = app
-            .engine
-            .store()
+            .store
             .user_by_login(LoginField::Username, user)
             .await
             .unwrap()
@@ -828,8 +825,7 @@ async fn tokens_of_the_earlier_opaque_format_still_work() {
         source_type: None,
         session_id: None,
     };
-    app.engine
-        .store()
+    app.store
         .insert_grant(&NewGrant {
             family: FamilyId(4242),
             subject,

@@ -868,8 +868,7 @@ async fn a_tenant_admin_cannot_take_over_a_more_powerful_client_or_an_app_keys_n
     // A client stored with a malformed entry (as the old check let through) gets no admin
     // scope out of it.
     let mut legacy = app
-        .engine
-        .store()
+        .store
         .client_by_client_id("app-a")
         .await
         .unwrap()
@@ -878,7 +877,7 @@ async fn a_tenant_admin_cannot_take_over_a_more_powerful_client_or_an_app_keys_n
     legacy.row_id = tessera_core::ids::ClientRowId(424_242);
     legacy.scopes = vec!["x tessera:admin".into(), "openid".into()];
     legacy.secret_hash = Some(tessera_core::secret::TokenHash::of("legacy-secret"));
-    app.engine.store().put_client(&legacy, 0).await.unwrap();
+    app.store.put_client(&legacy, 0).await.unwrap();
     let t = app
         .token(
             ("legacy", "legacy-secret"),

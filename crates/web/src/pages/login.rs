@@ -11,8 +11,8 @@ use axum::extract::State;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use tessera_core::engine::{
-    CaptchaAnswer, LoginName, Origin, PasswordForm, PasswordLogin, PasswordSignIn,
-    SecondFactorInput, SignInFailure, SignedIn, SmsLogin, TenantChoice,
+    CaptchaAnswer, LoginName, Origin, PasswordForm, PasswordLogin, PasswordSignIn, PendingFailure,
+    PendingSignIn, SecondFactorInput, SignInFailure, SignedIn, SmsLogin, TenantChoice,
 };
 use tessera_core::error::LoginFailure;
 use tessera_core::lang::Lang;
@@ -318,42 +318,31 @@ pub async fn post(State(st): State<AppState>, req: FormRequest) -> Response {
     let ip = req.client_ip(&st.settings.trusted_proxies);
     // The tenant chosen after a right password.
     if let (Some(pending), Some(tenant)) = (req.non_empty("pending"), req.non_empty("tenant")) {
-        let user = match e
-            .ephemeral()
-            .take(&format!("login:pending:{pending}"))
-            .await
-        {
-            Ok(Some(u)) => u.parse::<i64>().ok(),
-            _ => None,
-        };
-        let Some(user) = user else {
-            let t = texts(lang);
-            return render_login(
-                &st,
-                &req,
-                lang,
-                StatusCode::BAD_REQUEST,
-                "",
-                Some(t.expired_form.to_string()),
-                &continue_to,
-            )
-            .await;
-        };
         let sf = SecondFactorInput {
             device_key: device_of(&st, &req).0,
             code: None,
         };
-        return match e
-            .complete_login(tessera_core::ids::UserId(user), tenant, &sf)
-            .await
-        {
+        return match e.choose_tenant(pending, tenant, &sf).await {
             Ok(Ok(signed)) => signed_in(&st, &req, signed, &continue_to, ip).await,
-            Ok(Err(LoginFailure::SecondFactorRequired {
+            Ok(Err(PendingFailure::Expired)) => {
+                let t = texts(lang);
+                render_login(
+                    &st,
+                    &req,
+                    lang,
+                    StatusCode::BAD_REQUEST,
+                    "",
+                    Some(t.expired_form.to_string()),
+                    &continue_to,
+                )
+                .await
+            }
+            Ok(Err(PendingFailure::Login(LoginFailure::SecondFactorRequired {
                 user,
                 tenant_code,
                 org_code,
-            })) => ask_code(&st, &req, user, &tenant_code, &org_code, &continue_to, ip).await,
-            Ok(Err(f)) => failed(&st, &req, "", &f, &continue_to).await,
+            }))) => ask_code(&st, &req, user, &tenant_code, &org_code, &continue_to, ip).await,
+            Ok(Err(PendingFailure::Login(f))) => failed(&st, &req, "", &f, &continue_to).await,
             Err(err) => fault(lang, &err),
         };
     }
@@ -418,18 +407,10 @@ pub async fn post(State(st): State<AppState>, req: FormRequest) -> Response {
     let failure = match e.password_sign_in(sign_in).await {
         Ok(Ok(signed)) => return signed_in(&st, &req, signed, &continue_to, ip).await,
         Ok(Err(SignInFailure::Login(LoginFailure::ChooseTenant { user, options }))) => {
-            let pending = new_token(TokenFormat::Opaque);
-            if let Err(err) = e
-                .ephemeral()
-                .put(
-                    &format!("login:pending:{pending}"),
-                    &user.0.to_string(),
-                    300,
-                )
-                .await
-            {
-                return fault(lang, &err.into());
-            }
+            let pending = match e.hold_sign_in(&PendingSignIn::TenantChoice { user }).await {
+                Ok(t) => t,
+                Err(err) => return fault(lang, &err),
+            };
             let (csrf, cookies) = csrf_of(&st, &req);
             let (zh_link, en_link) = lang_links(&continue_to);
             let html = ChoosePage {
@@ -496,15 +477,15 @@ async fn ask_code(
         Ok(Err(_)) => e.catalogue().text("hoth.warn.tooManyRequests", lang, None),
         Err(err) => return fault(lang, &err),
     };
-    let pending = new_token(TokenFormat::Opaque);
-    let value = format!("{}|{tenant_code}|{org_code}", user.0);
-    if let Err(err) = e
-        .ephemeral()
-        .put(&format!("login:2fa:{pending}"), &value, 600)
-        .await
-    {
-        return fault(lang, &err.into());
-    }
+    let held = PendingSignIn::SecondFactor {
+        user,
+        tenant_code: tenant_code.to_string(),
+        org_code: org_code.to_string(),
+    };
+    let pending = match e.hold_sign_in(&held).await {
+        Ok(t) => t,
+        Err(err) => return fault(lang, &err),
+    };
     render_code(
         st,
         req,
@@ -601,49 +582,24 @@ async fn second_factor(
 ) -> Response {
     let e = &st.engine;
     let lang = req.lang();
-    let key = format!("login:2fa:{pending}");
-    let held = match e.ephemeral().get(&key).await {
-        Ok(v) => v,
-        Err(err) => return fault(lang, &err.into()),
-    };
-    let parts: Option<(i64, String, String)> = held.and_then(|v| {
-        let mut it = v.splitn(3, '|');
-        Some((
-            it.next()?.parse().ok()?,
-            it.next()?.to_string(),
-            it.next()?.to_string(),
-        ))
-    });
-    let Some((user, tenant, org)) = parts else {
-        let t = texts(lang);
-        return render_login(
-            st,
-            req,
-            lang,
-            StatusCode::BAD_REQUEST,
-            "",
-            Some(t.expired_form.to_string()),
-            continue_to,
-        )
-        .await;
-    };
     let code = req.get("sms_code").unwrap_or("").trim();
     let (device, _) = device_of(st, req);
-    match e
-        .finish_second_factor(
-            tessera_core::ids::UserId(user),
-            &tenant,
-            &org,
-            &device,
-            code,
-        )
-        .await
-    {
-        Ok(Ok(signed)) => {
-            let _ = e.ephemeral().delete(&key).await;
-            signed_in(st, req, signed, continue_to, ip).await
+    match e.give_second_factor(pending, &device, code).await {
+        Ok(Ok(signed)) => signed_in(st, req, signed, continue_to, ip).await,
+        Ok(Err(PendingFailure::Expired)) => {
+            let t = texts(lang);
+            render_login(
+                st,
+                req,
+                lang,
+                StatusCode::BAD_REQUEST,
+                "",
+                Some(t.expired_form.to_string()),
+                continue_to,
+            )
+            .await
         }
-        Ok(Err(LoginFailure::SecondFactorWrong { .. })) => {
+        Ok(Err(PendingFailure::Login(LoginFailure::SecondFactorWrong { .. }))) => {
             let msg = e.catalogue().text("cluster.1002.2002", lang, None);
             render_code(
                 st,
@@ -655,7 +611,7 @@ async fn second_factor(
                 continue_to,
             )
         }
-        Ok(Err(f)) => failed(st, req, "", &f, continue_to).await,
+        Ok(Err(PendingFailure::Login(f))) => failed(st, req, "", &f, continue_to).await,
         Err(err) => fault(lang, &err),
     }
 }
