@@ -178,4 +178,26 @@ impl EngineError {
     pub fn is_unavailable(&self) -> bool {
         matches!(self, EngineError::Store(StoreError::Unavailable(_)))
     }
+
+    /// The one classification of faults every dialect renders, each in its own shape
+    /// (`docs/decisions.md`, "Faults"): the client may retry a `Busy` or an `Unavailable`
+    /// soon; an `Internal` one is a bug or bad data, logged with the request's id.
+    pub fn class(&self) -> FaultClass {
+        match self {
+            EngineError::Busy => FaultClass::Busy,
+            EngineError::Store(StoreError::Unavailable(_)) => FaultClass::Unavailable,
+            _ => FaultClass::Internal,
+        }
+    }
+}
+
+/// See [`EngineError::class`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FaultClass {
+    /// No password-hashing slot came in `passwords.max_wait`.
+    Busy,
+    /// The database or the short-lived store does not answer.
+    Unavailable,
+    /// Anything else.
+    Internal,
 }

@@ -5,7 +5,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use tessera_core::lang::Lang;
-use tessera_core::{Engine, EngineError, StoreError};
+use tessera_core::{Engine, EngineError};
 
 /// A JSON answer of the hot paths (token, introspection), with `no_store`'s headers. Written
 /// into one `Vec` sized for a token answer: axum's `Json` writes through a `BytesMut` writer
@@ -37,11 +37,66 @@ pub fn no_store(mut r: Response) -> Response {
     r
 }
 
+/// The `error` codes Tessera answers (RFC 6749 §4.1.2.1 and §5.2, RFC 7009 §2.2.1), each with
+/// its HTTP status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OAuthErrorCode {
+    InvalidRequest,
+    InvalidClient,
+    InvalidGrant,
+    UnauthorizedClient,
+    UnsupportedGrantType,
+    InvalidScope,
+    ServerError,
+    TemporarilyUnavailable,
+    /// Authorization redirects only (RFC 6749 §4.1.2.1, OpenID Connect Core §3.1.2.6).
+    AccessDenied,
+    UnsupportedResponseType,
+    LoginRequired,
+}
+
+impl OAuthErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::InvalidRequest => "invalid_request",
+            Self::InvalidClient => "invalid_client",
+            Self::InvalidGrant => "invalid_grant",
+            Self::UnauthorizedClient => "unauthorized_client",
+            Self::UnsupportedGrantType => "unsupported_grant_type",
+            Self::InvalidScope => "invalid_scope",
+            Self::ServerError => "server_error",
+            Self::TemporarilyUnavailable => "temporarily_unavailable",
+            Self::AccessDenied => "access_denied",
+            Self::UnsupportedResponseType => "unsupported_response_type",
+            Self::LoginRequired => "login_required",
+        }
+    }
+
+    /// RFC 6749 §5.2: 400, except a failed client authentication (401); faults are 500 and
+    /// 503 (RFC 6749 §4.1.2.1 names them for the redirect; the token endpoint uses the same
+    /// codes with their statuses).
+    pub fn status(self) -> StatusCode {
+        match self {
+            Self::InvalidClient => StatusCode::UNAUTHORIZED,
+            Self::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::TemporarilyUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::InvalidRequest
+            | Self::InvalidGrant
+            | Self::UnauthorizedClient
+            | Self::UnsupportedGrantType
+            | Self::InvalidScope
+            | Self::UnsupportedResponseType
+            | Self::LoginRequired => StatusCode::BAD_REQUEST,
+            Self::AccessDenied => StatusCode::FORBIDDEN,
+        }
+    }
+}
+
 /// An OAuth error: `{"error", "error_description"}`.
 #[derive(Debug, Clone)]
 pub struct OAuthError {
     pub status: StatusCode,
-    pub error: &'static str,
+    pub error: OAuthErrorCode,
     pub description: String,
 }
 
@@ -50,18 +105,12 @@ impl OAuthError {
     pub fn new(
         engine: &Engine,
         lang: Lang,
-        error: &'static str,
+        error: OAuthErrorCode,
         code: &str,
         arg: Option<&str>,
     ) -> Self {
-        let status = match error {
-            "invalid_client" => StatusCode::UNAUTHORIZED,
-            "server_error" => StatusCode::INTERNAL_SERVER_ERROR,
-            "temporarily_unavailable" => StatusCode::SERVICE_UNAVAILABLE,
-            _ => StatusCode::BAD_REQUEST,
-        };
         Self {
-            status,
+            status: error.status(),
             error,
             description: engine.catalogue().text(code, lang, arg),
         }
@@ -76,30 +125,27 @@ impl OAuthError {
     /// slot in time) and storage that does not answer (PostgreSQL or Redis down, no pool
     /// connection in time) are 503 with `Retry-After`: the client may try again.
     pub fn fault(engine: &Engine, lang: Lang, e: &EngineError) -> Self {
-        match e {
-            EngineError::Busy => {
-                tracing::warn!("password hashing saturated: 503");
+        use tessera_core::error::FaultClass;
+        match e.class() {
+            FaultClass::Busy | FaultClass::Unavailable => {
+                tracing::warn!(error = %e, "busy or storage unavailable: 503");
                 Self::new(
                     engine,
                     lang,
-                    "temporarily_unavailable",
+                    OAuthErrorCode::TemporarilyUnavailable,
                     "oauth.serverBusy",
                     None,
                 )
             }
-            EngineError::Store(StoreError::Unavailable(_)) => {
-                tracing::error!(error = %e, "storage unavailable: 503");
+            FaultClass::Internal => {
+                tracing::error!(error = %e, "internal error");
                 Self::new(
                     engine,
                     lang,
-                    "temporarily_unavailable",
-                    "oauth.serverBusy",
+                    OAuthErrorCode::ServerError,
+                    "oauth.serverError",
                     None,
                 )
-            }
-            other => {
-                tracing::error!(error = %other, "internal error");
-                Self::new(engine, lang, "server_error", "oauth.serverError", None)
             }
         }
     }
@@ -107,8 +153,7 @@ impl OAuthError {
 
 impl IntoResponse for OAuthError {
     fn into_response(self) -> Response {
-        let body =
-            serde_json::json!({ "error": self.error, "error_description": self.description });
+        let body = serde_json::json!({ "error": self.error.as_str(), "error_description": self.description });
         let mut r = (self.status, Json(body)).into_response();
         if self.status == StatusCode::UNAUTHORIZED {
             // RFC 6749 §5.2: a 401 for invalid_client names the scheme the client can use.

@@ -44,7 +44,8 @@ impl ApiError {
     }
     pub fn fault(e: &tessera_core::EngineError) -> Self {
         tracing::error!(error = %e, "internal error in the admin API");
-        if e.is_unavailable() {
+        use tessera_core::error::FaultClass;
+        if matches!(e.class(), FaultClass::Busy | FaultClass::Unavailable) {
             return Self::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "temporarily_unavailable",

@@ -3,6 +3,7 @@
 //! redirect URI are an error page, never a redirect (RFC 6749 §4.1.2.1); the others go back to
 //! the registered redirect URI with `error` and `state`.
 
+use crate::error::OAuthErrorCode;
 use crate::pages::login::SSO_COOKIE;
 use crate::params::FormRequest;
 use crate::AppState;
@@ -68,8 +69,8 @@ pub async fn authorize(State(st): State<AppState>, req: FormRequest) -> Response
         }
     };
     let state = req.get("state").unwrap_or("");
-    let back = |error: &str| {
-        let mut p = vec![("error", error)];
+    let back = |error: OAuthErrorCode| {
+        let mut p = vec![("error", error.as_str())];
         if !state.is_empty() {
             p.push(("state", state));
         }
@@ -79,11 +80,11 @@ pub async fn authorize(State(st): State<AppState>, req: FormRequest) -> Response
     // `unsupported_response_type`.
     match req.non_empty("response_type") {
         Some("code") => {}
-        None => return back("invalid_request"),
-        Some(_) => return back("unsupported_response_type"),
+        None => return back(OAuthErrorCode::InvalidRequest),
+        Some(_) => return back(OAuthErrorCode::UnsupportedResponseType),
     }
     if !client.allows(GrantType::AuthorizationCode) {
-        return back("unauthorized_client");
+        return back(OAuthErrorCode::UnauthorizedClient);
     }
     let challenge = req.non_empty("code_challenge");
     let method = req.non_empty("code_challenge_method");
@@ -91,12 +92,12 @@ pub async fn authorize(State(st): State<AppState>, req: FormRequest) -> Response
     // (http-contract.md, "PKCE").
     match (challenge, method) {
         (Some(_), Some("S256")) => {}
-        (Some(_), _) => return back("invalid_request"),
-        (None, _) if client.is_public() => return back("invalid_request"),
+        (Some(_), _) => return back(OAuthErrorCode::InvalidRequest),
+        (None, _) if client.is_public() => return back(OAuthErrorCode::InvalidRequest),
         (None, _) => {}
     }
     let Some(scope) = resolve_scope(&client.scopes, req.get("scope")) else {
-        return back("invalid_scope");
+        return back(OAuthErrorCode::InvalidScope);
     };
     let prompt = req.get("prompt").unwrap_or("");
     let session = match req.cookie(SSO_COOKIE) {
@@ -105,7 +106,7 @@ pub async fn authorize(State(st): State<AppState>, req: FormRequest) -> Response
     };
     let Some(session) = session else {
         if prompt == "none" {
-            return back("login_required");
+            return back(OAuthErrorCode::LoginRequired);
         }
         // To the login page, then back here without `prompt` (or it would ask again).
         let path = req.path_for_continue();
@@ -117,10 +118,10 @@ pub async fn authorize(State(st): State<AppState>, req: FormRequest) -> Response
     // The session's user must still be allowed in (a client bound to a tenant, a disabled user).
     let membership = match e.session_membership(&session, client.tenant_id).await {
         Ok(Some(m)) => m,
-        Ok(None) => return back("access_denied"),
+        Ok(None) => return back(OAuthErrorCode::AccessDenied),
         Err(err) => {
             tracing::error!(error = %err, "internal error");
-            return back("server_error");
+            return back(OAuthErrorCode::ServerError);
         }
     };
     let grant = CodeGrant {
@@ -146,7 +147,7 @@ pub async fn authorize(State(st): State<AppState>, req: FormRequest) -> Response
         }
         Err(err) => {
             tracing::error!(error = %err, "internal error");
-            back("server_error")
+            back(OAuthErrorCode::ServerError)
         }
     }
 }

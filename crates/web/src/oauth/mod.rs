@@ -7,6 +7,7 @@ pub mod revoke;
 pub mod token;
 
 use crate::error::OAuthError;
+use crate::error::OAuthErrorCode;
 use crate::params::{BadInput, FormRequest};
 use crate::AppState;
 use std::sync::Arc;
@@ -95,7 +96,7 @@ pub fn invalid_client(st: &AppState, req: &FormRequest) -> OAuthError {
     OAuthError::new(
         &st.engine,
         req.lang(),
-        "invalid_client",
+        OAuthErrorCode::InvalidClient,
         "oauth.invalidClient",
         None,
     )
@@ -106,23 +107,39 @@ pub fn bad_input(st: &AppState, req: &FormRequest, bad: &BadInput) -> OAuthError
     let e = &st.engine;
     let lang = req.lang();
     match bad {
-        BadInput::TooLarge => {
-            OAuthError::new(e, lang, "invalid_request", "oauth.bodyTooLarge", None)
-                .with_status(axum::http::StatusCode::PAYLOAD_TOO_LARGE)
-        }
-        BadInput::ContentType => {
-            OAuthError::new(e, lang, "invalid_request", "oauth.badContentType", None)
-        }
-        BadInput::Encoding => {
-            OAuthError::new(e, lang, "invalid_request", "oauth.badEncoding", None)
-        }
-        BadInput::Repeated(p) => {
-            OAuthError::new(e, lang, "invalid_request", "oauth.paramRepeated", Some(p))
-        }
+        BadInput::TooLarge => OAuthError::new(
+            e,
+            lang,
+            OAuthErrorCode::InvalidRequest,
+            "oauth.bodyTooLarge",
+            None,
+        )
+        .with_status(axum::http::StatusCode::PAYLOAD_TOO_LARGE),
+        BadInput::ContentType => OAuthError::new(
+            e,
+            lang,
+            OAuthErrorCode::InvalidRequest,
+            "oauth.badContentType",
+            None,
+        ),
+        BadInput::Encoding => OAuthError::new(
+            e,
+            lang,
+            OAuthErrorCode::InvalidRequest,
+            "oauth.badEncoding",
+            None,
+        ),
+        BadInput::Repeated(p) => OAuthError::new(
+            e,
+            lang,
+            OAuthErrorCode::InvalidRequest,
+            "oauth.paramRepeated",
+            Some(p),
+        ),
         BadInput::TooMany => OAuthError::new(
             e,
             lang,
-            "invalid_request",
+            OAuthErrorCode::InvalidRequest,
             "oauth.tooManyParams",
             Some(&crate::params::MAX_PARAMS.to_string()),
         ),
@@ -135,7 +152,7 @@ pub fn missing(st: &AppState, req: &FormRequest, name: &str) -> OAuthError {
     OAuthError::new(
         &st.engine,
         req.lang(),
-        "invalid_request",
+        OAuthErrorCode::InvalidRequest,
         "oauth.paramMissing",
         Some(name),
     )

@@ -3,6 +3,7 @@
 //! §6; OAuth 2.1 §4.3 refresh rotation).
 
 use super::{bad_input, identify_client, invalid_client, missing};
+use crate::error::OAuthErrorCode;
 use crate::error::{json_no_store, OAuthError};
 use crate::params::FormRequest;
 use crate::AppState;
@@ -78,7 +79,7 @@ pub async fn token(State(st): State<AppState>, req: FormRequest) -> Response {
         other @ (Dialect::Appkey | Dialect::Maxkey) => Err(OAuthError::new(
             e,
             lang,
-            "unauthorized_client",
+            OAuthErrorCode::UnauthorizedClient,
             "oauth.dialectNotServed",
             Some(other.as_str()),
         )),
@@ -164,7 +165,7 @@ async fn standard(
             return Err(OAuthError::new(
                 e,
                 lang,
-                "unsupported_grant_type",
+                OAuthErrorCode::UnsupportedGrantType,
                 "oauth.unsupportedGrantType",
                 Some(gt_name),
             ))
@@ -174,14 +175,21 @@ async fn standard(
         return Err(OAuthError::new(
             e,
             lang,
-            "unauthorized_client",
+            OAuthErrorCode::UnauthorizedClient,
             "oauth.unauthorizedClient",
             Some(gt_name),
         ));
     }
     let scope = || {
-        resolve_scope(&client.scopes, req.get("scope"))
-            .ok_or_else(|| OAuthError::new(e, lang, "invalid_scope", "oauth.invalidScope", None))
+        resolve_scope(&client.scopes, req.get("scope")).ok_or_else(|| {
+            OAuthError::new(
+                e,
+                lang,
+                OAuthErrorCode::InvalidScope,
+                "oauth.invalidScope",
+                None,
+            )
+        })
     };
     let subject = |scope: String| TokenSubject {
         client_id: client.client_id.clone(),
@@ -200,7 +208,7 @@ async fn standard(
                 return Err(OAuthError::new(
                     e,
                     lang,
-                    "unauthorized_client",
+                    OAuthErrorCode::UnauthorizedClient,
                     "oauth.clientNotConfidential",
                     None,
                 ));
@@ -282,21 +290,21 @@ async fn standard(
                 Err(RefreshFailure::Invalid | RefreshFailure::Reused) => Err(OAuthError::new(
                     e,
                     lang,
-                    "invalid_grant",
+                    OAuthErrorCode::InvalidGrant,
                     "oauth.invalidRefreshToken",
                     None,
                 )),
                 Err(RefreshFailure::NotAllowed) => Err(OAuthError::new(
                     e,
                     lang,
-                    "unauthorized_client",
+                    OAuthErrorCode::UnauthorizedClient,
                     "oauth.unauthorizedClient",
                     Some(gt_name),
                 )),
                 Err(RefreshFailure::ScopeWidened) => Err(OAuthError::new(
                     e,
                     lang,
-                    "invalid_scope",
+                    OAuthErrorCode::InvalidScope,
                     "oauth.invalidScope",
                     None,
                 )),
@@ -322,7 +330,7 @@ async fn standard(
         GrantType::Implicit => Err(OAuthError::new(
             e,
             lang,
-            "unsupported_grant_type",
+            OAuthErrorCode::UnsupportedGrantType,
             "oauth.unsupportedGrantType",
             Some(gt_name),
         )),
@@ -367,5 +375,5 @@ fn login_failure(st: &AppState, req: &FormRequest, f: &LoginFailure) -> OAuthErr
         }
         LoginFailure::NoRoleInDefaultTenant => ("oauth.defaultTenantRoleNull", None),
     };
-    OAuthError::new(e, req.lang(), "invalid_grant", code, arg)
+    OAuthError::new(e, req.lang(), OAuthErrorCode::InvalidGrant, code, arg)
 }

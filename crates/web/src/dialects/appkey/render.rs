@@ -62,8 +62,9 @@ pub fn failure(e: &Engine, lang: Lang, path: &str, f: AppKeyFailure) -> Response
 /// A fault in Spring's shape: 503 when storage does not answer (with `Retry-After`), else 500;
 /// the cause is logged, not shown.
 pub fn fault(e: &Engine, lang: Lang, path: &str, err: &tessera_core::EngineError) -> Response {
+    use tessera_core::error::FaultClass;
     tracing::error!(error = %err, "internal error");
-    if err.is_unavailable() || matches!(err, tessera_core::EngineError::Busy) {
+    if matches!(err.class(), FaultClass::Busy | FaultClass::Unavailable) {
         let mut r = error(
             e,
             lang,

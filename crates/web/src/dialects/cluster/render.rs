@@ -81,21 +81,15 @@ pub fn invalid_client(e: &Engine, lang: Lang) -> Response {
 /// A fault: 500 (503 when password hashing is saturated or storage does not answer) in this
 /// dialect's shape; the cause is logged, not shown.
 pub fn fault(e: &Engine, lang: Lang, err: &tessera_core::EngineError) -> Response {
-    match err {
-        tessera_core::EngineError::Busy => failure(
-            e,
-            lang,
-            StatusCode::SERVICE_UNAVAILABLE,
-            1002,
-            "oauth.serverBusy",
-            None,
-        ),
-        tessera_core::EngineError::Store(tessera_core::StoreError::Unavailable(_)) => {
-            tracing::error!(error = %err, "storage unavailable: 503");
+    use tessera_core::error::FaultClass;
+    match err.class() {
+        // Both mean "try again soon": 503, code 1002, `Retry-After`.
+        FaultClass::Busy | FaultClass::Unavailable => {
+            tracing::warn!(error = %err, "busy or storage unavailable: 503");
             unavailable(e, lang)
         }
-        other => {
-            tracing::error!(error = %other, "internal error");
+        FaultClass::Internal => {
+            tracing::error!(error = %err, "internal error");
             failure(
                 e,
                 lang,

@@ -44,10 +44,26 @@ pub fn missing(e: &Engine, lang: Lang, name: &str) -> Response {
 }
 
 pub fn fault(e: &Engine, lang: Lang, err: &tessera_core::EngineError) -> Response {
-    match err {
-        tessera_core::EngineError::Busy => failure(e, lang, "hoth.warn.tooManyRequests", None),
-        other => {
-            tracing::error!(error = %other, "internal error");
+    use tessera_core::error::FaultClass;
+    match err.class() {
+        // No hashing slot in time: seed 001's own "try again later" (429), with
+        // `Retry-After`; its clients already retry on it.
+        FaultClass::Busy => {
+            tracing::warn!("password hashing saturated: 429");
+            let mut r = failure(e, lang, "hoth.warn.tooManyRequests", None);
+            r.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from_static("1"),
+            );
+            r
+        }
+        // The contract gives storage trouble one hoth code: createClientError, 500.
+        FaultClass::Unavailable => {
+            tracing::error!(error = %err, "storage unavailable");
+            failure(e, lang, "hoth.warn.createClientError", None)
+        }
+        FaultClass::Internal => {
+            tracing::error!(error = %err, "internal error");
             failure(e, lang, "hoth.warn.createClientError", None)
         }
     }

@@ -1,6 +1,7 @@
 //! `GET/POST /api/sso/authz/oauth/v20/token` and `/me`.
 
 use super::wire;
+use crate::error::OAuthErrorCode;
 use crate::error::{no_store, OAuthError};
 use crate::oauth::{identify_client, invalid_client, missing};
 use crate::params::FormRequest;
@@ -35,7 +36,7 @@ async fn run(st: &AppState, req: &FormRequest) -> Result<Response, OAuthError> {
             return Err(OAuthError::new(
                 e,
                 lang,
-                "unsupported_grant_type",
+                OAuthErrorCode::UnsupportedGrantType,
                 "oauth.unsupportedGrantType",
                 Some(other),
             ))
@@ -46,7 +47,7 @@ async fn run(st: &AppState, req: &FormRequest) -> Result<Response, OAuthError> {
         return Err(OAuthError::new(
             e,
             lang,
-            "unauthorized_client",
+            OAuthErrorCode::UnauthorizedClient,
             "oauth.unauthorizedClient",
             Some("authorization_code"),
         ));
@@ -83,7 +84,13 @@ pub fn code_failure(st: &AppState, req: &FormRequest, f: CodeFailure) -> OAuthEr
         CodeFailure::Invalid | CodeFailure::Reused => "oauth.invalidCode",
         CodeFailure::PkceFailed => "oauth.pkceFailed",
     };
-    OAuthError::new(&st.engine, req.lang(), "invalid_grant", code, None)
+    OAuthError::new(
+        &st.engine,
+        req.lang(),
+        OAuthErrorCode::InvalidGrant,
+        code,
+        None,
+    )
 }
 
 fn format_time(unix: i64, fmt: &[time::format_description::FormatItem<'_>]) -> String {
