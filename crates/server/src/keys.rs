@@ -19,138 +19,62 @@
 //! implementation is not constant-time (RUSTSEC-2023-0071). The decryption error is not shown
 //! to the client beyond `decodePasswordError`, and replayed ciphertexts are refused.
 
+use crate::keydir::{create_dir, lock_dir, write_atomic, KeyDirError};
 use base64::Engine as _;
 use rsa::pkcs8::{DecodePrivateKey, EncodePrivateKey, EncodePublicKey, LineEnding};
 use rsa::traits::PublicKeyParts;
 use rsa::{Pkcs1v15Encrypt, RsaPrivateKey};
 use sha2::{Digest, Sha256};
 use std::fs::File;
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard, RwLock};
+use std::sync::RwLock;
 use std::time::{Duration, SystemTime};
 use tessera_core::secret::Secret;
 use tessera_core::transport::PasswordTransport;
 
 const CURRENT: &str = "transport.pem";
 const PREVIOUS: &str = "transport.previous.pem";
-/// The lock file of `keys.dir`: never deleted, empty.
-pub(crate) const LOCK: &str = "keys.lock";
+/// What went wrong with an RSA key or its files.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    #[error(transparent)]
+    Dir(#[from] KeyDirError),
+    #[error("RSA key generation: {0}")]
+    Generate(String),
+    #[error("{}: not a PKCS#8 RSA key: {message}", path.display())]
+    NotAKey { path: PathBuf, message: String },
+    #[error("{}: a {bits}-bit key is too short: 2048 bits at least", path.display())]
+    TooShort { path: PathBuf, bits: usize },
+    #[error("keys.rsa_bits = {0}: 2048 at least")]
+    BitsTooFew(usize),
+    #[error("{}: missing", path.display())]
+    Missing { path: PathBuf },
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> KeyError + '_ {
+    move |source| {
+        KeyError::Dir(KeyDirError::Io {
+            path: path.to_path_buf(),
+            source,
+        })
+    }
+}
 
 /// A new private key as PKCS#8 PEM.
-pub fn generate_pem(bits: usize) -> Result<String, String> {
+pub fn generate_pem(bits: usize) -> Result<String, KeyError> {
     let key = RsaPrivateKey::new(&mut rand::rngs::OsRng, bits)
-        .map_err(|e| format!("RSA key generation: {e}"))?;
+        .map_err(|e| KeyError::Generate(e.to_string()))?;
     key.to_pkcs8_pem(LineEnding::LF)
         .map(|p| p.to_string())
-        .map_err(|e| format!("RSA key encoding: {e}"))
-}
-
-/// Makes `keys.dir` (mode 0700 when it is made here).
-pub(crate) fn create_dir(dir: &Path) -> Result<(), String> {
-    let mut b = std::fs::DirBuilder::new();
-    b.recursive(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        b.mode(0o700);
-    }
-    b.create(dir)
-        .map_err(|e| format!("keys.dir {}: {e}", dir.display()))
-}
-
-/// The lock on `keys.dir/keys.lock`, released when dropped. Within one process a mutex is taken
-/// too: on NFS, flock is emulated with POSIX locks, which do not exclude threads of one process.
-pub(crate) struct DirLock {
-    // Field order is drop order: the file (and its flock) goes first.
-    _file: File,
-    _local: MutexGuard<'static, ()>,
-}
-
-static LOCAL: Mutex<()> = Mutex::new(());
-
-/// Waits for the lock of `dir`: exclusive to make or replace key files, shared to read them.
-pub(crate) fn lock_dir(dir: &Path, exclusive: bool) -> Result<DirLock, String> {
-    let local = LOCAL.lock().unwrap_or_else(|e| e.into_inner());
-    let path = dir.join(LOCK);
-    let mut opts = std::fs::OpenOptions::new();
-    opts.read(true).write(true).create(true).truncate(false);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    let file = opts
-        .open(&path)
-        .map_err(|e| format!("{}: {e}", path.display()))?;
-    // Called through the trait: std's own `File::lock` is newer than the workspace's MSRV.
-    let locked = if exclusive {
-        fs4::FileExt::lock(&file)
-    } else {
-        fs4::FileExt::lock_shared(&file)
-    };
-    locked.map_err(|e| format!("{}: cannot lock: {e}", path.display()))?;
-    Ok(DirLock {
-        _file: file,
-        _local: local,
-    })
-}
-
-/// Writes `dir/name` atomically: a temporary file in `dir` (mode 0600), flushed to disk, with
-/// the modification time `mtime` if given, then renamed over `name`.
-pub(crate) fn write_atomic(
-    dir: &Path,
-    name: &str,
-    text: &str,
-    mtime: Option<SystemTime>,
-) -> Result<(), String> {
-    let path = dir.join(name);
-    let tmp = dir.join(format!(
-        ".{name}.{}.{:016x}.tmp",
-        std::process::id(),
-        rand::random::<u64>()
-    ));
-    let written = write_then_rename(&tmp, &path, text, mtime);
-    if let Err(e) = written {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(format!("{}: {e}", path.display()));
-    }
-    // Flush the folder too, so that the rename survives a power cut.
-    #[cfg(unix)]
-    if let Ok(d) = File::open(dir) {
-        let _ = d.sync_all();
-    }
-    Ok(())
-}
-
-fn write_then_rename(
-    tmp: &Path,
-    path: &Path,
-    text: &str,
-    mtime: Option<SystemTime>,
-) -> std::io::Result<()> {
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    let mut f = opts.open(tmp)?;
-    f.write_all(text.as_bytes())?;
-    if let Some(t) = mtime {
-        f.set_modified(t)?;
-    }
-    f.sync_all()?;
-    drop(f);
-    std::fs::rename(tmp, path)
+        .map_err(|e| KeyError::Generate(format!("encoding: {e}")))
 }
 
 /// Makes `dir/name` with a new key unless it exists, under the exclusive lock (re-checking
 /// there), so that processes starting together agree on one key. The key is generated before
 /// taking the lock, so that the lock is never held for long (processes starting together may
 /// each generate one; all but the first throw theirs away).
-pub(crate) fn create_once(dir: &Path, name: &str, bits: usize) -> Result<(), String> {
+pub(crate) fn create_once(dir: &Path, name: &str, bits: usize) -> Result<(), KeyError> {
     let path = dir.join(name);
     if path.exists() {
         return Ok(());
@@ -166,15 +90,16 @@ pub(crate) fn create_once(dir: &Path, name: &str, bits: usize) -> Result<(), Str
 }
 
 /// A private key read from PEM; at least 2048 bits.
-pub(crate) fn parse_private(path: &Path, pem: &str) -> Result<RsaPrivateKey, String> {
-    let key = RsaPrivateKey::from_pkcs8_pem(pem)
-        .map_err(|e| format!("{}: not a PKCS#8 RSA key: {e}", path.display()))?;
+pub(crate) fn parse_private(path: &Path, pem: &str) -> Result<RsaPrivateKey, KeyError> {
+    let key = RsaPrivateKey::from_pkcs8_pem(pem).map_err(|e| KeyError::NotAKey {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })?;
     if key.size() * 8 < 2048 {
-        return Err(format!(
-            "{}: a {}-bit key is too short: 2048 bits at least",
-            path.display(),
-            key.size() * 8
-        ));
+        return Err(KeyError::TooShort {
+            path: path.to_path_buf(),
+            bits: key.size() * 8,
+        });
     }
     Ok(key)
 }
@@ -189,26 +114,22 @@ struct Files {
 
 impl Files {
     /// Reads the files; the caller holds the lock. `None` when there is no current key.
-    fn read(dir: &Path) -> Result<Option<Files>, String> {
+    fn read(dir: &Path) -> Result<Option<Files>, KeyError> {
         let path = dir.join(CURRENT);
         // Opening (not only stat-ing) revalidates the attributes on NFS (close-to-open).
         let mut f = match File::open(&path) {
             Ok(f) => f,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(format!("{}: {e}", path.display())),
+            Err(e) => return Err(io(&path)(e)),
         };
         let mut current = String::new();
-        f.read_to_string(&mut current)
-            .map_err(|e| format!("{}: {e}", path.display()))?;
-        let since = f
-            .metadata()
-            .and_then(|m| m.modified())
-            .map_err(|e| format!("{}: modification time: {e}", path.display()))?;
+        f.read_to_string(&mut current).map_err(io(&path))?;
+        let since = f.metadata().and_then(|m| m.modified()).map_err(io(&path))?;
         let prev_path = dir.join(PREVIOUS);
         let previous = match std::fs::read_to_string(&prev_path) {
             Ok(s) => Some(s),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-            Err(e) => return Err(format!("{}: {e}", prev_path.display())),
+            Err(e) => return Err(io(&prev_path)(e)),
         };
         Ok(Some(Files {
             current,
@@ -232,11 +153,11 @@ impl Files {
         h.finalize().into()
     }
 
-    fn parse(&self, dir: &Path) -> Result<Keys, String> {
-        let key = |name: &str, pem: &str| -> Result<Key, String> {
+    fn parse(&self, dir: &Path) -> Result<Keys, KeyError> {
+        let key = |name: &str, pem: &str| -> Result<Key, KeyError> {
             let key = parse_private(&dir.join(name), pem)?;
             Ok(Key {
-                public_b64: public_b64(&key)?,
+                public_b64: public_b64(&dir.join(name), &key)?,
                 key,
             })
         };
@@ -275,11 +196,14 @@ pub struct RsaTransport {
     keys: RwLock<Keys>,
 }
 
-fn public_b64(key: &RsaPrivateKey) -> Result<String, String> {
+fn public_b64(path: &Path, key: &RsaPrivateKey) -> Result<String, KeyError> {
     let der = key
         .to_public_key()
         .to_public_key_der()
-        .map_err(|e| format!("RSA public key: {e}"))?;
+        .map_err(|e| KeyError::NotAKey {
+            path: path.to_path_buf(),
+            message: format!("public key: {e}"),
+        })?;
     Ok(base64::engine::general_purpose::STANDARD.encode(der.as_bytes()))
 }
 
@@ -292,9 +216,9 @@ impl RsaTransport {
         bits: usize,
         rotate_after: Duration,
         grace: Duration,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, KeyError> {
         if bits < 2048 {
-            return Err(format!("keys.rsa_bits = {bits}: 2048 at least"));
+            return Err(KeyError::BitsTooFew(bits));
         }
         create_dir(dir)?;
         create_once(dir, CURRENT, bits)?;
@@ -302,11 +226,8 @@ impl RsaTransport {
             let _lock = lock_dir(dir, false)?;
             Files::read(dir)?
         }
-        .ok_or_else(|| {
-            format!(
-                "{}: the transport key vanished",
-                dir.join(CURRENT).display()
-            )
+        .ok_or_else(|| KeyError::Missing {
+            path: dir.join(CURRENT),
         })?;
         Ok(Self {
             dir: dir.to_path_buf(),
@@ -330,12 +251,13 @@ impl RsaTransport {
 
     /// Reads the key files again and takes them if they changed (another process rotated).
     /// Answers whether they changed.
-    pub fn reload_if_changed(&self) -> Result<bool, String> {
+    pub fn reload_if_changed(&self) -> Result<bool, KeyError> {
         // Installed under the lock too, so that two reloads in this process cannot install
         // what they read in the wrong order.
         let _lock = lock_dir(&self.dir, false)?;
-        let files = Files::read(&self.dir)?
-            .ok_or_else(|| format!("{}: missing", self.dir.join(CURRENT).display()))?;
+        let files = Files::read(&self.dir)?.ok_or_else(|| KeyError::Missing {
+            path: self.dir.join(CURRENT),
+        })?;
         if files.fingerprint() == self.fingerprint() {
             return Ok(false);
         }
@@ -346,7 +268,7 @@ impl RsaTransport {
 
     /// Makes a new current key once the current one is older than `rotate_after`. Another
     /// process's rotation is taken instead (read first, and checked again under the lock).
-    pub fn rotate_if_due(&self) -> Result<bool, String> {
+    pub fn rotate_if_due(&self) -> Result<bool, KeyError> {
         self.reload_if_changed()?;
         // Whether due, and of which files: read together, since a request's reload may install
         // newer keys meanwhile.
@@ -364,18 +286,19 @@ impl RsaTransport {
     }
 
     /// The current key becomes the previous one; a new key becomes current.
-    pub fn rotate(&self) -> Result<(), String> {
+    pub fn rotate(&self) -> Result<(), KeyError> {
         self.rotate_unless_changed(None).map(|_| ())
     }
 
     /// Rotates under the exclusive lock, unless the files no longer have the fingerprint
     /// `expected` (another process rotated meanwhile: its keys are taken). The new key is made
     /// before taking the lock, so that readers never wait for key generation.
-    fn rotate_unless_changed(&self, expected: Option<[u8; 32]>) -> Result<bool, String> {
+    fn rotate_unless_changed(&self, expected: Option<[u8; 32]>) -> Result<bool, KeyError> {
         let pem = generate_pem(self.bits)?;
         let _lock = lock_dir(&self.dir, true)?;
-        let files = Files::read(&self.dir)?
-            .ok_or_else(|| format!("{}: missing", self.dir.join(CURRENT).display()))?;
+        let files = Files::read(&self.dir)?.ok_or_else(|| KeyError::Missing {
+            path: self.dir.join(CURRENT),
+        })?;
         if expected.is_some_and(|f| f != files.fingerprint()) {
             self.install(files.parse(&self.dir)?);
             tracing::info!(dir = %self.dir.display(), "RSA transport key rotated elsewhere");
@@ -384,8 +307,9 @@ impl RsaTransport {
         // Previous first: a crash between the two writes leaves the current key in both files.
         write_atomic(&self.dir, PREVIOUS, &files.current, None)?;
         write_atomic(&self.dir, CURRENT, &pem, Some(SystemTime::now()))?;
-        let files = Files::read(&self.dir)?
-            .ok_or_else(|| format!("{}: missing", self.dir.join(CURRENT).display()))?;
+        let files = Files::read(&self.dir)?.ok_or_else(|| KeyError::Missing {
+            path: self.dir.join(CURRENT),
+        })?;
         self.install(files.parse(&self.dir)?);
         tracing::info!(dir = %self.dir.display(), "RSA transport key rotated");
         Ok(true)
@@ -442,6 +366,7 @@ impl PasswordTransport for RsaTransport {
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
+    use crate::keydir::LOCK;
     use rsa::pkcs8::DecodePublicKey;
 
     const HOUR: Duration = Duration::from_secs(3600);
@@ -632,13 +557,15 @@ mod tests {
         std::fs::write(dir.path().join(CURRENT), pem.as_bytes()).unwrap();
         let e = RsaTransport::open(dir.path(), 2048, HOUR, HOUR)
             .err()
-            .unwrap();
+            .unwrap()
+            .to_string();
         assert!(e.contains("too short"), "{e}");
         assert!(e.contains(CURRENT), "{e}");
         std::fs::write(dir.path().join(CURRENT), "garbage").unwrap();
         let e = RsaTransport::open(dir.path(), 2048, HOUR, HOUR)
             .err()
-            .unwrap();
+            .unwrap()
+            .to_string();
         assert!(
             e.starts_with(&dir.path().join(CURRENT).display().to_string()),
             "{e}"
@@ -647,7 +574,10 @@ mod tests {
         // keys.dir that is a file.
         let file = dir.path().join("not-a-dir");
         std::fs::write(&file, "x").unwrap();
-        let e = RsaTransport::open(&file, 2048, HOUR, HOUR).err().unwrap();
+        let e = RsaTransport::open(&file, 2048, HOUR, HOUR)
+            .err()
+            .unwrap()
+            .to_string();
         assert!(e.contains("not-a-dir"), "{e}");
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod config;
 pub mod demo;
+pub mod keydir;
 pub mod keys;
 pub mod logs;
 pub mod serve;
@@ -37,6 +38,9 @@ pub enum StartError {
     },
     #[error("cannot listen on {addr}: {message}")]
     Listen { addr: String, message: String },
+    /// A key file of `keys.dir` (the transport or the signing key).
+    #[error(transparent)]
+    Keys(#[from] keys::KeyError),
 }
 
 /// Opens (and migrates) the configured database.
@@ -188,19 +192,16 @@ pub async fn start_with_clock(
     }
     let store = open_store(&cfg).await?;
     let ephemeral = open_ephemeral(&cfg, clock.clone()).await?;
-    let transport = Arc::new(
-        keys::RsaTransport::open(
-            std::path::Path::new(&cfg.keys.dir),
-            cfg.keys.rsa_bits,
-            std::time::Duration::from_secs(u64::try_from(d.transport_rotate).unwrap_or(86_400)),
-            std::time::Duration::from_secs(u64::try_from(d.transport_grace).unwrap_or(600)),
-        )
-        .map_err(StartError::Config)?,
-    );
-    let signer = Arc::new(
-        signing::RsaSigner::open(std::path::Path::new(&cfg.keys.dir), cfg.keys.rsa_bits)
-            .map_err(StartError::Config)?,
-    );
+    let transport = Arc::new(keys::RsaTransport::open(
+        std::path::Path::new(&cfg.keys.dir),
+        cfg.keys.rsa_bits,
+        std::time::Duration::from_secs(u64::try_from(d.transport_rotate).unwrap_or(86_400)),
+        std::time::Duration::from_secs(u64::try_from(d.transport_grace).unwrap_or(600)),
+    )?);
+    let signer = Arc::new(signing::RsaSigner::open(
+        std::path::Path::new(&cfg.keys.dir),
+        cfg.keys.rsa_bits,
+    )?);
     let engine = build_engine(
         &cfg,
         &d,

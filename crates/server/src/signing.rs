@@ -25,11 +25,17 @@ fn b64url(b: &[u8]) -> String {
 impl RsaSigner {
     /// Loads `dir/signing.pem`, making it on first start under the lock of `keys.dir`, so that
     /// processes starting together on a shared `keys.dir` agree on one key.
-    pub fn open(dir: &Path, bits: usize) -> Result<Self, String> {
-        crate::keys::create_dir(dir)?;
+    pub fn open(dir: &Path, bits: usize) -> Result<Self, crate::keys::KeyError> {
+        use crate::keys::KeyError;
+        crate::keydir::create_dir(dir)?;
         crate::keys::create_once(dir, SIGNING, bits)?;
         let path = dir.join(SIGNING);
-        let pem = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let pem = std::fs::read_to_string(&path).map_err(|source| {
+            KeyError::Dir(crate::keydir::KeyDirError::Io {
+                path: path.clone(),
+                source,
+            })
+        })?;
         let private = crate::keys::parse_private(&path, &pem)?;
         let (n, e) = (
             b64url(&private.n().to_bytes_be()),
@@ -38,8 +44,12 @@ impl RsaSigner {
         // RFC 7638: the thumbprint of the required members in lexicographic order.
         let thumb = format!(r#"{{"e":"{e}","kty":"RSA","n":"{n}"}}"#);
         let kid = b64url(&Sha256::digest(thumb.as_bytes()));
-        let key = jsonwebtoken::EncodingKey::from_rsa_pem(pem.as_bytes())
-            .map_err(|e| format!("{}: {e}", path.display()))?;
+        let key = jsonwebtoken::EncodingKey::from_rsa_pem(pem.as_bytes()).map_err(|e| {
+            KeyError::NotAKey {
+                path: path.clone(),
+                message: e.to_string(),
+            }
+        })?;
         let jwk = serde_json::json!({ "kty": "RSA", "use": "sig", "alg": "RS256", "kid": kid, "n": n, "e": e });
         Ok(Self { key, kid, jwk })
     }
