@@ -144,13 +144,16 @@ pub struct TokenForm {
     code_verifier: Option<String>,
     /// cluster: the phone number.
     mobile: Option<String>,
-    /// cluster: the device type; hoth SMS login: the phone.
+    /// cluster: the device type (it names the device for the `new_device` second factor).
     #[serde(rename = "type")]
     device_type: Option<String>,
     /// cluster: `admin` selects `dialects.cluster.default_client`.
     client: Option<String>,
+    /// cluster: the tenant code (`cluster_code` is accepted too).
     #[serde(rename = "clusterCode")]
     cluster_code: Option<String>,
+    #[serde(rename = "cluster_code")]
+    cluster_code_snake: Option<String>,
     /// hoth: `web` or `app`.
     source_type: Option<String>,
     device_id: Option<String>,
@@ -179,7 +182,14 @@ pub struct TokenParamForm {
 #[derive(Serialize, ToSchema)]
 #[allow(dead_code)]
 pub struct ClusterSmsForm {
-    mobile: String,
+    /// The phone (`phone` is accepted too).
+    mobile: Option<String>,
+    phone: Option<String>,
+    /// The tenant the webhook names (`cluster_code` is accepted too).
+    #[serde(rename = "clusterCode")]
+    cluster_code: Option<String>,
+    #[serde(rename = "cluster_code")]
+    cluster_code_snake: Option<String>,
     lang: Option<String>,
 }
 
@@ -199,13 +209,28 @@ pub struct HothSmsForm {
 #[derive(Serialize, ToSchema)]
 #[allow(dead_code)]
 pub struct LoginForm {
+    /// Must equal the `tessera_csrf` cookie (double submit).
     csrf: String,
+    /// Where to go once signed in (a path of this server only).
+    #[serde(rename = "continue")]
+    continue_to: Option<String>,
+    lang: Option<String>,
     username: Option<String>,
     password: Option<String>,
     captcha: Option<String>,
+    #[serde(rename = "captchaKey")]
+    captcha_key: Option<String>,
+    /// The tenant picked with the password, or on the choice page.
     tenant: Option<String>,
+    /// The choice page's held sign-in.
+    pending: Option<String>,
+    /// The second-factor page's held sign-in.
+    pending2fa: Option<String>,
+    /// `send_sms` or `sms` (the SMS tab); absent for the password form.
+    action: Option<String>,
     phone: Option<String>,
-    code: Option<String>,
+    /// The SMS code (second factor or SMS sign-in).
+    sms_code: Option<String>,
 }
 
 /// maxkey's token request (`GET` query or `POST` form).
@@ -271,6 +296,8 @@ pub struct IntrospectionAnswer {
     scope: Option<String>,
     client_id: Option<String>,
     username: Option<String>,
+    /// The tenant the token is bound to.
+    tenant_id: Option<i64>,
     token_type: Option<String>,
     exp: Option<i64>,
     iat: Option<i64>,
