@@ -53,8 +53,14 @@ impl Engine {
             } else {
                 super::unknown_name(app_id)
             };
-            self.audit_login(Dialect::Appkey, "bad_credentials", None, Some(&shown), None)
-                .await;
+            self.audit_login(
+                Dialect::Appkey,
+                super::LoginOutcome::BadCredentials,
+                None,
+                Some(&shown),
+                None,
+            )
+            .await;
             return Ok(Err(AppKeyFailure::BadCredentials));
         };
         let (org, user) = match self.app_key_state(&key).await? {
@@ -62,7 +68,7 @@ impl Engine {
             Err(f) => {
                 self.audit_login(
                     Dialect::Appkey,
-                    "key_disabled",
+                    super::LoginOutcome::KeyDisabled,
                     key.user_id,
                     Some(&key.app_id),
                     None,
@@ -95,7 +101,7 @@ impl Engine {
             .increment(1);
         self.audit_login(
             Dialect::Appkey,
-            "success",
+            super::LoginOutcome::Success,
             key.user_id,
             Some(&key.app_id),
             None,

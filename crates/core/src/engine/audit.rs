@@ -57,6 +57,116 @@ fn shown_name(name: &str, user: Option<UserId>) -> String {
     }
 }
 
+/// What an audit event is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuditKind {
+    /// A sign-in of any dialect, page or protocol.
+    Login,
+    /// An operation of the admin API (or, later, the console).
+    Admin,
+}
+
+impl AuditKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuditKind::Login => "login",
+            AuditKind::Admin => "admin",
+        }
+    }
+}
+
+/// How a sign-in ended, as its audit event says: a success, one of the account and policy
+/// refusals ([`crate::error::LoginFailure`], by its name), or a refusal before those checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoginOutcome {
+    Success,
+    Refused(&'static str),
+    /// A transported password that did not decrypt, or a replayed ciphertext (seed 001).
+    PasswordUndecodable,
+    /// Unknown app key, wrong app id or secret (seed 002).
+    BadCredentials,
+    /// The app key, its org, tenant or user is disabled (seed 002).
+    KeyDisabled,
+}
+
+impl LoginOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LoginOutcome::Success => "success",
+            LoginOutcome::Refused(name) => name,
+            LoginOutcome::PasswordUndecodable => "password_undecodable",
+            LoginOutcome::BadCredentials => "bad_credentials",
+            LoginOutcome::KeyDisabled => "key_disabled",
+        }
+    }
+}
+
+/// What an admin operation did (the `outcome` of a `kind = "admin"` event).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AdminAction {
+    UserCreate,
+    UserUpdate,
+    UserPasswordReset,
+    UserUnlock,
+    UserTokensRevoke,
+    SessionRevoke,
+    TenantCreate,
+    TenantUpdate,
+    OrgCreate,
+    OrgUpdate,
+    MembershipPut,
+    MembershipDelete,
+    ProductCreate,
+    ProductUpdate,
+    OrgProductPut,
+    OrgProductDelete,
+    UserProductPut,
+    UserProductDelete,
+    OpenLoginWayPut,
+    OpenLoginWayDelete,
+    AppKeyCreate,
+    AppKeyUpdate,
+    AppKeySecretRotate,
+    ClientCreate,
+    ClientUpdate,
+    ClientSecretRotate,
+    ClientDelete,
+}
+
+impl AdminAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AdminAction::UserCreate => "user.create",
+            AdminAction::UserUpdate => "user.update",
+            AdminAction::UserPasswordReset => "user.password_reset",
+            AdminAction::UserUnlock => "user.unlock",
+            AdminAction::UserTokensRevoke => "user.tokens_revoke",
+            AdminAction::SessionRevoke => "session.revoke",
+            AdminAction::TenantCreate => "tenant.create",
+            AdminAction::TenantUpdate => "tenant.update",
+            AdminAction::OrgCreate => "org.create",
+            AdminAction::OrgUpdate => "org.update",
+            AdminAction::MembershipPut => "membership.put",
+            AdminAction::MembershipDelete => "membership.delete",
+            AdminAction::ProductCreate => "product.create",
+            AdminAction::ProductUpdate => "product.update",
+            AdminAction::OrgProductPut => "org_product.put",
+            AdminAction::OrgProductDelete => "org_product.delete",
+            AdminAction::UserProductPut => "user_product.put",
+            AdminAction::UserProductDelete => "user_product.delete",
+            AdminAction::OpenLoginWayPut => "open_login_way.put",
+            AdminAction::OpenLoginWayDelete => "open_login_way.delete",
+            AdminAction::AppKeyCreate => "app_key.create",
+            AdminAction::AppKeyUpdate => "app_key.update",
+            AdminAction::AppKeySecretRotate => "app_key.secret_rotate",
+            AdminAction::ClientCreate => "client.create",
+            AdminAction::ClientUpdate => "client.update",
+            AdminAction::ClientSecretRotate => "client.secret_rotate",
+            AdminAction::ClientDelete => "client.delete",
+        }
+    }
+}
+
 impl Engine {
     /// Writes an audit event, every text field bounded (see the module); a failure to write is
     /// logged, never shown to the caller.
@@ -74,7 +184,7 @@ impl Engine {
         if e.detail.len() > AUDIT_DETAIL_MAX {
             e.detail = audit_text(&e.detail, AUDIT_DETAIL_MAX);
         }
-        if e.kind == "login" {
+        if e.kind == AuditKind::Login.as_str() {
             metrics::counter!("tessera_sign_ins_total", "dialect" => e.dialect.clone(), "outcome" => e.outcome.clone()).increment(1);
         }
         if let Err(err) = self.store.record_audit(&e).await {
@@ -87,7 +197,7 @@ impl Engine {
     #[allow(clippy::too_many_arguments)]
     pub async fn audit_event(
         &self,
-        kind: &str,
+        kind: AuditKind,
         dialect: Dialect,
         outcome: &str,
         user: Option<UserId>,
@@ -97,7 +207,7 @@ impl Engine {
     ) {
         self.audit(AuditEvent {
             at: self.now(),
-            kind: kind.into(),
+            kind: kind.as_str().into(),
             dialect: dialect.as_str().into(),
             outcome: outcome.into(),
             user_id: user,
@@ -128,7 +238,8 @@ impl Engine {
             F::UnknownUser => None,
             _ => self.user_answering_to(name).await,
         };
-        self.audit_named_login(dialect, failure.name(), user, name, client, ip, detail)
+        let outcome = LoginOutcome::Refused(failure.name());
+        self.audit_named_login(dialect, outcome, user, name, client, ip, detail)
             .await
     }
 
@@ -137,7 +248,7 @@ impl Engine {
     pub async fn audit_login_refused(
         &self,
         dialect: Dialect,
-        outcome: &str,
+        outcome: LoginOutcome,
         name: &str,
         client: Option<&str>,
         ip: Option<String>,
@@ -152,13 +263,21 @@ impl Engine {
     pub async fn audit_login(
         &self,
         dialect: Dialect,
-        outcome: &str,
+        outcome: LoginOutcome,
         user: Option<UserId>,
         client: Option<&str>,
         ip: Option<String>,
     ) {
-        self.audit_event("login", dialect, outcome, user, client, ip, String::new())
-            .await
+        self.audit_event(
+            AuditKind::Login,
+            dialect,
+            outcome.as_str(),
+            user,
+            client,
+            ip,
+            String::new(),
+        )
+        .await
     }
 
     /// The user a sign-in name finds (any login field), for the audit; `None` if none or if
@@ -181,7 +300,7 @@ impl Engine {
     async fn audit_named_login(
         &self,
         dialect: Dialect,
-        outcome: &str,
+        outcome: LoginOutcome,
         user: Option<UserId>,
         name: &str,
         client: Option<&str>,
@@ -196,8 +315,16 @@ impl Engine {
             let room = AUDIT_DETAIL_MAX.saturating_sub(tail.len() + 1);
             format!("{} {tail}", audit_text(detail, room))
         };
-        self.audit_event("login", dialect, outcome, user, client, ip, detail)
-            .await
+        self.audit_event(
+            AuditKind::Login,
+            dialect,
+            outcome.as_str(),
+            user,
+            client,
+            ip,
+            detail,
+        )
+        .await
     }
 }
 

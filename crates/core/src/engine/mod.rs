@@ -24,7 +24,10 @@ pub use actor::{
 };
 pub use admin::{check_client_id, check_tenant_code, AdminFailure, CreateUser};
 pub use appkey::{AppKeyFailure, AppKeyGrant};
-pub use audit::{audit_text, unknown_name, AUDIT_DETAIL_MAX, AUDIT_FIELD_MAX, AUDIT_NAME_MAX};
+pub use audit::{
+    audit_text, unknown_name, AdminAction, AuditKind, LoginOutcome, AUDIT_DETAIL_MAX,
+    AUDIT_FIELD_MAX, AUDIT_NAME_MAX,
+};
 pub use clients::resolve_scope;
 pub use hoth::SmsLogin;
 pub use login::{LoginName, PasswordLogin, SecondFactorInput, SignedIn, TenantChoice};

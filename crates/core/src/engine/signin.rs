@@ -17,7 +17,7 @@
 //! A new identity source, factor or policy goes into step 3 (or a step of its own here) and so
 //! reaches every dialect at once.
 
-use super::{Engine, IssueRequest, Issued, PasswordLogin, SignedIn};
+use super::{AuditKind, Engine, IssueRequest, Issued, LoginOutcome, PasswordLogin, SignedIn};
 use crate::error::{EngineError, LoginFailure};
 use crate::model::{Client, Dialect, SsoSession, TokenSubject};
 use crate::secret::TokenFormat;
@@ -127,7 +127,7 @@ impl Engine {
                         }
                         self.audit_login_refused(
                             origin.dialect,
-                            "password_undecodable",
+                            LoginOutcome::PasswordUndecodable,
                             &name,
                             origin.client_id.as_deref(),
                             origin.ip.clone(),
@@ -235,9 +235,9 @@ impl Engine {
             })
             .await?;
         self.audit_event(
-            "login",
+            AuditKind::Login,
             origin.dialect,
-            "success",
+            LoginOutcome::Success.as_str(),
             Some(uid),
             origin.client_id.as_deref(),
             origin.ip.clone(),
@@ -261,9 +261,9 @@ impl Engine {
             format!("{}, session {}", origin.detail, session.id)
         };
         self.audit_event(
-            "login",
+            AuditKind::Login,
             origin.dialect,
-            "success",
+            LoginOutcome::Success.as_str(),
             Some(signed.user.id),
             origin.client_id.as_deref(),
             origin.ip.clone(),

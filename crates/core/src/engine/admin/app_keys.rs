@@ -2,7 +2,7 @@
 
 use super::{conflict, AdminFailure, Outcome};
 use crate::engine::actor::Actor;
-use crate::engine::Engine;
+use crate::engine::{AdminAction, Engine};
 use crate::error::EngineError;
 use crate::ids::{new_id, UserId};
 use crate::model::*;
@@ -111,8 +111,12 @@ impl Engine {
         if let Err(e) = self.store.put_app_key(&k, self.now()).await {
             return Ok(Err(conflict(e)?));
         }
-        self.admin_audit(actor, "app_key.create", &format!("app key {app_key}"))
-            .await;
+        self.admin_audit(
+            actor,
+            AdminAction::AppKeyCreate,
+            &format!("app key {app_key}"),
+        )
+        .await;
         Ok(Ok((k, secret)))
     }
 
@@ -132,8 +136,12 @@ impl Engine {
             k.system_admin = s;
         }
         self.store.put_app_key(&k, self.now()).await?;
-        self.admin_audit(actor, "app_key.update", &format!("app key {app_key}"))
-            .await;
+        self.admin_audit(
+            actor,
+            AdminAction::AppKeyUpdate,
+            &format!("app key {app_key}"),
+        )
+        .await;
         Ok(Ok(k))
     }
 
@@ -145,7 +153,7 @@ impl Engine {
         self.store.put_app_key(&k, self.now()).await?;
         self.admin_audit(
             actor,
-            "app_key.secret_rotate",
+            AdminAction::AppKeySecretRotate,
             &format!("app key {app_key}"),
         )
         .await;

@@ -3,7 +3,7 @@
 
 use super::{AdminFailure, Outcome};
 use crate::engine::actor::{Actor, Reach};
-use crate::engine::Engine;
+use crate::engine::{AdminAction, Engine};
 use crate::error::EngineError;
 use crate::ids::UserId;
 use crate::model::*;
@@ -46,9 +46,9 @@ impl Engine {
         self.admin_audit(
             actor,
             if create {
-                "product.create"
+                AdminAction::ProductCreate
             } else {
-                "product.update"
+                AdminAction::ProductUpdate
             },
             &format!("product {}", p.id.0),
         )
@@ -90,9 +90,9 @@ impl Engine {
         self.admin_audit(
             actor,
             if name.is_some() {
-                "org_product.put"
+                AdminAction::OrgProductPut
             } else {
-                "org_product.delete"
+                AdminAction::OrgProductDelete
             },
             &format!("{tenant}/{org} product {product}"),
         )
@@ -162,9 +162,9 @@ impl Engine {
         self.admin_audit(
             actor,
             if system_admin.is_some() {
-                "user_product.put"
+                AdminAction::UserProductPut
             } else {
-                "user_product.delete"
+                AdminAction::UserProductDelete
             },
             &format!("user {} {tenant}/{org} product {product}", user.0),
         )
@@ -192,7 +192,7 @@ impl Engine {
         self.store.put_open_login_way(&w, position).await?;
         self.admin_audit(
             actor,
-            "open_login_way.put",
+            AdminAction::OpenLoginWayPut,
             &format!("open login way {}", w.code),
         )
         .await;
@@ -206,7 +206,7 @@ impl Engine {
         }
         self.admin_audit(
             actor,
-            "open_login_way.delete",
+            AdminAction::OpenLoginWayDelete,
             &format!("open login way {code}"),
         )
         .await;

@@ -2,7 +2,7 @@
 
 use super::{conflict, AdminFailure, Outcome};
 use crate::engine::actor::{is_scope_token, Actor};
-use crate::engine::Engine;
+use crate::engine::{AdminAction, Engine};
 use crate::error::EngineError;
 use crate::ids::new_id;
 use crate::model::*;
@@ -92,9 +92,9 @@ impl Engine {
         self.admin_audit(
             actor,
             if create {
-                "client.create"
+                AdminAction::ClientCreate
             } else {
-                "client.update"
+                AdminAction::ClientUpdate
             },
             &format!("client {id}"),
         )
@@ -115,7 +115,7 @@ impl Engine {
         self.forget_clients();
         self.admin_audit(
             actor,
-            "client.secret_rotate",
+            AdminAction::ClientSecretRotate,
             &format!("client {client_id}"),
         )
         .await;
@@ -129,8 +129,12 @@ impl Engine {
         }
         self.forget_clients();
         self.tokens.clear();
-        self.admin_audit(actor, "client.delete", &format!("client {client_id}"))
-            .await;
+        self.admin_audit(
+            actor,
+            AdminAction::ClientDelete,
+            &format!("client {client_id}"),
+        )
+        .await;
         Ok(Ok(()))
     }
 }

@@ -67,13 +67,13 @@ pub(crate) fn conflict(e: StoreError) -> Result<AdminFailure, EngineError> {
 }
 
 impl Engine {
-    async fn admin_audit(&self, actor: &Actor, action: &str, target: &str) {
+    async fn admin_audit(&self, actor: &Actor, action: super::AdminAction, target: &str) {
         let actor = actor.name.as_str();
         self.audit(AuditEvent {
             at: self.now(),
-            kind: "admin".into(),
+            kind: super::AuditKind::Admin.as_str().into(),
             dialect: "admin".into(),
-            outcome: action.into(),
+            outcome: action.as_str().into(),
             user_id: None,
             client_id: Some(actor.to_string()),
             ip: None,

@@ -2,7 +2,7 @@
 
 use super::{AdminFailure, Outcome};
 use crate::engine::actor::{is_scope_token, Actor, Reach};
-use crate::engine::Engine;
+use crate::engine::{AdminAction, Engine};
 use crate::error::EngineError;
 use crate::ids::{new_id, UserId};
 use crate::model::*;
@@ -51,9 +51,9 @@ impl Engine {
         self.admin_audit(
             actor,
             if create {
-                "tenant.create"
+                AdminAction::TenantCreate
             } else {
-                "tenant.update"
+                AdminAction::TenantUpdate
             },
             &format!("tenant {}", t.code),
         )
@@ -103,7 +103,11 @@ impl Engine {
         self.store.put_org(&o).await?;
         self.admin_audit(
             actor,
-            if create { "org.create" } else { "org.update" },
+            if create {
+                AdminAction::OrgCreate
+            } else {
+                AdminAction::OrgUpdate
+            },
             &format!("org {tenant}/{}", o.code),
         )
         .await;
@@ -137,7 +141,7 @@ impl Engine {
             .await?;
         self.admin_audit(
             actor,
-            "membership.put",
+            AdminAction::MembershipPut,
             &format!("user {} in {tenant}/{org}: {}", user.0, roles.join(",")),
         )
         .await;
@@ -170,7 +174,7 @@ impl Engine {
                 self.store.put_app_key(&k, self.now()).await?;
                 self.admin_audit(
                     actor,
-                    "app_key.update",
+                    AdminAction::AppKeyUpdate,
                     &format!("app key {} disabled with the membership", k.app_key),
                 )
                 .await;
@@ -178,7 +182,7 @@ impl Engine {
         }
         self.admin_audit(
             actor,
-            "membership.delete",
+            AdminAction::MembershipDelete,
             &format!("user {} in {tenant}/{org}", user.0),
         )
         .await;

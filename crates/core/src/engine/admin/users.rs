@@ -3,7 +3,7 @@
 
 use super::{conflict, AdminFailure, CreateUser, Outcome};
 use crate::engine::actor::{Actor, Reach};
-use crate::engine::Engine;
+use crate::engine::{AdminAction, Engine};
 use crate::error::EngineError;
 use crate::ids::{new_id, UserId};
 use crate::model::*;
@@ -90,7 +90,7 @@ impl Engine {
             // Only this tenant's admin (or a global one) may attach it (issue 15, finding 4).
             self.store.set_user_creator(id, t).await?;
         }
-        self.admin_audit(actor, "user.create", &format!("user {}", id.0))
+        self.admin_audit(actor, AdminAction::UserCreate, &format!("user {}", id.0))
             .await;
         match self.store.user_by_id(id).await? {
             Some(u) => Ok(Ok(u)),
@@ -120,7 +120,7 @@ impl Engine {
             self.store.revoke_user_tokens(id, self.now()).await?;
             self.tokens.clear();
         }
-        self.admin_audit(actor, "user.update", &format!("user {}", id.0))
+        self.admin_audit(actor, AdminAction::UserUpdate, &format!("user {}", id.0))
             .await;
         Ok(self
             .store
@@ -161,8 +161,12 @@ impl Engine {
         self.store.set_password_hash(id, &hash).await?;
         self.store.revoke_user_tokens(id, self.now()).await?;
         self.tokens.clear();
-        self.admin_audit(actor, "user.password_reset", &format!("user {}", id.0))
-            .await;
+        self.admin_audit(
+            actor,
+            AdminAction::UserPasswordReset,
+            &format!("user {}", id.0),
+        )
+        .await;
         Ok(Ok(generated))
     }
 
@@ -171,7 +175,7 @@ impl Engine {
         if !self.store.unlock_user(id).await? {
             return Ok(Err(AdminFailure::NotFound));
         }
-        self.admin_audit(actor, "user.unlock", &format!("user {}", id.0))
+        self.admin_audit(actor, AdminAction::UserUnlock, &format!("user {}", id.0))
             .await;
         Ok(Ok(()))
     }
@@ -192,7 +196,7 @@ impl Engine {
         self.tokens.clear();
         self.admin_audit(
             actor,
-            "user.tokens_revoke",
+            AdminAction::UserTokensRevoke,
             &format!("user {} ({n} tokens)", id.0),
         )
         .await;
@@ -237,7 +241,7 @@ impl Engine {
             }
         }
         self.store.revoke_session(id, self.now()).await?;
-        self.admin_audit(actor, "session.revoke", &format!("session {id}"))
+        self.admin_audit(actor, AdminAction::SessionRevoke, &format!("session {id}"))
             .await;
         Ok(Ok(()))
     }
