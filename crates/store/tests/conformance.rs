@@ -178,6 +178,7 @@ conformance!(
     lone_tokens_have_no_family_to_revoke,
     spending_a_refresh_token_checks_client_user_and_reuse_in_one_step,
     spending_a_refresh_token_runs_the_admission_checks_and_the_family_bound,
+    the_spend_admits_exactly_whom_the_engine_admits,
     a_revoked_family_covers_tokens_stored_later_until_all_can_have_expired,
     a_grant_of_more_rows_than_one_insert_takes_is_stored_whole,
     a_burst_of_spends_larger_than_one_statement_spends_each_token_once,
@@ -981,6 +982,132 @@ async fn spending_a_refresh_token_runs_the_admission_checks_and_the_family_bound
         .unwrap()
         .unwrap();
     assert!(t.is_live(NOW), "a refused spend leaves the token as it was");
+}
+
+/// The refresh eligibility rule is stated twice, in the engine (`Engine::may_refresh`, used by
+/// the scope-narrowing refresh) and in the spend statement (`Store::spend_refresh`): for each
+/// state of the user, its tenant and its membership, the store spends exactly when the engine
+/// admits (issue 16, item 3).
+async fn the_spend_admits_exactly_whom_the_engine_admits(b: &Backend) {
+    seed(b).await;
+    let s = &b.store;
+    let c1 = ClientId("c1".into());
+    let next = |i: usize| {
+        vec![
+            NewToken {
+                hash: TokenHash::of(&format!("adm-a{i}")),
+                kind: TokenKind::Access,
+                expires_at: NOW + 60,
+            },
+            NewToken {
+                hash: TokenHash::of(&format!("adm-r{i}")),
+                kind: TokenKind::Refresh,
+                expires_at: NOW + 600,
+            },
+        ]
+    };
+    let patch = |p: UserPatch| async move { assert!(s.update_user(UserId(21), &p).await.unwrap()) };
+    let states = [
+        "as seeded",
+        "disabled",
+        "not active",
+        "expired",
+        "locked",
+        "tenant disabled",
+        "membership removed",
+    ];
+    for (i, state) in states.iter().enumerate() {
+        match *state {
+            "disabled" => {
+                patch(UserPatch {
+                    enabled: Some(false),
+                    ..Default::default()
+                })
+                .await
+            }
+            "not active" => {
+                patch(UserPatch {
+                    active: Some(false),
+                    ..Default::default()
+                })
+                .await
+            }
+            "expired" => {
+                patch(UserPatch {
+                    expires_at: Some(Some(NOW - 1)),
+                    ..Default::default()
+                })
+                .await
+            }
+            "locked" => {
+                s.record_password_failure(UserId(21), 1, NOW + 600)
+                    .await
+                    .unwrap();
+            }
+            "tenant disabled" => {
+                let mut t = s.tenant_by_code("T1").await.unwrap().unwrap();
+                t.enabled = false;
+                s.put_tenant(&t, NOW).await.unwrap();
+            }
+            "membership removed" => {
+                assert!(s
+                    .delete_membership(UserId(21), TenantId(11), OrgId(111))
+                    .await
+                    .unwrap());
+            }
+            _ => {}
+        }
+        let name = format!("adm{i}");
+        let g = grant(
+            7200 + i as i64,
+            &[(name.as_str(), TokenKind::Refresh, NOW + 600)],
+        );
+        s.insert_grant(&g).await.unwrap();
+        let admitted = b.engine.may_refresh(&g.subject).await.unwrap();
+        let spent = matches!(
+            s.spend_refresh(&TokenHash::of(&name), &c1, NOW, 0, &next(i))
+                .await
+                .unwrap(),
+            SpendOutcome::Rotated(_)
+        );
+        assert_eq!(
+            spent, admitted,
+            "{state}: the store and the engine disagree"
+        );
+        assert_eq!(admitted, *state == "as seeded", "{state}");
+        // Back to the seeded state.
+        match *state {
+            "disabled" | "not active" | "expired" => {
+                patch(UserPatch {
+                    enabled: Some(true),
+                    active: Some(true),
+                    expires_at: Some(None),
+                    ..Default::default()
+                })
+                .await
+            }
+            "locked" => {
+                assert!(s.unlock_user(UserId(21)).await.unwrap());
+            }
+            "tenant disabled" => {
+                let mut t = s.tenant_by_code("T1").await.unwrap().unwrap();
+                t.enabled = true;
+                s.put_tenant(&t, NOW).await.unwrap();
+            }
+            "membership removed" => {
+                s.put_membership(
+                    UserId(21),
+                    TenantId(11),
+                    OrgId(111),
+                    &["admin".to_string()],
+                    true,
+                )
+                .await
+                .unwrap();
+            }
+            _ => {}
+        }
+    }
 }
 
 /// A burst of `spend_refresh` calls of one client, more than one statement of the SQLite

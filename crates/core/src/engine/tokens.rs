@@ -253,7 +253,7 @@ impl Engine {
                 None => return Ok(Err(RefreshFailure::ScopeWidened)),
             }
         }
-        if !self.still_admitted(&subject).await? {
+        if !self.may_refresh(&subject).await? {
             return Ok(Err(RefreshFailure::Invalid));
         }
         let (grant, issued) =
@@ -271,11 +271,13 @@ impl Engine {
         }
     }
 
-    /// Whether a token subject's user may still sign in where the tokens are bound: the
-    /// admission checks of a sign-in (account enabled, active, not locked, not expired; tenant
-    /// enabled; still a member of it), run again on every refresh (issue 15, finding 6). The
-    /// common refresh runs the same checks inside its one statement (`Store::spend_refresh`).
-    pub(crate) async fn still_admitted(&self, subject: &TokenSubject) -> Result<bool, EngineError> {
+    /// The refresh eligibility rule: whether a token subject's user may still sign in where
+    /// the tokens are bound: the admission checks of a sign-in (account enabled, active, not
+    /// locked, not expired; tenant enabled; still a member of it), run again on every refresh
+    /// (issue 15, finding 6). The common refresh runs the same rule inside its one statement
+    /// (`Store::spend_refresh`); the conformance test
+    /// `the_spend_admits_exactly_whom_the_engine_admits` holds the two to one rule.
+    pub async fn may_refresh(&self, subject: &TokenSubject) -> Result<bool, EngineError> {
         let now = self.now();
         let Some(uid) = subject.user_id else {
             return Ok(true);
