@@ -178,33 +178,6 @@ pub struct TokenParamForm {
     client_secret: Option<String>,
 }
 
-/// `POST /oauth/sms/code` (cluster).
-#[derive(Serialize, ToSchema)]
-#[allow(dead_code)]
-pub struct ClusterSmsForm {
-    /// The phone (`phone` is accepted too).
-    mobile: Option<String>,
-    phone: Option<String>,
-    /// The tenant the webhook names (`cluster_code` is accepted too).
-    #[serde(rename = "clusterCode")]
-    cluster_code: Option<String>,
-    #[serde(rename = "cluster_code")]
-    cluster_code_snake: Option<String>,
-    lang: Option<String>,
-}
-
-/// `POST /oauth/public/captcha/sms` (hoth).
-#[derive(Serialize, ToSchema)]
-#[allow(dead_code)]
-pub struct HothSmsForm {
-    phone: String,
-    user_type: Option<String>,
-    captcha: Option<String>,
-    #[serde(rename = "captchaKey")]
-    captcha_key: Option<String>,
-    lang: Option<String>,
-}
-
 /// `POST /login` (HTML form).
 #[derive(Serialize, ToSchema)]
 #[allow(dead_code)]

@@ -65,6 +65,25 @@ impl FormRequest {
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.as_str())
     }
+    /// The parameters as a typed request (a dialect's `wire.rs`): the same struct is the
+    /// request body of the OpenAPI document, so the document and the parser cannot drift
+    /// (issue 16). Values are strings, and an empty one is absent (RFC 6749 §3.1), as with
+    /// [`Self::non_empty`]; names the struct does not know are ignored. A struct of `String`
+    /// and `Option<String>` fields only fails for a required field that is missing.
+    pub fn typed<T: serde::de::DeserializeOwned>(&self) -> Result<T, serde_urlencoded::de::Error> {
+        // Through serde_urlencoded (which reads `Option` fields) rather than serde's value
+        // deserializers (which do not); these endpoints are not hot paths.
+        let pairs: Vec<(&str, &str)> = self
+            .params
+            .iter()
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let text = serde_urlencoded::to_string(pairs)
+            .map_err(|e| serde::de::Error::custom(e.to_string()))?;
+        serde_urlencoded::from_str(&text)
+    }
+
     /// A parameter that is present and not empty (RFC 6749 treats empty as absent, §3.1).
     pub fn non_empty(&self, name: &str) -> Option<&str> {
         self.get(name).filter(|v| !v.is_empty())
@@ -389,5 +408,29 @@ mod tests {
         // A body of 20,000 short parameters is refused at the cap, not read whole.
         let flood = form((0..20_000).map(|i| format!("{i:x}")));
         assert_eq!(read("", &flood).0, Err(BadInput::TooMany));
+    }
+
+    #[test]
+    fn a_typed_request_reads_options_and_takes_empty_as_absent() {
+        #[derive(serde::Deserialize)]
+        struct Req {
+            phone: Option<String>,
+            #[serde(rename = "clusterCode")]
+            cluster: Option<String>,
+            lang: Option<String>,
+        }
+        let req = FormRequest {
+            params: vec![
+                ("phone".into(), "13800000001".into()),
+                ("clusterCode".into(), "A&B=C".into()),
+                ("lang".into(), String::new()),
+                ("other".into(), "ignored".into()),
+            ],
+            ..Default::default()
+        };
+        let r: Req = req.typed().unwrap();
+        assert_eq!(r.phone.as_deref(), Some("13800000001"));
+        assert_eq!(r.cluster.as_deref(), Some("A&B=C"));
+        assert_eq!(r.lang, None);
     }
 }

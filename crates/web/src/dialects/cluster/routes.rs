@@ -141,14 +141,17 @@ async fn password(st: &AppState, req: &FormRequest, client: &Client) -> Response
 }
 
 /// `POST /oauth/sms/code` (`mobile`, optional `clusterCode`): sends the second-factor code.
-#[utoipa::path(post, path = "/oauth/sms/code", tag = "cluster", summary = "Send an SMS code (second factor)", request_body(content = crate::openapi::ClusterSmsForm, content_type = "application/x-www-form-urlencoded"), responses((status = 200, description = "Sent", content_type = "application/json"), (status = 400, description = "Cluster error shape"), (status = 429, description = "Again too soon"), (status = 502, description = "The SMS gateway failed")))]
+#[utoipa::path(post, path = "/oauth/sms/code", tag = "cluster", summary = "Send an SMS code (second factor)", request_body(content = super::wire::SmsCodeRequest, content_type = "application/x-www-form-urlencoded"), responses((status = 200, description = "Sent", content_type = "application/json"), (status = 400, description = "Cluster error shape"), (status = 429, description = "Again too soon"), (status = 502, description = "The SMS gateway failed")))]
 pub async fn sms_code(State(st): State<AppState>, req: FormRequest) -> Response {
     let e = &st.engine;
     let lang = req.lang();
     if let Some(bad) = &req.bad {
         return render::bad_input(e, lang, bad);
     }
-    let Some(mobile) = req.non_empty("mobile").or(req.non_empty("phone")) else {
+    let Ok(p) = req.typed::<super::wire::SmsCodeRequest>() else {
+        return render::missing(e, lang, "mobile");
+    };
+    let Some(mobile) = p.mobile.as_deref().or(p.phone.as_deref()) else {
         return render::missing(e, lang, "mobile");
     };
     // The IP's SMS limit comes before the lookup, so that 1004 is no free oracle of which
@@ -178,9 +181,10 @@ pub async fn sms_code(State(st): State<AppState>, req: FormRequest) -> Response 
         }
         Err(err) => return render::fault(e, lang, &err),
     }
-    let named = req
-        .non_empty("clusterCode")
-        .or(req.non_empty("cluster_code"));
+    let named = p
+        .cluster_code
+        .as_deref()
+        .or(p.cluster_code_snake.as_deref());
     let tenant = match e.sms_tenant(mobile, named).await {
         Ok(t) => t,
         Err(err) => return render::fault(e, lang, &err),

@@ -1,6 +1,22 @@
-//! Seed 000's response bodies, field for field.
+//! Seed 000's requests and response bodies, field for field.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+
+/// `POST /oauth/sms/code`: the phone the second-factor code goes to.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = ClusterSmsCodeRequest)]
+pub struct SmsCodeRequest {
+    /// The phone (`phone` is accepted too).
+    pub mobile: Option<String>,
+    pub phone: Option<String>,
+    /// The tenant the SMS webhook names (`cluster_code` is accepted too).
+    #[serde(rename = "clusterCode")]
+    pub cluster_code: Option<String>,
+    #[serde(rename = "cluster_code")]
+    pub cluster_code_snake: Option<String>,
+    /// `zh_CN` or `en_US`.
+    pub lang: Option<String>,
+}
 
 /// Step 6: success (HTTP 200).
 #[derive(Serialize)]

@@ -113,14 +113,17 @@ pub async fn captcha(State(st): State<AppState>, req: FormRequest) -> Response {
 }
 
 /// `POST /oauth/public/captcha/sms` (`phone`, `user_type`): sends a sign-in code.
-#[utoipa::path(post, path = "/oauth/public/captcha/sms", tag = "hoth", summary = "Send an SMS code", request_body(content = crate::openapi::HothSmsForm, content_type = "application/x-www-form-urlencoded"), responses((status = 200, description = "{success, captchaKey, interval}", content_type = "application/json"), (status = 400, description = "hoth error shape"), (status = 429, description = "Again within interval"), (status = 502, description = "The SMS gateway failed")))]
+#[utoipa::path(post, path = "/oauth/public/captcha/sms", tag = "hoth", summary = "Send an SMS code", request_body(content = wire::SmsRequest, content_type = "application/x-www-form-urlencoded"), responses((status = 200, description = "{success, captchaKey, interval}", content_type = "application/json"), (status = 400, description = "hoth error shape"), (status = 429, description = "Again within interval"), (status = 502, description = "The SMS gateway failed")))]
 pub async fn sms(State(st): State<AppState>, req: FormRequest) -> Response {
     let e = &st.engine;
     let lang = req.lang();
     if let Some(bad) = &req.bad {
         return render::bad_input(e, lang, bad);
     }
-    let Some(phone) = req.non_empty("phone") else {
+    let Ok(p) = req.typed::<wire::SmsRequest>() else {
+        return render::failure(e, lang, "hoth.warn.phoneOrEmailNotnull", None);
+    };
+    let Some(phone) = p.phone.as_deref() else {
         return render::failure(e, lang, "hoth.warn.phoneOrEmailNotnull", None);
     };
     if st
@@ -135,8 +138,7 @@ pub async fn sms(State(st): State<AppState>, req: FormRequest) -> Response {
     match e.captcha_required(None, ip.as_deref()).await {
         Ok(false) => {}
         Ok(true) => {
-            let (Some(answer), Some(key)) = (req.non_empty("captcha"), req.non_empty("captchaKey"))
-            else {
+            let (Some(answer), Some(key)) = (p.captcha.as_deref(), p.captcha_key.as_deref()) else {
                 return render::failure(e, lang, "hoth.warn.captchaNotnull", None);
             };
             match e.check_captcha(key, answer).await {

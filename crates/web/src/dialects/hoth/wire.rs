@@ -1,6 +1,20 @@
 //! Seed 001's bodies.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+
+/// `POST /oauth/public/captcha/sms`: a sign-in code for a registered phone.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = HothSmsRequest)]
+pub struct SmsRequest {
+    pub phone: Option<String>,
+    /// `P` (default) or `C`; accepted, not used to pick the user (seed 001 sends it).
+    pub user_type: Option<String>,
+    /// The image captcha, once the IP has failed too often.
+    pub captcha: Option<String>,
+    #[serde(rename = "captchaKey")]
+    pub captcha_key: Option<String>,
+    pub lang: Option<String>,
+}
 
 #[derive(Serialize)]
 pub struct Token<'a> {
