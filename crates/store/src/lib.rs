@@ -3,10 +3,9 @@
 //! instantiated for both pools; only connection set-up and the migration trees differ.
 
 mod batch;
-#[macro_use]
-mod shared;
 mod postgres;
 mod rows;
+mod shared;
 mod sqlite;
 
 pub use postgres::PgStore;

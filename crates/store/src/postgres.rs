@@ -158,4 +158,10 @@ pub(crate) async fn spend_refresh_rows(
         .await
 }
 
-impl_store!(PgStore, sqlx::Postgres);
+/// The SQL shared with the other backend (`generic/mod.rs`), compiled for this one.
+type Db = sqlx::Postgres;
+type Backend = PgStore;
+// The same files are compiled once per backend, on purpose (clippy would have one `mod`).
+#[allow(clippy::duplicate_mod)]
+#[path = "generic/mod.rs"]
+mod store_impl;

@@ -321,4 +321,10 @@ pub(crate) async fn spend_refresh_rows(
     Ok(out)
 }
 
-impl_store!(SqliteStore, sqlx::Sqlite);
+/// The SQL shared with the other backend (`generic/mod.rs`), compiled for this one.
+type Db = sqlx::Sqlite;
+type Backend = SqliteStore;
+// The same files are compiled once per backend, on purpose (clippy would have one `mod`).
+#[allow(clippy::duplicate_mod)]
+#[path = "generic/mod.rs"]
+mod store_impl;
