@@ -1,6 +1,8 @@
 //! SQLite and PostgreSQL implementations of [`tessera_core::store::Store`]. The SQL is written
-//! once (`shared.rs`, portable `$n` placeholders, `ON CONFLICT`, no `RETURNING` differences) and
-//! instantiated for both pools; only connection set-up and the migration trees differ.
+//! once, in plain Rust modules by aggregate (`generic/`, portable `$n` placeholders,
+//! `ON CONFLICT`), and compiled for each backend (`sqlite.rs`, `postgres.rs` include the folder
+//! with their own database type); only connection set-up, the token statements tuned per
+//! backend and the migration trees differ.
 
 mod batch;
 mod postgres;
