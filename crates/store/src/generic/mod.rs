@@ -28,6 +28,8 @@ pub(super) type Tx<'a> = sqlx::Transaction<'a, Db>;
 mod audit;
 mod batch;
 mod bootstrap;
+mod bootstrap_accounts;
+mod bootstrap_catalog;
 mod catalog;
 mod clients;
 mod ops;
@@ -39,6 +41,8 @@ mod users;
 pub(super) use self::audit::*;
 pub(super) use self::batch::*;
 pub(super) use self::bootstrap::*;
+pub(super) use self::bootstrap_accounts::*;
+pub(super) use self::bootstrap_catalog::*;
 pub(super) use self::tokens::*;
 
 #[async_trait]
