@@ -1,4 +1,4 @@
-//! `tessera.toml` (`spec/configuration.md`): every key has a default, every key can be
+//! `tessera.toml` (`docs/reference/configuration.md`): every key has a default, every key can be
 //! overridden by `TESSERA_<SECTION>__<KEY>`, unknown keys are errors. Errors are one line that
 //! names the file (or variable), the key and the line.
 
@@ -6,7 +6,7 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
 #[serde(deny_unknown_fields, default)]
@@ -508,180 +508,11 @@ impl Config {
     }
 }
 
-/// A URL fit to print: `scheme://user:secret@host` → `scheme://user:***@host`, and every query
-/// value and the fragment masked (`?token=s3cr3t` → `?token=***`), as webhooks often carry
-/// their credential there. Names, the host and the path stay, so the operator can tell which
-/// URL it is.
-pub fn mask_url(url: &str) -> String {
-    let (before_fragment, fragment) = match url.split_once('#') {
-        Some((b, _)) => (b, Some("***")),
-        None => (url, None),
-    };
-    let (base, query) = match before_fragment.split_once('?') {
-        Some((b, q)) => (b, Some(q)),
-        None => (before_fragment, None),
-    };
-    let mut out = mask_userinfo(base);
-    if let Some(q) = query {
-        out.push('?');
-        let masked: Vec<String> = q
-            .split('&')
-            .map(|pair| match pair.split_once('=') {
-                Some((name, v)) if !v.is_empty() => format!("{name}=***"),
-                _ => pair.to_string(),
-            })
-            .collect();
-        out.push_str(&masked.join("&"));
-    }
-    if let Some(f) = fragment {
-        out.push('#');
-        out.push_str(f);
-    }
-    out
-}
+mod mask;
+mod sources;
 
-/// `scheme://user:secret@host/path` → `scheme://user:***@host/path` (no query, no fragment).
-fn mask_userinfo(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_string();
-    };
-    // The authority ends at the first `/`; the userinfo is what comes before its last `@`.
-    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
-    let Some((cred, host)) = authority.rsplit_once('@') else {
-        return url.to_string();
-    };
-    match cred.split_once(':') {
-        Some((user, _)) => format!("{scheme}://{user}:***@{host}{path}"),
-        None => url.to_string(),
-    }
-}
-
-fn toml_error(path: &Path, text: &str, e: &toml::de::Error) -> String {
-    let msg = e.message().replace('\n', " ");
-    let Some(span) = e.span() else {
-        return format!("{}: {msg}", path.display());
-    };
-    let start = span.start.min(text.len());
-    let line_no = text[..start].matches('\n').count() + 1;
-    // The key is read off the line the error points into (the span may cover the key, the
-    // value or a whole table).
-    let line = text.lines().nth(line_no - 1).unwrap_or("").trim();
-    let header = |l: &str| {
-        (l.starts_with('[') && l.ends_with(']'))
-            .then(|| l.trim_matches(|c| c == '[' || c == ']').trim().to_string())
-    };
-    let key = if let Some(h) = header(line) {
-        Some(h)
-    } else if let Some((k, _)) = line.split_once('=') {
-        let section = text[..start].lines().rev().find_map(|l| header(l.trim()));
-        Some(match section {
-            Some(s) => format!("{s}.{}", k.trim()),
-            None => k.trim().to_string(),
-        })
-    } else {
-        None
-    };
-    match key {
-        Some(k) => format!("{}:{line_no}: key {k}: {msg}", path.display()),
-        None => format!("{}:{line_no}: {msg}", path.display()),
-    }
-}
-
-fn figment_error(e: &figment::Error) -> String {
-    let key = e.path.join(".").to_lowercase();
-    let from_env = e
-        .metadata
-        .as_ref()
-        .is_some_and(|m| m.name.contains("environment"));
-    if from_env && !e.path.is_empty() {
-        let var = format!("TESSERA_{}", e.path.join("__").to_uppercase());
-        return format!("{var}: key {key}: {}", e.kind).replace('\n', " ");
-    }
-    let mut s = if key.is_empty() {
-        e.kind.to_string()
-    } else {
-        format!("key {key}: {}", e.kind)
-    };
-    if let Some(src) = e.metadata.as_ref().and_then(|m| m.source.as_ref()) {
-        s.push_str(&format!(" (from {src})"));
-    }
-    s.replace('\n', " ")
-}
-
-/// A list of strings, or one string of comma-separated items (what an environment variable
-/// naturally holds: `TESSERA_SERVER__TRUSTED_PROXIES=10.0.0.0/8,192.168.0.1`).
-fn list_or_string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Form {
-        List(Vec<String>),
-        One(String),
-    }
-    Ok(match Form::deserialize(d)? {
-        Form::List(v) => v,
-        Form::One(s) => s
-            .split(',')
-            .map(str::trim)
-            .filter(|x| !x.is_empty())
-            .map(str::to_string)
-            .collect(),
-    })
-}
-
-/// One `TESSERA_<SECTION>__<KEY>` variable. figment's `Env` types a value by its look, so
-/// `TESSERA_KEYS__DIR=007` was the number 7 and a string key refused it; here a value stays a
-/// string (see `extract_lossy` in [`Config::load`]), unless it is written as a TOML array or
-/// table (`["10.0.0.0/8"]`).
-struct EnvVar {
-    key: String,
-    value: String,
-    metadata: figment::Metadata,
-}
-
-impl figment::Provider for EnvVar {
-    fn metadata(&self) -> figment::Metadata {
-        self.metadata.clone()
-    }
-
-    fn data(
-        &self,
-    ) -> Result<figment::value::Map<figment::Profile, figment::value::Dict>, figment::Error> {
-        use figment::value::Value;
-        let value = if matches!(self.value.trim_start().chars().next(), Some('[' | '{')) {
-            self.value
-                .parse::<Value>()
-                .unwrap_or_else(|never| match never {})
-        } else {
-            Value::from(self.value.clone())
-        };
-        let dict = figment::util::nest(&self.key, value)
-            .into_dict()
-            .unwrap_or_default();
-        Ok(figment::Profile::Default.collect(dict))
-    }
-}
-
-/// Names the file and line where `key` (`section.key`) is set, if the file sets it.
-fn locate(text: Option<&(PathBuf, String)>, key: &str, msg: &str) -> String {
-    // A variable overrides the file, so the value at fault is the variable's.
-    let var = format!("TESSERA_{}", key.replace('.', "__").to_uppercase());
-    if std::env::var_os(&var).is_some() {
-        return format!("{var}: key {key}: {msg}");
-    }
-    if let Some((path, t)) = text {
-        let (section, name) = key.split_once('.').unwrap_or(("", key));
-        let mut in_section = section.is_empty();
-        for (i, l) in t.lines().enumerate() {
-            let l = l.trim();
-            if l.starts_with('[') {
-                in_section = l.trim_matches(|c| c == '[' || c == ']').trim() == section;
-            } else if in_section && l.split('=').next().is_some_and(|k| k.trim() == name) {
-                return format!("{}:{}: key {key}: {msg}", path.display(), i + 1);
-            }
-        }
-    }
-    format!("key {key}: {msg}")
-}
+pub use mask::mask_url;
+use sources::{figment_error, list_or_string, locate, toml_error, EnvVar};
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
