@@ -8,6 +8,7 @@ mod appkey;
 mod bootstrap;
 mod cli;
 mod cluster;
+mod engine_flows;
 mod fixtures;
 mod garbage;
 mod hardening;
