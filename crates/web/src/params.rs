@@ -189,6 +189,20 @@ impl<S: Send + Sync> FromRequest<S> for FormRequest {
     }
 }
 
+/// The client's IP of any request (`FormRequest::client_ip` reads the same for form
+/// endpoints): the peer, or behind a trusted proxy the rightmost untrusted `X-Forwarded-For`.
+pub fn request_ip(parts: &axum::http::request::Parts, trusted: &[ipnet::IpNet]) -> Option<String> {
+    let peer = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip());
+    let xff = header_str(
+        &parts.headers,
+        header::HeaderName::from_static("x-forwarded-for"),
+    );
+    client_ip(peer, xff.as_deref(), trusted).map(|ip| ip.to_string())
+}
+
 fn client_ip(
     peer: Option<std::net::IpAddr>,
     xff: Option<&str>,

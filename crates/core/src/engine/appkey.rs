@@ -35,11 +35,14 @@ fn client_id_of(key: &AppKey) -> ClientId {
 }
 
 impl Engine {
+    /// Seed 002's sign-in, from credential to grant: checks, audits (with the origin's IP)
+    /// and issues.
     pub async fn app_key_login(
         &self,
         app_id: &str,
         app_key: &str,
         secret: &Secret,
+        origin: &super::Origin,
     ) -> Result<Result<AppKeyGrant, AppKeyFailure>, EngineError> {
         let found = self.store.app_key_by_key(app_key).await?;
         // Hash the secret whether or not the key exists: the same work either way.
@@ -58,7 +61,7 @@ impl Engine {
                 super::LoginOutcome::BadCredentials,
                 None,
                 Some(&shown),
-                None,
+                origin.ip.clone(),
             )
             .await;
             return Ok(Err(AppKeyFailure::BadCredentials));
@@ -71,7 +74,7 @@ impl Engine {
                     super::LoginOutcome::KeyDisabled,
                     key.user_id,
                     Some(&key.app_id),
-                    None,
+                    origin.ip.clone(),
                 )
                 .await;
                 return Ok(Err(f));
@@ -104,7 +107,7 @@ impl Engine {
             super::LoginOutcome::Success,
             key.user_id,
             Some(&key.app_id),
-            None,
+            origin.ip.clone(),
         )
         .await;
         self.app_key_grant(key, org, user, issued).await.map(Ok)

@@ -334,3 +334,25 @@ async fn app_key_sign_ins_are_counted_by_outcome() {
         );
     }
 }
+
+/// An app-key sign-in is audited with the caller's address, like every other sign-in.
+#[tokio::test]
+async fn an_app_key_sign_in_is_audited_with_the_callers_address() {
+    let app = TestApp::spawn(BOOT).await;
+    let (s, _) = login(&app, "app-user", "key-user", "wrong-secret").await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    let (s, _) = login(&app, "app-user", "key-user", "secret-user").await;
+    assert_eq!(s, StatusCode::OK);
+    let events = app.store.recent_audit(2).await.unwrap();
+    let outcomes: Vec<(&str, Option<&str>)> = events
+        .iter()
+        .map(|e| (e.outcome.as_str(), e.ip.as_deref()))
+        .collect();
+    assert_eq!(
+        outcomes,
+        vec![
+            ("success", Some("127.0.0.1")),
+            ("bad_credentials", Some("127.0.0.1"))
+        ]
+    );
+}

@@ -76,6 +76,15 @@ fn string_field<'a>(m: &'a serde_json::Map<String, Value>, k: &str) -> Option<&'
 pub async fn login(State(st): State<AppState>, req: Request) -> Response {
     let e = &st.engine;
     let lang = lang_of(&req);
+    let (parts, body) = req.into_parts();
+    let origin = tessera_core::engine::Origin {
+        dialect: tessera_core::model::Dialect::Appkey,
+        client_id: None,
+        ip: crate::params::request_ip(&parts, &st.settings.trusted_proxies),
+        detail: String::new(),
+        captcha: None,
+    };
+    let req = Request::from_parts(parts, body);
     let m = match json_body(&st, lang, LOGIN, req, true).await {
         Ok(Some(m)) => m,
         Ok(None) => {
@@ -117,7 +126,7 @@ pub async fn login(State(st): State<AppState>, req: Request) -> Response {
         );
     }
     match e
-        .app_key_login(fields[0], fields[1], &Secret::new(fields[2]))
+        .app_key_login(fields[0], fields[1], &Secret::new(fields[2]), &origin)
         .await
     {
         Ok(Ok(g)) => render::grant(&g),
