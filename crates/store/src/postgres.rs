@@ -136,7 +136,8 @@ pub(crate) const SPEND_REFRESH_SQL: &str = "UPDATE tokens SET used_at = $1 WHERE
           AND (u.locked_until IS NULL OR u.locked_until <= $1) AND (u.expires_at IS NULL OR u.expires_at > $1))) \
      AND (tenant_id IS NULL OR EXISTS (SELECT 1 FROM tenants t WHERE t.id = tokens.tenant_id AND t.enabled)) \
      AND (user_id IS NULL OR tenant_id IS NULL OR app_key_id IS NOT NULL OR EXISTS (SELECT 1 FROM memberships m \
-          WHERE m.user_id = tokens.user_id AND m.tenant_id = tokens.tenant_id)) \
+          WHERE m.user_id = tokens.user_id AND m.tenant_id = tokens.tenant_id \
+          AND (tokens.org_id IS NULL OR m.org_id = tokens.org_id))) \
      RETURNING hash, json_build_array(kind, family_id, client_id, user_id, tenant_id, org_id, app_key_id, scope, \
      device_id, source_type, session_id, issued_at, expires_at, used_at, revoked_at, auth_time)::text AS packed";
 

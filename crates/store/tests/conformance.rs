@@ -1015,7 +1015,13 @@ async fn the_spend_admits_exactly_whom_the_engine_admits(b: &Backend) {
         "locked",
         "tenant disabled",
         "membership removed",
+        "moved to another org of the tenant",
     ];
+    // A second org of T1, for the move.
+    let mut o1b = s.org_by_id(OrgId(111)).await.unwrap().unwrap();
+    o1b.id = OrgId(112);
+    o1b.code = "O1B".into();
+    s.put_org(&o1b).await.unwrap();
     for (i, state) in states.iter().enumerate() {
         match *state {
             "disabled" => {
@@ -1054,6 +1060,21 @@ async fn the_spend_admits_exactly_whom_the_engine_admits(b: &Backend) {
                     .delete_membership(UserId(21), TenantId(11), OrgId(111))
                     .await
                     .unwrap());
+            }
+            "moved to another org of the tenant" => {
+                assert!(s
+                    .delete_membership(UserId(21), TenantId(11), OrgId(111))
+                    .await
+                    .unwrap());
+                s.put_membership(
+                    UserId(21),
+                    TenantId(11),
+                    OrgId(112),
+                    &["admin".to_string()],
+                    true,
+                )
+                .await
+                .unwrap();
             }
             _ => {}
         }
@@ -1094,7 +1115,10 @@ async fn the_spend_admits_exactly_whom_the_engine_admits(b: &Backend) {
                 t.enabled = true;
                 s.put_tenant(&t, NOW).await.unwrap();
             }
-            "membership removed" => {
+            "membership removed" | "moved to another org of the tenant" => {
+                s.delete_membership(UserId(21), TenantId(11), OrgId(112))
+                    .await
+                    .unwrap();
                 s.put_membership(
                     UserId(21),
                     TenantId(11),

@@ -273,7 +273,7 @@ impl Engine {
 
     /// The refresh eligibility rule: whether a token subject's user may still sign in where
     /// the tokens are bound: the admission checks of a sign-in (account enabled, active, not
-    /// locked, not expired; tenant enabled; still a member of it), run again on every refresh
+    /// locked, not expired; tenant enabled; still a member of it, in the token's org), run again on every refresh
     /// (issue 15, finding 6). The common refresh runs the same rule inside its one statement
     /// (`Store::spend_refresh`); the conformance test
     /// `the_spend_admits_exactly_whom_the_engine_admits` holds the two to one rule.
@@ -297,12 +297,11 @@ impl Engine {
         let Some(tenant) = subject.tenant_id.filter(|_| subject.app_key_id.is_none()) else {
             return Ok(true);
         };
-        Ok(self
-            .store
-            .memberships_of(uid)
-            .await?
-            .iter()
-            .any(|m| m.tenant.id == tenant && m.tenant.enabled))
+        Ok(self.store.memberships_of(uid).await?.iter().any(|m| {
+            m.tenant.id == tenant
+                && m.tenant.enabled
+                && subject.org_id.is_none_or(|o| m.org.id == o)
+        }))
     }
 
     /// RFC 7662: the token if it is live and the caller may see it (issued to the caller, or
