@@ -15,15 +15,21 @@ pub async fn healthz() -> Response {
 /// 200 when the database answers, else 503.
 #[utoipa::path(get, path = "/readyz", tag = "ops", summary = "Readiness: database and short-lived store answer", responses((status = 200, description = "{status: ready}", content_type = "application/json"), (status = 503, description = "A dependency is down", content_type = "application/json")))]
 pub async fn readyz(State(state): State<AppState>) -> Response {
-    if state.engine.ready().await {
-        Json(serde_json::json!({ "status": "ready" })).into_response()
-    } else {
-        (
-            StatusCode::SERVICE_UNAVAILABLE,
-            Json(serde_json::json!({ "status": "unavailable", "database": "down" })),
-        )
-            .into_response()
+    let r = state.engine.readiness().await;
+    if r.database && r.short_lived_store {
+        return Json(serde_json::json!({ "status": "ready" })).into_response();
     }
+    // Names which dependency does not answer.
+    let word = |up: bool| if up { "up" } else { "down" };
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        Json(serde_json::json!({
+            "status": "unavailable",
+            "database": word(r.database),
+            "short_lived_store": word(r.short_lived_store),
+        })),
+    )
+        .into_response()
 }
 
 pub async fn not_found() -> Response {

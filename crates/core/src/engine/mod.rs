@@ -123,6 +123,14 @@ pub struct Engine {
     token_seq: std::sync::atomic::AtomicU32,
 }
 
+/// What `/readyz` reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Readiness {
+    pub database: bool,
+    /// Memory or Redis (`redis.url`).
+    pub short_lived_store: bool,
+}
+
 /// What an engine is made of.
 pub struct EngineDeps {
     pub store: Arc<dyn Store>,
@@ -213,6 +221,16 @@ impl Engine {
 
     /// Whether the database and the short-lived store answer (for `/readyz`).
     pub async fn ready(&self) -> bool {
-        self.store.ping().await.is_ok() && self.ephemeral.ping().await.is_ok()
+        let r = self.readiness().await;
+        r.database && r.short_lived_store
+    }
+
+    /// Which of the database and the short-lived store answer (for `/readyz`'s body).
+    pub async fn readiness(&self) -> Readiness {
+        let (db, eph) = tokio::join!(self.store.ping(), self.ephemeral.ping());
+        Readiness {
+            database: db.is_ok(),
+            short_lived_store: eph.is_ok(),
+        }
     }
 }

@@ -108,10 +108,18 @@ fn hoth_shape(pr: &mut Problems, what: &str, a: &Answer, status: StatusCode, cod
     no_leak(pr, what, a);
 }
 
-fn readyz_down(pr: &mut Problems, n: &Node, a: &Answer) {
-    pr.check(a.status == StatusCode::SERVICE_UNAVAILABLE, || {
-        format!("process {}: /readyz {} {}", n.name, a.status, a.text)
-    });
+/// `/readyz` 503, naming the dependency that is down (`database` or `short_lived_store`).
+fn readyz_down(pr: &mut Problems, n: &Node, a: &Answer, down: &str) {
+    let v: serde_json::Value = serde_json::from_str(&a.text).unwrap_or_default();
+    pr.check(
+        a.status == StatusCode::SERVICE_UNAVAILABLE && v[down] == "down",
+        || {
+            format!(
+                "process {}: /readyz {} {} (want {down} down)",
+                n.name, a.status, a.text
+            )
+        },
+    );
 }
 
 /// Every process ready again within `within` of the service's return.
@@ -144,7 +152,7 @@ async fn a_redis_outage_gives_fast_errors_in_each_dialects_shape_and_heals_witho
     for n in [&p.a, &p.b] {
         let who = n.name;
         let a = timed(&mut pr, &format!("{who} /readyz"), n.get("/readyz")).await;
-        readyz_down(&mut pr, n, &a);
+        readyz_down(&mut pr, n, &a, "short_lived_store");
         // hoth: the captcha, the init parameters and the password grant need short-lived
         // state. errors.md gives storage trouble one hoth code: createClientError, 500.
         let what = format!("{who} hoth captcha");
@@ -253,7 +261,7 @@ async fn a_postgresql_outage_gives_fast_errors_in_each_dialects_shape_and_heals_
     for n in [&p.a, &p.b] {
         let who = n.name;
         let a = timed(&mut pr, &format!("{who} /readyz"), n.get("/readyz")).await;
-        readyz_down(&mut pr, n, &a);
+        readyz_down(&mut pr, n, &a, "database");
         let what = format!("{who} standard client_credentials");
         let a = timed(&mut pr, &what, n.post_form("/oauth/token", Some(STD), &cc)).await;
         standard_shape(
