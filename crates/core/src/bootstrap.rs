@@ -604,4 +604,22 @@ mod tests {
         let e = check(&f).unwrap_err();
         assert_eq!(e.entry, "users[0] (a)");
     }
+
+    /// Issue 15: what the admin API refuses, the file refuses too, naming the entry.
+    #[test]
+    fn scopes_tenant_codes_and_app_key_client_ids_are_checked_in_the_file() {
+        let refused = |text: &str| check(&parse(text).unwrap()).unwrap_err();
+        let e = refused("[[clients]]\nclient_id = \"c\"\nscopes = [\"x tessera:admin\"]\n");
+        assert_eq!(e.entry, "clients[0] (c)");
+        assert!(e.to_string().contains("scope"), "{e}");
+        let e = refused("[[clients]]\nclient_id = \"appkey:k\"\n");
+        assert!(e.to_string().contains("reserved"), "{e}");
+        let e = refused("[[tenants]]\ncode = \"A B\"\nname = \"a\"\n");
+        assert_eq!(e.entry, "tenants[0] (A B)");
+        assert!(check(
+            &parse("[[tenants]]\ncode = \"A\"\nname = \"a\"\n[[clients]]\nclient_id = \"c\"\nscopes = [\"openid\", \"tessera:admin:A\"]\n")
+                .unwrap()
+        )
+        .is_ok());
+    }
 }

@@ -33,7 +33,9 @@ pub use hoth::SmsLogin;
 pub use login::{LoginName, PasswordLogin, SecondFactorInput, SignedIn, TenantChoice};
 pub use names::UsernameKeyReport;
 pub use pending::{PendingFailure, PendingSignIn};
-pub use signin::{CaptchaAnswer, Origin, PasswordForm, PasswordSignIn, SignInFailure, TokenGrant};
+pub use signin::{
+    CaptchaAnswer, CaptchaRefusal, Origin, PasswordForm, PasswordSignIn, SignInFailure, TokenGrant,
+};
 pub use sso::{pkce_s256, user_claims, CodeFailure, CodeGrant, CodeTokens};
 pub use tokens::{Introspection, IssueRequest, Issued};
 

@@ -86,7 +86,40 @@ pub struct TokenGrant<'a> {
     pub format: TokenFormat,
 }
 
+/// Why the captcha gate refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CaptchaRefusal {
+    /// Required, and no answer came.
+    Missing,
+    /// Required, and the answer (or its key) is wrong or spent.
+    Wrong,
+}
+
 impl Engine {
+    /// Seed 001's image captcha where it is required (`name` or `ip` has
+    /// `login.captcha_after_failures` recent failures): the answer is checked and the captcha
+    /// spent. The one gate of every path that asks it (password sign-ins of hoth and the login
+    /// page, hoth's SMS code).
+    pub async fn captcha_gate(
+        &self,
+        name: Option<&str>,
+        ip: Option<&str>,
+        answer: &CaptchaAnswer,
+    ) -> Result<Result<(), CaptchaRefusal>, EngineError> {
+        if !self.captcha_required(name, ip).await? {
+            return Ok(Ok(()));
+        }
+        let Some(given) = answer.answer.as_deref().filter(|a| !a.is_empty()) else {
+            return Ok(Err(CaptchaRefusal::Missing));
+        };
+        let key = answer.key.as_deref().unwrap_or("");
+        Ok(if self.check_captcha(key, given).await? {
+            Ok(())
+        } else {
+            Err(CaptchaRefusal::Wrong)
+        })
+    }
+
     /// Steps 1 to 4 of a password sign-in (module documentation).
     pub async fn password_sign_in(
         &self,
@@ -100,14 +133,10 @@ impl Engine {
         let name = login.name.value.clone();
         let ip = origin.ip.as_deref();
         if let Some(answer) = &origin.captcha {
-            if self.captcha_required(Some(&name), ip).await? {
-                let Some(given) = answer.answer.as_deref().filter(|a| !a.is_empty()) else {
-                    return Ok(Err(SignInFailure::CaptchaMissing));
-                };
-                let key = answer.key.as_deref().unwrap_or("");
-                if !self.check_captcha(key, given).await? {
-                    return Ok(Err(SignInFailure::CaptchaWrong));
-                }
+            match self.captcha_gate(Some(&name), ip, answer).await? {
+                Ok(()) => {}
+                Err(CaptchaRefusal::Missing) => return Ok(Err(SignInFailure::CaptchaMissing)),
+                Err(CaptchaRefusal::Wrong) => return Ok(Err(SignInFailure::CaptchaWrong)),
             }
         }
         let ciphertext = match form {

@@ -117,11 +117,6 @@ impl Admin {
     pub fn tenant(&self, code: &str) -> Result<(), ApiError> {
         self.actor.may_tenant(code).map_err(ApiError::from)
     }
-
-    /// 404 for an object bound to another tenant (or to none) under a scoped token.
-    pub fn tenant_id(&self, id: Option<tessera_core::ids::TenantId>) -> Result<(), ApiError> {
-        self.actor.may_tenant_id(id).map_err(ApiError::from)
-    }
 }
 
 impl FromRequestParts<AppState> for Admin {

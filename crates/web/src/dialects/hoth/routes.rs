@@ -8,8 +8,8 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use tessera_core::engine::{
-    audit_text, CaptchaAnswer, LoginName, Origin, PasswordForm, PasswordLogin, PasswordSignIn,
-    SignInFailure, SignedIn, SmsLogin, TenantChoice, TokenGrant, AUDIT_NAME_MAX,
+    audit_text, CaptchaAnswer, CaptchaRefusal, LoginName, Origin, PasswordForm, PasswordLogin,
+    PasswordSignIn, SignInFailure, SignedIn, SmsLogin, TenantChoice, TokenGrant, AUDIT_NAME_MAX,
 };
 use tessera_core::model::{Client, Dialect, GrantType, LoginField, UserType};
 use tessera_core::secret::Secret;
@@ -135,17 +135,17 @@ pub async fn sms(State(st): State<AppState>, req: FormRequest) -> Response {
         return render::failure(e, lang, "hoth.warn.phoneOrEmailNotInvalid", None);
     }
     let ip = ip(&st, &req);
-    match e.captcha_required(None, ip.as_deref()).await {
-        Ok(false) => {}
-        Ok(true) => {
-            let (Some(answer), Some(key)) = (p.captcha.as_deref(), p.captcha_key.as_deref()) else {
-                return render::failure(e, lang, "hoth.warn.captchaNotnull", None);
-            };
-            match e.check_captcha(key, answer).await {
-                Ok(true) => {}
-                Ok(false) => return render::failure(e, lang, "hoth.warn.captchaWrong", None),
-                Err(err) => return render::fault(e, lang, &err),
-            }
+    let answer = CaptchaAnswer {
+        key: p.captcha_key.clone(),
+        answer: p.captcha.clone(),
+    };
+    match e.captcha_gate(None, ip.as_deref(), &answer).await {
+        Ok(Ok(())) => {}
+        Ok(Err(CaptchaRefusal::Missing)) => {
+            return render::failure(e, lang, "hoth.warn.captchaNotnull", None)
+        }
+        Ok(Err(CaptchaRefusal::Wrong)) => {
+            return render::failure(e, lang, "hoth.warn.captchaWrong", None)
         }
         Err(err) => return render::fault(e, lang, &err),
     }
