@@ -1,4 +1,4 @@
-//! Short-lived state (`spec/README.md`, "The model"): SMS codes, captchas, counters, rate-limit
+//! Short-lived state (`docs/reference/model.md`, "The model"): SMS codes, captchas, counters, rate-limit
 //! buckets, authorization codes. One process may keep it in memory; several processes must
 //! share it (Redis), so that a code issued by one node is checked by another. Implemented by
 //! the `tessera-ephemeral` crate, checked by one suite for both.

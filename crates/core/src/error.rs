@@ -106,7 +106,7 @@ impl LoginFailure {
     }
 }
 
-/// Why a sign-in by SMS code was refused, in the order of the checks (`http-contract.md`,
+/// Why a sign-in by SMS code was refused, in the order of the checks (`docs/reference/oauth.md`,
 /// "`hoth` SMS login order").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SmsLoginFailure {

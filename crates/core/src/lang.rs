@@ -1,4 +1,4 @@
-//! The message catalogue of `spec/errors.md`, as data (`messages.toml`), parsed once at start,
+//! The message catalogue of `docs/reference/errors.md`, as data (`messages.toml`), parsed once at start,
 //! and the request's language (`lang` or `Accept-Language`; default `zh_CN`).
 
 use serde::Deserialize;

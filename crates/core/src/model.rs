@@ -1,11 +1,11 @@
-//! The model of `spec/README.md`: what the store keeps and the engine reasons about.
+//! The model of `docs/reference/model.md`: what the store keeps and the engine reasons about.
 
 use crate::clock::UnixTime;
 use crate::ids::*;
 use crate::secret::TokenHash;
 use serde::{Deserialize, Serialize};
 
-/// The wire format a client speaks at `POST /oauth/token` (`http-contract.md`, "Dialect dispatch").
+/// The wire format a client speaks at `POST /oauth/token` (`docs/reference/oauth.md`, "Dialect dispatch").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]

@@ -276,8 +276,8 @@ mod tests {
     }
 
     /// The reused work area gives the same answers as a fresh one: a hash made by another
-    /// program (`argon2-rate`, in `../shared/bench/tessera-bootstrap.toml`), other variants and
-    /// parameters, in any order on one thread.
+    /// program (the `argon2-rate` tool of the team's bench yardstick made the first one below),
+    /// other variants and parameters, in any order on one thread.
     #[test]
     fn argon2_hashes_of_any_variant_and_size_verify_with_the_reused_work_area() {
         let bench = "$argon2id$v=19$m=19456,t=2,p=1$YmVuY2gtc2FsdC0xNmJ5dGU$oY8onGYSJjYrMjw+01JIVFBQgb4eqX2kSly80kfAFsE";

@@ -1,6 +1,6 @@
 //! Secrets that never show in logs, token generation and the SHA-256 digests stored instead of
 //! tokens and client secrets (random and long: a slow hash would only slow every token request;
-//! see `spec/README.md`, "Storage and scale").
+//! see `docs/reference/model.md`, "Storage and scale").
 
 use base64::Engine as _;
 use rand::RngCore;

@@ -5,7 +5,7 @@
 use crate::secret::Secret;
 use async_trait::async_trait;
 
-/// What a code is for; sent to the webhook as `purpose` (`http-contract.md`, "SMS webhook
+/// What a code is for; sent to the webhook as `purpose` (`docs/reference/oauth.md`, "SMS webhook
 /// payload").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SmsPurpose {

@@ -91,12 +91,12 @@ pub fn build_engine(
         sso_absolute: d.sso_absolute,
         ..EngineConfig::default()
     };
-    let sms_sender: Arc<dyn tessera_core::sms::SmsSender> = match cfg.sms.sender.as_str() {
-        "webhook" => Arc::new(
+    let sms_sender: Arc<dyn tessera_core::sms::SmsSender> = match cfg.sms.sender {
+        config::SmsSenderKind::Webhook => Arc::new(
             sms::WebhookSender::new(&cfg.sms.webhook_url, d.sms_webhook_timeout)
                 .map_err(StartError::Config)?,
         ),
-        _ => Arc::new(sms::LogSender),
+        config::SmsSenderKind::Log => Arc::new(sms::LogSender),
     };
     Engine::new(tessera_core::engine::EngineDeps {
         store,
@@ -184,10 +184,10 @@ pub async fn start_with_clock(
     let d = cfg
         .derive()
         .map_err(|(k, m)| StartError::Config(format!("key {k}: {m}")))?;
-    if cfg.captcha.mode == "test" {
+    if cfg.captcha.mode == config::CaptchaMode::Test {
         tracing::warn!("captcha.mode = \"test\": captcha answers are returned to clients; for automated tests only");
     }
-    if cfg.sms.sender == "log" {
+    if cfg.sms.sender == config::SmsSenderKind::Log {
         tracing::warn!("sms.sender = \"log\": SMS codes are written to the server log instead of being sent; for development only");
     }
     let store = open_store(&cfg).await?;
@@ -236,7 +236,7 @@ pub async fn start_with_clock(
         issuer: cfg.server.issuer.trim_end_matches('/').to_string(),
         cluster_default_client: Some(cfg.dialects.cluster.default_client.clone())
             .filter(|s| !s.is_empty()),
-        captcha_test_mode: cfg.captcha.mode == "test",
+        captcha_test_mode: cfg.captcha.mode == config::CaptchaMode::Test,
         trusted_proxies: cfg
             .trusted_proxies()
             .map_err(|m| StartError::Config(format!("key server.trusted_proxies: {m}")))?,

@@ -12,8 +12,8 @@ use tracing_subscriber::fmt::format::Writer;
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
 use tracing_subscriber::registry::LookupSpan;
 
-/// Installs the global subscriber. `format` is `text` or `json`.
-pub fn init(level: &str, format: &str) -> Result<(), String> {
+/// Installs the global subscriber.
+pub fn init(level: &str, format: crate::config::LogFormat) -> Result<(), String> {
     let filter =
         tracing_subscriber::EnvFilter::try_new(level).map_err(|e| format!("key log.level: {e}"))?;
     let b = tracing_subscriber::fmt()
@@ -21,7 +21,7 @@ pub fn init(level: &str, format: &str) -> Result<(), String> {
         // Colours only on a terminal: escape codes are noise in a log file or a journal.
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr);
-    let r = if format == "json" {
+    let r = if format == crate::config::LogFormat::Json {
         let b = b.json();
         let inner = tracing_subscriber::fmt::format().json();
         b.event_format(Tagged { inner, json: true }).try_init()

@@ -1,4 +1,4 @@
-//! The `tessera` binary (`spec/configuration.md`, "Command line"). Every start-up failure is
+//! The `tessera` binary (`docs/reference/configuration.md`, "Command line"). Every start-up failure is
 //! one line on stderr and exit code 2; never a panic or a backtrace.
 
 use clap::{Parser, Subcommand};
@@ -91,7 +91,7 @@ fn load(config: Option<&PathBuf>) -> Result<Config, String> {
 }
 
 fn init_logs(cfg: &Config) -> Result<(), String> {
-    tessera_server::logs::init(&cfg.log.level, &cfg.log.format)
+    tessera_server::logs::init(&cfg.log.level, cfg.log.format)
 }
 
 async fn run(cmd: Command) -> Result<(), String> {

@@ -32,7 +32,7 @@ pub fn test_config(dir: &std::path::Path) -> Config {
     std::fs::write(dir.join("keys/transport.pem"), pem).expect("transport key");
     c.passwords.argon2_m_kib = 1024;
     c.passwords.argon2_t = 1;
-    c.passwords.max_wait = "10s".into();
+    c.passwords.max_wait = "10s".parse().unwrap();
     c
 }
 

@@ -26,7 +26,7 @@ use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-/// Largest request body accepted anywhere (`http-contract.md`: over 64 KiB answers 413).
+/// Largest request body accepted anywhere (`docs/reference/oauth.md`: over 64 KiB answers 413).
 pub const BODY_LIMIT: usize = 64 * 1024;
 
 /// Settings of the HTTP layer, from `[server]` and `[dialects]`.

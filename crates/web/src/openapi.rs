@@ -1,4 +1,4 @@
-//! The OpenAPI 3 document served at `GET /openapi.json` (`http-contract.md`, "Operations").
+//! The OpenAPI 3 document served at `GET /openapi.json` (`docs/reference/oauth.md`, "Operations").
 //!
 //! The document and the router are one list: every route is registered through
 //! `utoipa_axum::routes!` from the `#[utoipa::path]` attribute on its handler (see
@@ -126,7 +126,7 @@ pub async fn document(Extension(doc): Extension<Document>) -> Response {
 // ---- Request parameters of the form endpoints (documentation of what `params` reads) ----
 
 /// `POST /oauth/token`: one form for every dialect; the client's registered dialect decides
-/// which parameters matter and the answer's shape (`http-contract.md`, "Dialect dispatch").
+/// which parameters matter and the answer's shape (`docs/reference/oauth.md`, "Dialect dispatch").
 #[derive(Serialize, ToSchema)]
 #[allow(dead_code)]
 pub struct TokenForm {

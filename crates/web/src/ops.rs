@@ -1,4 +1,4 @@
-//! Liveness and readiness (`http-contract.md`, "Operations").
+//! Liveness and readiness (`docs/reference/oauth.md`, "Operations").
 
 use crate::AppState;
 use axum::extract::State;

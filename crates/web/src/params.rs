@@ -1,5 +1,5 @@
 //! Parameters of form endpoints, parsed at the edge: from the query string and an
-//! `application/x-www-form-urlencoded` body (`http-contract.md`: "parameters may come in the
+//! `application/x-www-form-urlencoded` body (`docs/reference/oauth.md`: "parameters may come in the
 //! query or the body"), strictly: invalid UTF-8 (raw or percent-encoded), a wrong content type,
 //! a repeated parameter (RFC 6749 §3.2), more than [`MAX_PARAMS`] parameters or a body over
 //! 64 KiB are refused as [`BadInput`], which each dialect renders in its own shape. Client
@@ -91,7 +91,7 @@ impl FormRequest {
     pub fn lang(&self) -> Lang {
         Lang::negotiate(self.get("lang"), self.accept_language.as_deref())
     }
-    /// The client's IP (`http-contract.md`): the peer address, or, when the peer is a trusted
+    /// The client's IP (`docs/reference/oauth.md`): the peer address, or, when the peer is a trusted
     /// proxy, the rightmost `X-Forwarded-For` entry that is not itself a trusted proxy.
     pub fn client_ip(&self, trusted: &[ipnet::IpNet]) -> Option<String> {
         client_ip(

@@ -1,6 +1,6 @@
 //! Seed 002: an application signs in with `appId` / `appKey` / `appSecret` and refreshes by
 //! refresh token alone. Credentials are checked before the key's state (a disabled key with a
-//! wrong secret is 401, `http-contract.md`).
+//! wrong secret is 401, `docs/reference/appkey.md`).
 
 use super::Engine;
 use crate::error::EngineError;
@@ -174,7 +174,7 @@ impl Engine {
         }
         let user = match key.user_id {
             Some(uid) => match self.store.user_by_id(uid).await? {
-                // The lock applies to every dialect (http-contract.md, "Lockout counting"), and
+                // The lock applies to every dialect (docs/reference/appkey.md, "Lockout counting"), and
                 // so do the account's activation and expiry (issue 15).
                 Some(u)
                     if u.enabled

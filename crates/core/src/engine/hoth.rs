@@ -199,7 +199,7 @@ impl Engine {
             return Ok(Err(LoginFailure::AccountLocked { until }));
         }
         // A right code is a success like a right password: the failure count starts again
-        // (http-contract.md, "Lockout counting").
+        // (docs/reference/hoth.md, "Lockout counting").
         self.store.record_login_success(user.id, None).await?;
         match self
             .admit(&user, req.tenant, &TenantChoice::Default, None)

@@ -1,6 +1,6 @@
 //! Password sign-in and its policy: lockout, account state, tenant choice, roles and the SMS
 //! second factor. The order of the checks is seed 001's ("so that an account's state is told
-//! only to someone holding its password", `http-contract.md`), and every dialect shares it.
+//! only to someone holding its password", `docs/reference/oauth.md`), and every dialect shares it.
 
 use super::Engine;
 use crate::error::{EngineError, LoginFailure, TenantOption};
@@ -287,7 +287,7 @@ impl Engine {
 
 impl Engine {
     /// A second-factor code is one sent for the second factor (`POST /oauth/sms/code`, the
-    /// login page) or for an SMS sign-in (`POST /oauth/public/captcha/sms`): http-contract.md
+    /// login page) or for an SMS sign-in (`POST /oauth/public/captcha/sms`): docs/reference/oauth.md
     /// lets a `cluster` client ask for it either way (cluster, step 5).
     async fn second_factor_code_ok(&self, phone: &str, code: &str) -> Result<bool, EngineError> {
         if self

@@ -117,7 +117,7 @@ impl Engine {
 
     /// Finishes a sign-in whose password was right but whose tenant had to be chosen (the login
     /// page's tenant choice): the account checks again, with that tenant, and so does the
-    /// chosen tenant's SMS second factor (http-contract.md: it applies to the login page).
+    /// chosen tenant's SMS second factor (docs/reference/login-page.md: it applies to the login page).
     pub async fn complete_login(
         &self,
         user: UserId,

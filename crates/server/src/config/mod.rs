@@ -32,13 +32,13 @@ pub struct Config {
 #[serde(deny_unknown_fields, default)]
 pub struct AuditConfig {
     /// Events older than this are deleted by the background purge.
-    pub retention: String,
+    pub retention: Seconds,
 }
 
 impl Default for AuditConfig {
     fn default() -> Self {
         Self {
-            retention: "365d".into(),
+            retention: Seconds::known("365d", 31536000),
         }
     }
 }
@@ -48,16 +48,16 @@ impl Default for AuditConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct SsoConfig {
     /// A session unused this long ends.
-    pub idle_timeout: String,
+    pub idle_timeout: Seconds,
     /// A session ends this long after sign-in, used or not.
-    pub absolute_timeout: String,
+    pub absolute_timeout: Seconds,
 }
 
 impl Default for SsoConfig {
     fn default() -> Self {
         Self {
-            idle_timeout: "8h".into(),
-            absolute_timeout: "7d".into(),
+            idle_timeout: Seconds::known("8h", 28800),
+            absolute_timeout: Seconds::known("7d", 604800),
         }
     }
 }
@@ -89,14 +89,14 @@ impl Default for ServerConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct LogConfig {
     pub level: String,
-    pub format: String,
+    pub format: LogFormat,
 }
 
 impl Default for LogConfig {
     fn default() -> Self {
         Self {
             level: "info".into(),
-            format: "text".into(),
+            format: LogFormat::Text,
         }
     }
 }
@@ -131,9 +131,9 @@ pub struct KeysConfig {
     /// Size of the RSA transport key (seed 001); 2048 at least (ours).
     pub rsa_bits: usize,
     /// Age after which the transport key is replaced (ours).
-    pub transport_rotate: String,
+    pub transport_rotate: Seconds,
     /// How long the previous transport key keeps decrypting (ours).
-    pub transport_grace: String,
+    pub transport_grace: Seconds,
 }
 
 impl Default for KeysConfig {
@@ -141,8 +141,8 @@ impl Default for KeysConfig {
         Self {
             dir: "tessera-data/keys".into(),
             rsa_bits: 2048,
-            transport_rotate: "24h".into(),
-            transport_grace: "10m".into(),
+            transport_rotate: Seconds::known("24h", 86400),
+            transport_grace: Seconds::known("10m", 600),
         }
     }
 }
@@ -150,20 +150,20 @@ impl Default for KeysConfig {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct TokensConfig {
-    pub access_ttl: String,
-    pub refresh_ttl: String,
-    pub auth_code_ttl: String,
+    pub access_ttl: Seconds,
+    pub refresh_ttl: Seconds,
+    pub auth_code_ttl: Seconds,
     /// The absolute lifetime of a refresh family, from its sign-in.
-    pub refresh_family_max: String,
+    pub refresh_family_max: Seconds,
 }
 
 impl Default for TokensConfig {
     fn default() -> Self {
         Self {
-            access_ttl: "2h".into(),
-            refresh_ttl: "30d".into(),
-            auth_code_ttl: "60s".into(),
-            refresh_family_max: "90d".into(),
+            access_ttl: Seconds::known("2h", 7200),
+            refresh_ttl: Seconds::known("30d", 2592000),
+            auth_code_ttl: Seconds::known("60s", 60),
+            refresh_family_max: Seconds::known("90d", 7776000),
         }
     }
 }
@@ -175,7 +175,7 @@ pub struct PasswordsConfig {
     pub argon2_t: u32,
     pub argon2_p: u32,
     pub max_concurrent: usize,
-    pub max_wait: String,
+    pub max_wait: FineDuration,
 }
 
 impl Default for PasswordsConfig {
@@ -185,7 +185,7 @@ impl Default for PasswordsConfig {
             argon2_t: 2,
             argon2_p: 1,
             max_concurrent: 0,
-            max_wait: "1s".into(),
+            max_wait: FineDuration::known("1s", std::time::Duration::from_secs(1)),
         }
     }
 }
@@ -195,7 +195,7 @@ impl Default for PasswordsConfig {
 pub struct LoginConfig {
     pub hide_unknown_user: bool,
     pub max_password_failures: i64,
-    pub lock_duration: String,
+    pub lock_duration: Seconds,
     pub captcha_after_failures: i64,
     pub phone_pattern: String,
 }
@@ -205,7 +205,7 @@ impl Default for LoginConfig {
         Self {
             hide_unknown_user: true,
             max_password_failures: 5,
-            lock_duration: "30m".into(),
+            lock_duration: Seconds::known("30m", 1800),
             captcha_after_failures: 3,
             phone_pattern: r"^1[3-9]\d{9}$".into(),
         }
@@ -215,13 +215,13 @@ impl Default for LoginConfig {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct CaptchaConfig {
-    pub mode: String,
+    pub mode: CaptchaMode,
 }
 
 impl Default for CaptchaConfig {
     fn default() -> Self {
         Self {
-            mode: "image".into(),
+            mode: CaptchaMode::Image,
         }
     }
 }
@@ -229,32 +229,32 @@ impl Default for CaptchaConfig {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SmsConfig {
-    pub sender: String,
+    pub sender: SmsSenderKind,
     pub webhook_url: String,
-    pub code_ttl: String,
-    pub resend_interval: String,
+    pub code_ttl: Seconds,
+    pub resend_interval: Seconds,
     pub max_verify_attempts: i64,
     /// Codes one phone may be sent per day (ours).
     pub daily_cap: i64,
     /// Codes one client IP may ask for per hour (ours).
     pub ip_per_hour: i64,
     /// How long the webhook may take before the send counts as failed (ours).
-    pub webhook_timeout: String,
+    pub webhook_timeout: Seconds,
 }
 
 impl Default for SmsConfig {
     fn default() -> Self {
         Self {
-            sender: "log".into(),
+            sender: SmsSenderKind::Log,
             webhook_url: String::new(),
-            code_ttl: "5m".into(),
-            resend_interval: "60s".into(),
+            code_ttl: Seconds::known("5m", 300),
+            resend_interval: Seconds::known("60s", 60),
             max_verify_attempts: 5,
             // Generous enough for a team testing against one server from one address, tight
             // enough to stop a phone being flooded or numbers being pumped from one address.
             daily_cap: 30,
             ip_per_hour: 200,
-            webhook_timeout: "5s".into(),
+            webhook_timeout: Seconds::known("5s", 5),
         }
     }
 }
@@ -343,9 +343,6 @@ impl Config {
     /// Checks and parses values whose type alone does not say they are valid. The error names
     /// the key (`section.key`).
     pub fn derive(&self) -> Result<Derived, (String, String)> {
-        let dur = |key: &str, v: &str| {
-            tessera_core::bootstrap::parse_duration(v).map_err(|m| (key.to_string(), m))
-        };
         let listen = self.server.listen.parse().map_err(|_| {
             (
                 "server.listen".to_string(),
@@ -354,47 +351,26 @@ impl Config {
         })?;
         let d = Derived {
             listen,
-            access_ttl: dur("tokens.access_ttl", &self.tokens.access_ttl)?,
-            refresh_ttl: dur("tokens.refresh_ttl", &self.tokens.refresh_ttl)?,
-            refresh_family_max: dur("tokens.refresh_family_max", &self.tokens.refresh_family_max)?,
-            auth_code_ttl: dur("tokens.auth_code_ttl", &self.tokens.auth_code_ttl)?,
-            lock_duration: dur("login.lock_duration", &self.login.lock_duration)?,
-            max_wait: std::time::Duration::from_secs_f64(
-                // A bare number is seconds, as for every other duration.
-                self.passwords
-                    .max_wait
-                    .trim()
-                    .parse::<f64>()
-                    .ok()
-                    .filter(|x| x.is_finite() && *x >= 0.0)
-                    .map(std::time::Duration::from_secs_f64)
-                    .map_or_else(
-                        || humantime::parse_duration(self.passwords.max_wait.trim()),
-                        Ok,
-                    )
-                    .map_err(|e| {
-                        (
-                            "passwords.max_wait".to_string(),
-                            format!("bad duration {:?}: {e}", self.passwords.max_wait),
-                        )
-                    })?
-                    .as_secs_f64(),
-            ),
+            access_ttl: self.tokens.access_ttl.secs(),
+            refresh_ttl: self.tokens.refresh_ttl.secs(),
+            refresh_family_max: self.tokens.refresh_family_max.secs(),
+            auth_code_ttl: self.tokens.auth_code_ttl.secs(),
+            lock_duration: self.login.lock_duration.secs(),
+            max_wait: self.passwords.max_wait.get(),
             sms: tessera_core::sms::SmsPolicy {
-                code_ttl: dur("sms.code_ttl", &self.sms.code_ttl)?.max(1) as u64,
-                resend_interval: dur("sms.resend_interval", &self.sms.resend_interval)?.max(1)
-                    as u64,
+                code_ttl: self.sms.code_ttl.secs().max(1) as u64,
+                resend_interval: self.sms.resend_interval.secs().max(1) as u64,
                 max_verify_attempts: self.sms.max_verify_attempts.max(1),
                 daily_cap: self.sms.daily_cap.max(1),
                 ip_per_hour: self.sms.ip_per_hour.max(1),
             },
             sms_webhook_timeout: std::time::Duration::from_secs(
-                dur("sms.webhook_timeout", &self.sms.webhook_timeout)?.max(1) as u64,
+                self.sms.webhook_timeout.secs().max(1) as u64,
             ),
-            transport_rotate: dur("keys.transport_rotate", &self.keys.transport_rotate)?.max(60),
-            transport_grace: dur("keys.transport_grace", &self.keys.transport_grace)?,
-            sso_idle: dur("sso.idle_timeout", &self.sso.idle_timeout)?.max(60),
-            audit_retention: dur("audit.retention", &self.audit.retention)?.max(3600),
+            transport_rotate: self.keys.transport_rotate.secs().max(60),
+            transport_grace: self.keys.transport_grace.secs(),
+            sso_idle: self.sso.idle_timeout.secs().max(60),
+            audit_retention: self.audit.retention.secs().max(3600),
             tls: match (self.server.tls_cert.as_str(), self.server.tls_key.as_str()) {
                 ("", "") => None,
                 ("", _) | (_, "") => {
@@ -408,7 +384,7 @@ impl Config {
                         .map_err(|m| ("server.tls_cert".to_string(), m))?,
                 ),
             },
-            sso_absolute: dur("sso.absolute_timeout", &self.sso.absolute_timeout)?.max(60),
+            sso_absolute: self.sso.absolute_timeout.secs().max(60),
         };
         let url = &self.database.url;
         if !(url.starts_with("sqlite:")
@@ -420,25 +396,7 @@ impl Config {
                 "must start with sqlite:// or postgres://".into(),
             ));
         }
-        if !matches!(self.log.format.as_str(), "text" | "json") {
-            return Err((
-                "log.format".into(),
-                format!("{:?}: use \"text\" or \"json\"", self.log.format),
-            ));
-        }
-        if !matches!(self.captcha.mode.as_str(), "image" | "test") {
-            return Err((
-                "captcha.mode".into(),
-                format!("{:?}: use \"image\" or \"test\"", self.captcha.mode),
-            ));
-        }
-        if !matches!(self.sms.sender.as_str(), "log" | "webhook") {
-            return Err((
-                "sms.sender".into(),
-                format!("{:?}: use \"log\" or \"webhook\"", self.sms.sender),
-            ));
-        }
-        if self.sms.sender == "webhook" && self.sms.webhook_url.is_empty() {
+        if self.sms.sender == SmsSenderKind::Webhook && self.sms.webhook_url.is_empty() {
             return Err((
                 "sms.webhook_url".into(),
                 "required when sms.sender = \"webhook\"".into(),
@@ -510,9 +468,11 @@ impl Config {
 
 mod mask;
 mod sources;
+mod values;
 
 pub use mask::mask_url;
 use sources::{figment_error, list_or_string, locate, toml_error, EnvVar};
+pub use values::{CaptchaMode, FineDuration, LogFormat, Seconds, SmsSenderKind};
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
@@ -521,7 +481,12 @@ mod tests {
 
     #[test]
     fn defaults_are_valid() {
-        Config::default().derive().unwrap();
+        let c = Config::default();
+        c.derive().unwrap();
+        // Each default's text says what its value is.
+        let text = toml::to_string(&c).unwrap();
+        let again: Config = toml::from_str(&text).unwrap();
+        assert_eq!(format!("{again:?}"), format!("{c:?}"));
     }
 
     #[test]

@@ -294,7 +294,7 @@ async fn app_keys_work_on_postgresql() {
     db.drop_db().await;
 }
 
-/// http-contract.md, "Lockout counting": the lock applies to every dialect, so a user key of a
+/// docs/reference/appkey.md, "Lockout counting": the lock applies to every dialect, so a user key of a
 /// locked user is refused like a disabled one.
 #[tokio::test]
 async fn a_user_key_of_a_locked_user_is_403() {
@@ -310,7 +310,7 @@ async fn a_user_key_of_a_locked_user_is_403() {
     assert_eq!(s, StatusCode::OK);
 }
 
-/// http-contract.md, "Operations": metrics count sign-ins by dialect and outcome, and tokens
+/// docs/reference/appkey.md, "Operations": metrics count sign-ins by dialect and outcome, and tokens
 /// issued; app-key failures are sign-ins too.
 #[tokio::test]
 async fn app_key_sign_ins_are_counted_by_outcome() {

@@ -1,4 +1,4 @@
-//! Dialect `cluster` (seed 000): every numbered step of `http-contract.md` and its codes, with a
+//! Dialect `cluster` (seed 000): every numbered step of `docs/reference/cluster.md` and its codes, with a
 //! real HTTP receiver standing in for the SMS provider.
 
 use reqwest::StatusCode;
@@ -139,7 +139,7 @@ async fn cluster_at(
     let app = TestApp::spawn_at(
         BOOT,
         |c| {
-            c.sms.sender = "webhook".into();
+            c.sms.sender = tessera_server::config::SmsSenderKind::Webhook;
             c.sms.webhook_url = url;
             c.dialects.cluster.default_client = "clu".into();
             if let Some(u) = db_url {
@@ -437,7 +437,7 @@ async fn a_code_is_burnt_after_the_allowed_wrong_tries() {
 async fn a_provider_that_is_down_gives_a_clear_502_and_no_hang() {
     let c = cluster_with(None, |cfg| {
         cfg.sms.webhook_url = "http://127.0.0.1:9/sms".into();
-        cfg.sms.webhook_timeout = "2s".into();
+        cfg.sms.webhook_timeout = "2s".parse().unwrap();
     })
     .await;
     let (status, v) = c.send_code("13800000002").await;
@@ -535,7 +535,7 @@ async fn the_daily_cap_per_phone_and_the_hourly_limit_per_ip_answer_429() {
     let c = cluster_at(
         None,
         |cfg| {
-            cfg.sms.resend_interval = "1s".into();
+            cfg.sms.resend_interval = "1s".parse().unwrap();
             cfg.sms.daily_cap = 1;
         },
         clock.clone(),
@@ -559,7 +559,7 @@ async fn the_daily_cap_per_phone_and_the_hourly_limit_per_ip_answer_429() {
     assert_eq!(c.inbox.all().len(), 2);
 }
 
-/// http-contract.md, cluster step 5: the client may have the code sent by
+/// docs/reference/cluster.md, cluster step 5: the client may have the code sent by
 /// `POST /oauth/public/captcha/sms` (`phone`) as well as by `POST /oauth/sms/code` (`mobile`).
 #[tokio::test]
 async fn step5_a_code_sent_through_the_public_sms_endpoint_passes_the_second_factor() {
@@ -595,14 +595,14 @@ async fn step5_a_code_sent_through_the_public_sms_endpoint_passes_the_second_fac
     assert_eq!(v["error_description"], "2002", "{v}");
 }
 
-/// http-contract.md: the webhook's `tenant` is the tenant code or "": a `clusterCode` that is
+/// docs/reference/cluster.md: the webhook's `tenant` is the tenant code or "": a `clusterCode` that is
 /// not one of the user's tenants is not passed on.
 #[tokio::test]
 async fn the_sms_webhook_names_only_a_tenant_of_the_user() {
     let clock = tessera_testkit::manual_clock();
     let c = cluster_at(
         None,
-        |cfg| cfg.sms.resend_interval = "1s".into(),
+        |cfg| cfg.sms.resend_interval = "1s".parse().unwrap(),
         clock.clone(),
     )
     .await;

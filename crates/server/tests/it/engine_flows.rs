@@ -358,7 +358,10 @@ async fn the_password_pipeline_reaches_every_outcome_of_a_password_sign_in() {
 
 #[tokio::test]
 async fn the_captcha_gate_asks_after_repeated_failures_and_a_right_answer_passes() {
-    let app = TestApp::spawn_with(BOOT, |c| c.captcha.mode = "test".into()).await;
+    let app = TestApp::spawn_with(BOOT, |c| {
+        c.captcha.mode = tessera_server::config::CaptchaMode::Test
+    })
+    .await;
     let with = |answer: Option<&str>, key: Option<&str>| {
         origin(Some(CaptchaAnswer {
             key: key.map(str::to_string),

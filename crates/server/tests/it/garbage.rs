@@ -1,4 +1,4 @@
-//! Bad input gets a clear 4xx, never a 5xx (`http-contract.md`, conventions).
+//! Bad input gets a clear 4xx, never a 5xx (`docs/reference/oauth.md`, conventions).
 
 use crate::fixtures::*;
 use rand::{Rng, SeedableRng};

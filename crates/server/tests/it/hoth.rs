@@ -201,8 +201,8 @@ async fn hoth_with(tweak: impl FnOnce(&mut tessera_server::config::Config)) -> H
     let inbox = SmsInbox::start().await;
     let url = inbox.url.clone();
     let app = TestApp::spawn_with(BOOT, |c| {
-        c.captcha.mode = "test".into();
-        c.sms.sender = "webhook".into();
+        c.captcha.mode = tessera_server::config::CaptchaMode::Test;
+        c.sms.sender = tessera_server::config::SmsSenderKind::Webhook;
         c.sms.webhook_url = url;
         tweak(c);
     })
@@ -630,7 +630,7 @@ async fn a_sign_in_without_source_type_or_device_id_is_param_missing() {
     }
 }
 
-/// http-contract.md: bodies over 64 KiB are 413, in the dialect's shape.
+/// docs/reference/hoth.md: bodies over 64 KiB are 413, in the dialect's shape.
 #[tokio::test]
 async fn a_body_over_64_kib_is_413_in_the_hoth_shape() {
     let h = hoth().await;
@@ -965,7 +965,7 @@ async fn captcha_escalation_counts_per_client_ip_behind_a_trusted_proxy() {
     );
 }
 
-/// http-contract.md, "Lockout counting": a success resets the count, and a sign-in by SMS code
+/// docs/reference/hoth.md, "Lockout counting": a success resets the count, and a sign-in by SMS code
 /// is a success too.
 #[tokio::test]
 async fn a_sign_in_by_sms_code_starts_the_password_failure_count_again() {

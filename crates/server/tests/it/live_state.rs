@@ -204,7 +204,7 @@ async fn a_refresh_family_ends_refresh_family_max_after_its_sign_in() {
     let clock = tessera_testkit::manual_clock();
     let app = TestApp::spawn_at(
         BOOT,
-        |c| c.tokens.refresh_family_max = "2s".into(),
+        |c| c.tokens.refresh_family_max = "2s".parse().unwrap(),
         clock.clone(),
     )
     .await;

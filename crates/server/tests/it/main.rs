@@ -9,6 +9,7 @@ mod bootstrap;
 mod cli;
 mod cluster;
 mod engine_flows;
+mod engine_token_flows;
 mod fixtures;
 mod garbage;
 mod hardening;

@@ -1,11 +1,11 @@
-//! `GET /openapi.json` (`http-contract.md`, "Operations"): an OpenAPI 3 document of every
+//! `GET /openapi.json` (`docs/reference/oauth.md`, "Operations"): an OpenAPI 3 document of every
 //! endpoint, made from the same list as the router.
 
 use crate::fixtures::*;
 use reqwest::StatusCode;
 use serde_json::Value;
 
-/// Every JSON endpoint the contract names (`http-contract.md`), by method and path.
+/// Every JSON endpoint the contract names (`docs/reference/oauth.md`), by method and path.
 const CONTRACT: &[(&str, &str)] = &[
     ("get", "/.well-known/openid-configuration"),
     ("get", "/oauth/jwks"),

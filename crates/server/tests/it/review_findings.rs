@@ -72,7 +72,7 @@ const CLU: (&str, &str) = ("clu", "clu-secret");
 
 async fn app_with(tweak: impl FnOnce(&mut tessera_server::config::Config)) -> TestApp {
     TestApp::spawn_with(BOOT, |c| {
-        c.captcha.mode = "test".into();
+        c.captcha.mode = tessera_server::config::CaptchaMode::Test;
         c.server.trusted_proxies = vec!["127.0.0.0/8".into()];
         tweak(c);
     })

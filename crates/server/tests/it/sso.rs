@@ -592,7 +592,7 @@ async fn an_expired_code_is_invalid_grant() {
     let clock = tessera_testkit::manual_clock();
     let app = TestApp::spawn_at(
         BOOT,
-        |c| c.tokens.auth_code_ttl = "1s".into(),
+        |c| c.tokens.auth_code_ttl = "1s".parse().unwrap(),
         clock.clone(),
     )
     .await;
@@ -848,7 +848,7 @@ async fn app_with_sms() -> (TestApp, SmsInbox) {
     let inbox = SmsInbox::start().await;
     let url = inbox.url.clone();
     let app = TestApp::spawn_with(BOOT, |c| {
-        c.sms.sender = "webhook".into();
+        c.sms.sender = tessera_server::config::SmsSenderKind::Webhook;
         c.sms.webhook_url = url;
     })
     .await;
@@ -1063,7 +1063,7 @@ async fn the_exchange_needs_the_redirect_uri_when_the_authorization_request_name
     assert_eq!(status, StatusCode::OK, "{v}");
 }
 
-/// http-contract.md, "Operations": the admin API lists SSO sessions and revokes them.
+/// docs/reference/login-page.md, "Operations": the admin API lists SSO sessions and revokes them.
 #[tokio::test]
 async fn the_admin_api_lists_live_sso_sessions_and_ends_them() {
     let app = app().await;
@@ -1133,7 +1133,7 @@ async fn the_admin_api_lists_live_sso_sessions_and_ends_them() {
     assert!(list("").await.is_empty());
 }
 
-/// http-contract.md: the SMS second factor applies to the login page, also when the tenant is
+/// docs/reference/login-page.md: the SMS second factor applies to the login page, also when the tenant is
 /// picked on the choice page after the password.
 #[tokio::test]
 async fn a_tenant_chosen_after_the_password_still_asks_its_sms_second_factor() {

@@ -1,4 +1,4 @@
-//! The admin REST API under `/admin/api/v1/` (`http-contract.md`, "Operations"): JSON,
+//! The admin REST API under `/admin/api/v1/` (`docs/reference/admin-api.md`, "Operations"): JSON,
 //! authorized by a Bearer token of a client holding the scope `tessera:admin`. Refusals are
 //! `{"error", "message"}` with 400 (naming the field), 401, 403, 404 or 409; no endpoint ever
 //! answers a password hash or a secret.

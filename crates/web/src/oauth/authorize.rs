@@ -89,7 +89,7 @@ pub async fn authorize(State(st): State<AppState>, req: FormRequest) -> Response
     let challenge = req.non_empty("code_challenge");
     let method = req.non_empty("code_challenge_method");
     // A challenge without a method is `plain` (RFC 7636 §4.3), which is not offered: only S256
-    // (http-contract.md, "PKCE").
+    // (docs/reference/oauth.md, "PKCE").
     match (challenge, method) {
         (Some(_), Some("S256")) => {}
         (Some(_), _) => return back(OAuthErrorCode::InvalidRequest),
@@ -159,7 +159,7 @@ fn lang_code(l: tessera_core::lang::Lang) -> &'static str {
     }
 }
 
-/// Seed 003's SSO path (`http-contract.md`, dialect `maxkey`): the same flow as
+/// Seed 003's SSO path (`docs/reference/oauth.md`, dialect `maxkey`): the same flow as
 /// `/oauth/authorize`, documented at its own path.
 #[utoipa::path(get, path = "/api/sso/authz/oauth/v20/authorize", tag = "maxkey", summary = "As /oauth/authorize (seed 003's SSO path)", params(("response_type" = Option<String>, Query), ("client_id" = Option<String>, Query), ("redirect_uri" = Option<String>, Query), ("scope" = Option<String>, Query), ("state" = Option<String>, Query), ("nonce" = Option<String>, Query), ("code_challenge" = Option<String>, Query), ("code_challenge_method" = Option<String>, Query), ("prompt" = Option<String>, Query)), responses((status = 302, description = "To the login page or back to the client with a code or an error"), (status = 400, description = "HTML error page: unknown client or unregistered redirect URI", content_type = "text/html")))]
 pub async fn authorize_maxkey(st: State<AppState>, req: FormRequest) -> Response {

@@ -16,7 +16,7 @@ use tessera_core::model::{Client, Dialect};
 use tessera_core::secret::Secret;
 
 /// Why the caller is not an identified client, and which dialect should say so
-/// (`http-contract.md`, "Which dialect answers an unparseable request").
+/// (`docs/reference/oauth.md`, "Which dialect answers an unparseable request").
 #[derive(Debug)]
 pub struct NotIdentified {
     pub failure: ClientAuthFailure,

@@ -69,7 +69,7 @@ pub fn bearer(req: &FormRequest) -> Option<&str> {
 
 #[utoipa::path(method(get, post), path = "/oauth/userinfo", tag = "oauth", summary = "OpenID claims for a Bearer access token", security(("bearer" = [])), responses((status = 200, description = "Claims by scope", content_type = "application/json"), (status = 400, description = "invalid_request: unreadable parameters"), (status = 401, description = "invalid_token"), (status = 413, description = "Body over 64 KiB")))]
 pub async fn userinfo(State(st): State<AppState>, req: FormRequest) -> Response {
-    // Unreadable parameters are refused like everywhere else (http-contract.md: 413 over
+    // Unreadable parameters are refused like everywhere else (docs/reference/oauth.md: 413 over
     // 64 KiB, 400 otherwise); a Basic header means nothing here.
     if let Some(bad) = req
         .bad

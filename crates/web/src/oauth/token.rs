@@ -1,4 +1,4 @@
-//! `POST /oauth/token`: the dialect dispatch (`http-contract.md`, "Dialect dispatch") and the
+//! `POST /oauth/token`: the dialect dispatch (`docs/reference/oauth.md`, "Dialect dispatch") and the
 //! `standard` grants `client_credentials`, `password` and `refresh_token` (RFC 6749 §4.3, §4.4,
 //! §6; OAuth 2.1 §4.3 refresh rotation).
 
@@ -91,7 +91,7 @@ pub async fn token(State(st): State<AppState>, req: FormRequest) -> Response {
 }
 
 /// Which dialect answers a request whose parameters could not be read
-/// (`http-contract.md`): the client of the Basic header if any, else `cluster` when the query
+/// (`docs/reference/oauth.md`): the client of the Basic header if any, else `cluster` when the query
 /// says `client=admin`, else `standard`.
 /// The dialect of the calling client if this process has seen it (see
 /// `Engine::remembered_dialect`).
@@ -337,7 +337,7 @@ async fn standard(
     }
 }
 
-/// Every sign-in failure is `invalid_grant` in the standard dialect (`http-contract.md`:
+/// Every sign-in failure is `invalid_grant` in the standard dialect (`docs/reference/oauth.md`:
 /// "`standard` always answers `invalid_grant`"); the description says why in the request's
 /// language, without telling an unknown user from a wrong password unless
 /// `login.hide_unknown_user` is off.

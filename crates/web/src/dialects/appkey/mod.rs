@@ -1,4 +1,4 @@
-//! Dialect `appkey`: seed `002_071c5ce6bbd151f5.txt` (`http-contract.md`, "Dialect `appkey`").
+//! Dialect `appkey`: seed `002_071c5ce6bbd151f5.txt` (`docs/reference/appkey.md`, "Dialect `appkey`").
 
 pub mod render;
 pub mod routes;

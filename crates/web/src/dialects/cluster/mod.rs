@@ -1,4 +1,4 @@
-//! Dialect `cluster`: seed `000_f4d01fbcacf7a954.txt` (`http-contract.md`, "Dialect `cluster`").
+//! Dialect `cluster`: seed `000_f4d01fbcacf7a954.txt` (`docs/reference/cluster.md`, "Dialect `cluster`").
 
 pub mod render;
 pub mod routes;

@@ -119,7 +119,7 @@ pub fn unavailable(e: &Engine, lang: Lang) -> Response {
     r
 }
 
-/// Every refusal of the password grant (`http-contract.md`, steps 1-5).
+/// Every refusal of the password grant (`docs/reference/cluster.md`, steps 1-5).
 pub fn login_failure(e: &Engine, lang: Lang, f: &LoginFailure) -> Response {
     let c = e.catalogue();
     let unauthorized = StatusCode::UNAUTHORIZED;

@@ -1,4 +1,4 @@
-//! Dialect `hoth`: seed `001_3f992f3849804658.txt` (`http-contract.md`, "Dialect `hoth`").
+//! Dialect `hoth`: seed `001_3f992f3849804658.txt` (`docs/reference/hoth.md`, "Dialect `hoth`").
 
 pub mod render;
 pub mod routes;

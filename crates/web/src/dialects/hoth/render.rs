@@ -1,5 +1,5 @@
 //! Engine outcomes in seed 001's shape: `{"success": false, "code": "hoth.…", "message"}` with
-//! the status of `errors.md`. One exhaustive `match` over `LoginFailure`.
+//! the status of `docs/reference/errors.md`. One exhaustive `match` over `LoginFailure`.
 
 use super::wire;
 use crate::error::no_store;
@@ -31,7 +31,7 @@ pub fn failure(e: &Engine, lang: Lang, code: &'static str, arg: Option<&str>) ->
     )
 }
 
-/// Parameters that could not be read (http-contract.md: 413 over 64 KiB, else 400).
+/// Parameters that could not be read (docs/reference/hoth.md: 413 over 64 KiB, else 400).
 pub fn bad_input(e: &Engine, lang: Lang, bad: &crate::params::BadInput) -> Response {
     match bad {
         crate::params::BadInput::TooLarge => failure(e, lang, "hoth.warn.bodyTooLarge", None),

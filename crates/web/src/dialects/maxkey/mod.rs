@@ -1,4 +1,4 @@
-//! Dialect `maxkey`: seed `003_24ad419e53bfb9b1.txt` (`http-contract.md`, "Dialect `maxkey`").
+//! Dialect `maxkey`: seed `003_24ad419e53bfb9b1.txt` (`docs/reference/maxkey.md`, "Dialect `maxkey`").
 
 pub mod routes;
 pub mod wire;

@@ -1,5 +1,5 @@
 //! `GET/POST /login`: the hosted login page that `authorize` sends a browser to
-//! (`http-contract.md`): one form with `username` and `password` (and `captcha` once required),
+//! (`docs/reference/login-page.md`): one form with `username` and `password` (and `captcha` once required),
 //! a CSRF token (double submit: a cookie and a hidden input that must match), a tenant choice
 //! with radio inputs named `tenant`, and on success an SSO session cookie.
 //!
