@@ -49,6 +49,19 @@ email_verified = true
 display_name = "Alice"
 enabled = true
 active = true
+superuser = true
+
+[[users]]
+username = "bob"
+id = 5002
+password = "Bob-Passw0rd!"
+display_name = "Bob <b>\"the builder\"</b>"
+
+[[memberships]]
+user = "bob"
+tenant = "E2E"
+org = "HQ"
+roles = ["user"]
 
 [[memberships]]
 user = "alice"

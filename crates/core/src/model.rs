@@ -161,6 +161,8 @@ pub struct User {
     /// Consecutive wrong passwords since the last success, unlock or lock.
     pub failed_attempts: i64,
     pub created_at: UnixTime,
+    /// Administers every tenant and the global objects from the console (issue 17).
+    pub superuser: bool,
 }
 
 /// Which field a sign-in names the user by.

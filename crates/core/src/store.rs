@@ -84,6 +84,7 @@ pub struct NewUser {
     pub real_name: String,
     pub enabled: bool,
     pub active: bool,
+    pub superuser: bool,
 }
 
 /// Fields the admin API may change on a user; `None` leaves a field as it is.
@@ -99,6 +100,7 @@ pub struct UserPatch {
     pub expires_at: Option<Option<UnixTime>>,
     pub phone_verified: Option<bool>,
     pub email_verified: Option<bool>,
+    pub superuser: Option<bool>,
 }
 
 #[async_trait]

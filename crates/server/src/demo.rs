@@ -33,6 +33,10 @@ curl -s -H 'Content-Type: application/json' -d '{{"appId":"demo-app","appKey":"d
 ADMIN=$(curl -s -u demo-admin:demo-admin-secret -d grant_type=client_credentials {base}/oauth/token | sed 's/.*"access_token":"\([^"]*\)".*/\1/')
 curl -s -H "Authorization: Bearer $ADMIN" {base}/admin/api/v1/users
 
+# console and front door: open in a browser, sign in as alice (a superuser)
+{base}/
+{base}/console
+
 # operations
 curl -s {base}/healthz ; curl -s {base}/readyz ; curl -s {base}/metrics | head
 "#

@@ -11,7 +11,7 @@ pub(crate) const TOKEN_SELECT: &str =
 
 pub(crate) const USER_COLS: &str = "id, username, phone, email, password_hash, user_type, source, display_name, real_name, \
      gender, birthday, title, employee_number, portrait, state, enabled, active, locked_until, expires_at, \
-     phone_verified, email_verified, failed_attempts, created_at";
+     phone_verified, email_verified, failed_attempts, created_at, superuser";
 
 pub(crate) const CLIENT_COLS: &str =
     "id, client_id, secret_hash, dialect, grant_types, redirect_uris, post_logout_redirect_uris, \

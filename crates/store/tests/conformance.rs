@@ -1497,6 +1497,7 @@ fn new_user(name: &str) -> tessera_core::store::NewUser {
         real_name: String::new(),
         enabled: true,
         active: true,
+        superuser: false,
     }
 }
 

@@ -3,6 +3,7 @@
 //! render; every policy lives in `tessera-core`.
 
 pub mod admin;
+pub mod console;
 pub mod dialects;
 pub mod error;
 pub mod metrics;
@@ -101,6 +102,13 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(oauth::oidc::discovery))
         .routes(routes!(oauth::oidc::logout))
         .routes(routes!(pages::login::get, pages::login::post))
+        .routes(routes!(console::front::front_door))
+        .routes(routes!(console::dashboard))
+        .routes(routes!(console::users::users_list))
+        .routes(routes!(
+            console::users::user_detail,
+            console::users::user_action
+        ))
         .routes(routes!(oauth::introspect::introspect))
         .routes(routes!(oauth::revoke::revoke))
         .routes(routes!(cluster::routes::sms_code))

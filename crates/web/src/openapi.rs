@@ -31,6 +31,7 @@ use utoipa::{IntoResponses, Modify, OpenApi, ToSchema};
         (name = "appkey", description = "Seed 002"),
         (name = "maxkey", description = "Seed 003"),
         (name = "pages", description = "HTML pages for browsers"),
+        (name = "console", description = "The web console and the front door (HTML; sign in through /login)"),
         (name = "ops", description = "Health, readiness, metrics, this document"),
         (name = "admin", description = "Admin REST API: Bearer token with the scope tessera:admin")
     )
@@ -176,6 +177,19 @@ pub struct TokenParamForm {
     token_type_hint: Option<String>,
     client_id: Option<String>,
     client_secret: Option<String>,
+}
+
+/// `POST /console/users/{id}` (HTML form).
+#[derive(Serialize, ToSchema)]
+#[allow(dead_code)]
+pub struct ConsoleUserAction {
+    /// Must equal the `tessera_csrf` cookie (double submit).
+    csrf: String,
+    /// `enable`, `disable`, `unlock`, `reset_password`, `revoke_tokens` or `end_session`.
+    action: String,
+    /// The session to end (`end_session`).
+    session: Option<String>,
+    lang: Option<String>,
 }
 
 /// `POST /login` (HTML form).

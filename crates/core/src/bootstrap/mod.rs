@@ -129,6 +129,10 @@ pub struct UserEntry {
     pub email_verified: bool,
     pub expires_at: Option<String>,
     pub locked_until: Option<String>,
+    /// Administers every tenant from the console. Left out of the entry's digest when false,
+    /// so that files written before the key existed still apply as unchanged.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub superuser: bool,
 }
 
 fn platform() -> UserType {

@@ -173,6 +173,13 @@ impl Engine {
         if !ms.iter().any(|m| m.tenant.id == *own) {
             return Ok(Err(AdminFailure::NotFound));
         }
+        if reach == Reach::Account && user.superuser {
+            // A superuser's account is global: a tenant admin who could reset its password
+            // would gain every tenant.
+            return Ok(Err(AdminFailure::Forbidden(
+                "this user is a superuser: only a global admin changes the account".into(),
+            )));
+        }
         if reach == Reach::Account && ms.iter().any(|m| m.tenant.id != *own) {
             return Ok(Err(AdminFailure::Forbidden(format!(
                 "this user also belongs to another tenant: changing the account needs authority over every tenant of the user, not only {code}"

@@ -8,6 +8,7 @@ mod appkey;
 mod audit;
 mod bootstrap;
 mod clients;
+mod console;
 mod hoth;
 mod login;
 mod names;
@@ -29,6 +30,7 @@ pub use audit::{
     AUDIT_FIELD_MAX, AUDIT_NAME_MAX,
 };
 pub use clients::resolve_scope;
+pub use console::{ConsoleAccess, CONSOLE_ADMIN_ROLE};
 pub use hoth::SmsLogin;
 pub use login::{LoginName, PasswordLogin, SecondFactorInput, SignedIn, TenantChoice};
 pub use names::UsernameKeyReport;

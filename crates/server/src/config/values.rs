@@ -68,9 +68,7 @@ impl FromStr for FineDuration {
     fn from_str(s: &str) -> Result<Self, String> {
         // A bare number is seconds, as for every other duration.
         let value = match s.trim().parse::<f64>() {
-            Ok(x) if (0.0..=86_400.0).contains(&x) => {
-                std::time::Duration::from_secs_f64(x)
-            }
+            Ok(x) if (0.0..=86_400.0).contains(&x) => std::time::Duration::from_secs_f64(x),
             Ok(_) => return Err(format!("bad duration {s:?}: between 0 and 1 day")),
             Err(_) => humantime::parse_duration(s.trim())
                 .map_err(|e| format!("bad duration {s:?}: {e}"))?,

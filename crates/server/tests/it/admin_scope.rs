@@ -480,3 +480,52 @@ async fn a_failed_sign_in_is_in_the_audit_log_under_the_users_id() {
     assert!(e["detail"].as_str().unwrap().contains("name=amy"));
     assert!(!e["detail"].as_str().unwrap().contains("wrong-one"));
 }
+
+/// Issue 17: only a global admin makes or unmakes a superuser, and a superuser's account is
+/// beyond a tenant admin even when it is a member of that tenant.
+#[tokio::test]
+async fn only_a_global_admin_makes_a_superuser_or_changes_its_account() {
+    let app = TestApp::spawn(BOOT).await;
+    let ops = Caller::new(&app, ("ops", "ops-secret")).await;
+    let a = Caller::new(&app, ("ops-a", "ops-a-secret")).await;
+    let amy = user_id(&ops, "amy").await;
+
+    let (s, v) = a
+        .call(
+            M::POST,
+            "/admin/api/v1/users",
+            Some(json!({"username": "sneaky", "password": "pw-sneaky-1", "superuser": true})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    let path = format!("/admin/api/v1/users/{amy}");
+    let s = a
+        .status(M::PATCH, &path, Some(json!({"superuser": true})))
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+
+    let (s, v) = ops
+        .call(M::PATCH, &path, Some(json!({"superuser": true})))
+        .await;
+    assert_eq!((s, v["superuser"].as_bool()), (StatusCode::OK, Some(true)));
+    // amy is a member of A only, yet A's admin may no longer touch her account.
+    for (m, p, body) in [
+        (M::POST, format!("{path}/password"), Some(json!({}))),
+        (M::PATCH, path.clone(), Some(json!({"enabled": false}))),
+        (M::DELETE, format!("{path}/tokens"), None),
+    ] {
+        assert_eq!(a.status(m, &p, body).await, StatusCode::FORBIDDEN, "{p}");
+    }
+    let (s, v) = a.call(M::GET, &path, None).await;
+    assert_eq!((s, v["superuser"].as_bool()), (StatusCode::OK, Some(true)));
+    let (s, v) = ops
+        .call(M::PATCH, &path, Some(json!({"superuser": false})))
+        .await;
+    assert_eq!((s, v["superuser"].as_bool()), (StatusCode::OK, Some(false)));
+    assert_eq!(
+        a.status(M::PATCH, &path, Some(json!({"enabled": false})))
+            .await,
+        StatusCode::OK
+    );
+    app.stop().await;
+}

@@ -8,6 +8,7 @@ mod appkey;
 mod bootstrap;
 mod cli;
 mod cluster;
+mod console;
 mod engine_flows;
 mod engine_token_flows;
 mod fixtures;

@@ -58,6 +58,7 @@ pub(super) async fn apply_users(
                 && c.active == u.active
                 && c.phone_verified == u.phone_verified
                 && c.email_verified == u.email_verified
+                && c.superuser == u.superuser
                 && c.expires_at == pu.expires_at
                 && (pu.locked_until.is_none() || c.locked_until == pu.locked_until)
         };
@@ -70,14 +71,14 @@ pub(super) async fn apply_users(
                 "UPDATE users SET phone = $2, email = $3, password_hash = $4, user_type = $5, source = $6, display_name = $7, \
                  real_name = $8, gender = $9, birthday = $10, title = $11, employee_number = $12, portrait = $13, state = $14, \
                  enabled = $15, active = $16, phone_verified = $17, email_verified = $18, expires_at = $19, \
-                 locked_until = COALESCE($20, locked_until) WHERE id = $1 AND username = $21 AND $22 = $22 AND $23 = $23",
+                 locked_until = COALESCE($20, locked_until), superuser = $24 WHERE id = $1 AND username = $21 AND $22 = $22 AND $23 = $23",
                 c.id,
             ),
             None => (
                 "INSERT INTO users (id, phone, email, password_hash, user_type, source, display_name, real_name, gender, birthday, \
                  title, employee_number, portrait, state, enabled, active, phone_verified, email_verified, expires_at, locked_until, \
-                 username, created_at, username_key, failed_attempts) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, 0)",
+                 username, created_at, username_key, failed_attempts, superuser) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, 0, $24)",
                 u.id.unwrap_or_else(new_id),
             ),
         };
@@ -109,6 +110,7 @@ pub(super) async fn apply_users(
             .bind(&u.username)
             .bind(now)
             .bind(key)
+            .bind(u.superuser)
             .execute(&mut **tx)
             .await
             .map_err(|x| inv(entry.clone(), map_err(x).to_string()))?;

@@ -258,10 +258,10 @@ pub(super) async fn create_user(
     let key = tessera_core::names::username_key(&u.username)
         .map_err(|p| StoreError::Other(format!("username {p}")))?;
     sqlx::query("INSERT INTO users (id, username, phone, email, password_hash, user_type, source, display_name, real_name, gender, title, \
-                 employee_number, portrait, state, enabled, active, phone_verified, email_verified, failed_attempts, created_at, username_key) \
-                 VALUES ($1, $2, $3, $4, $5, $6, 'local', $7, $8, 0, '', '', '', '', $9, $10, $11, $11, 0, $12, $13)")
+                 employee_number, portrait, state, enabled, active, phone_verified, email_verified, failed_attempts, created_at, username_key, superuser) \
+                 VALUES ($1, $2, $3, $4, $5, $6, 'local', $7, $8, 0, '', '', '', '', $9, $10, $11, $11, 0, $12, $13, $14)")
         .bind(id.0).bind(&u.username).bind(&u.phone).bind(&u.email).bind(&u.password_hash).bind(user_type_str(u.user_type))
-        .bind(&u.display_name).bind(&u.real_name).bind(u.enabled).bind(u.active).bind(false).bind(now).bind(key)
+        .bind(&u.display_name).bind(&u.real_name).bind(u.enabled).bind(u.active).bind(false).bind(now).bind(key).bind(u.superuser)
         .execute(&this.writer).await.map_err(map_err)?;
     Ok(())
 }
@@ -278,7 +278,7 @@ pub(super) async fn update_user(this: &S, id: UserId, p: &UserPatch) -> Result<b
         return Ok(false);
     };
     sqlx::query("UPDATE users SET phone = $2, email = $3, display_name = $4, real_name = $5, title = $6, enabled = $7, active = $8, \
-                 expires_at = $9, phone_verified = $10, email_verified = $11 WHERE id = $1")
+                 expires_at = $9, phone_verified = $10, email_verified = $11, superuser = $12 WHERE id = $1")
         .bind(id.0)
         .bind(p.phone.clone().unwrap_or(cur.phone))
         .bind(p.email.clone().unwrap_or(cur.email))
@@ -290,6 +290,7 @@ pub(super) async fn update_user(this: &S, id: UserId, p: &UserPatch) -> Result<b
         .bind(p.expires_at.unwrap_or(cur.expires_at))
         .bind(p.phone_verified.unwrap_or(cur.phone_verified))
         .bind(p.email_verified.unwrap_or(cur.email_verified))
+        .bind(p.superuser.unwrap_or(cur.superuser))
         .execute(&mut *tx).await.map_err(map_err)?;
     tx.commit().await.map_err(map_err)?;
     Ok(true)

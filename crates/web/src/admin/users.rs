@@ -37,6 +37,7 @@ pub struct UserView {
     pub expires_at: Option<i64>,
     pub phone_verified: bool,
     pub email_verified: bool,
+    pub superuser: bool,
     pub has_password: bool,
     pub created_at: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -80,6 +81,7 @@ fn view(u: User, ms: Option<Vec<Membership>>) -> UserView {
         expires_at: u.expires_at,
         phone_verified: u.phone_verified,
         email_verified: u.email_verified,
+        superuser: u.superuser,
         created_at: u.created_at,
         memberships: ms.map(|ms| {
             ms.into_iter()
@@ -181,6 +183,9 @@ pub struct CreateBody {
     pub enabled: bool,
     #[serde(default = "yes")]
     pub active: bool,
+    /// Administers every tenant from the console; set by a global admin only.
+    #[serde(default)]
+    pub superuser: bool,
 }
 
 #[utoipa::path(post, path = "/admin/api/v1/users", tag = "admin", summary = "Create a user", security(("admin" = [])), request_body = CreateBody, responses((status = 201, description = "The user", body = UserView), crate::openapi::AdminErrors))]
@@ -205,6 +210,7 @@ pub async fn create(
         real_name: b.real_name,
         enabled: b.enabled,
         active: b.active,
+        superuser: b.superuser,
     };
     let u = st
         .engine
@@ -239,6 +245,8 @@ pub struct UpdateBody {
     pub expires_at: Option<Option<i64>>,
     pub phone_verified: Option<bool>,
     pub email_verified: Option<bool>,
+    /// Set by a global admin only.
+    pub superuser: Option<bool>,
 }
 
 #[utoipa::path(patch, path = "/admin/api/v1/users/{id}", tag = "admin", summary = "Update a user", security(("admin" = [])), params(("id" = i64, Path)), request_body = UpdateBody, responses((status = 200, description = "The user", body = UserView), crate::openapi::AdminErrors))]
@@ -261,6 +269,7 @@ pub async fn update(
         expires_at: b.expires_at,
         phone_verified: b.phone_verified,
         email_verified: b.email_verified,
+        superuser: b.superuser,
     };
     let u = st
         .engine

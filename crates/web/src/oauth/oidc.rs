@@ -137,7 +137,7 @@ pub async fn logout(State(st): State<AppState>, req: FormRequest) -> Response {
         st.settings.issuer.starts_with("https://"),
     );
     let mut r = match req.non_empty("post_logout_redirect_uri") {
-        None => crate::pages::message(lang, StatusCode::OK, t.signed_out, t.signed_out),
+        None => crate::pages::message(lang, StatusCode::OK, t.signed_out, t.signed_out_body),
         Some(uri) => {
             let client_id = req
                 .non_empty("client_id")

@@ -36,6 +36,8 @@ pub struct CreateUser {
     pub real_name: String,
     pub enabled: bool,
     pub active: bool,
+    /// Only a global actor may create a superuser.
+    pub superuser: bool,
 }
 
 pub(crate) type Outcome<T> = Result<Result<T, AdminFailure>, EngineError>;

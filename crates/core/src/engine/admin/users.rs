@@ -40,6 +40,9 @@ impl Engine {
     }
 
     pub async fn admin_create_user(&self, actor: &Actor, c: CreateUser) -> Outcome<User> {
+        if c.superuser {
+            refuse!(actor.global_only("making a superuser"));
+        }
         if c.username.trim().is_empty() || c.username.len() > 128 {
             return Ok(Err(AdminFailure::Invalid {
                 field: "username",
@@ -82,6 +85,7 @@ impl Engine {
             real_name: c.real_name,
             enabled: c.enabled,
             active: c.active,
+            superuser: c.superuser,
         };
         if let Err(e) = self.store.create_user(&nu, id, self.now()).await {
             return Ok(Err(conflict(e)?));
@@ -104,6 +108,9 @@ impl Engine {
         id: UserId,
         p: &UserPatch,
     ) -> Outcome<User> {
+        if p.superuser.is_some() {
+            refuse!(actor.global_only("making or unmaking a superuser"));
+        }
         refuse!(self.admin_reach_user(actor, id, Reach::Account).await?);
         let phone = p.phone.as_ref().and_then(|x| x.as_deref());
         let email = p.email.as_ref().and_then(|x| x.as_deref());

@@ -95,12 +95,13 @@ struct ChoosePage {
     en_link: String,
 }
 
-/// Only the authorization endpoints may be continued to: no open redirect.
+/// Only the authorization endpoints and the console may be continued to: no open redirect.
 pub fn safe_continue(c: Option<&str>) -> String {
     match c {
         Some(c)
             if c.starts_with("/oauth/authorize?")
-                || c.starts_with("/api/sso/authz/oauth/v20/authorize?") =>
+                || c.starts_with("/api/sso/authz/oauth/v20/authorize?")
+                || crate::console::is_console_path(c) =>
         {
             c.to_string()
         }
@@ -123,7 +124,7 @@ fn secure(st: &AppState) -> bool {
 }
 
 /// The CSRF token of this browser, and the cookie to set if it has none yet.
-fn csrf_of(st: &AppState, req: &FormRequest) -> (String, Vec<String>) {
+pub(crate) fn csrf_of(st: &AppState, req: &FormRequest) -> (String, Vec<String>) {
     match req.cookie(CSRF_COOKIE).filter(|c| c.len() >= 32) {
         Some(c) => (c.to_string(), vec![]),
         None => {
@@ -267,6 +268,34 @@ fn device_of(st: &AppState, req: &FormRequest) -> (String, Vec<String>) {
     }
 }
 
+#[derive(Template)]
+#[template(path = "signed_in.html")]
+struct SignedInPage<'a> {
+    t: Texts,
+    who: &'a str,
+    console: &'static str,
+    sign_out: &'static str,
+    zh_link: String,
+    en_link: String,
+}
+
+/// Who is signed in, with the way to the front door, the console and out.
+fn signed_in_page(lang: Lang, who: &str) -> Response {
+    let ct = crate::console::console_texts(lang);
+    let html = html_of(&SignedInPage {
+        t: texts(lang),
+        who,
+        console: ct.console,
+        sign_out: ct.sign_out,
+        zh_link: "/login?lang=zh_CN".into(),
+        en_link: "/login?lang=en_US".into(),
+    });
+    match html {
+        Some(h) => page(StatusCode::OK, h, &[]),
+        None => template_fault(lang),
+    }
+}
+
 /// `GET /login`: the form, or "signed in" when the browser has a session and nowhere to go.
 #[utoipa::path(get, path = "/login", tag = "pages", summary = "The hosted login page", params(("continue" = Option<String>, Query), ("mode" = Option<String>, Query), ("lang" = Option<String>, Query)), responses((status = 200, description = "HTML login page", content_type = "text/html")))]
 pub async fn get(State(st): State<AppState>, req: FormRequest) -> Response {
@@ -287,9 +316,8 @@ pub async fn get(State(st): State<AppState>, req: FormRequest) -> Response {
     }
     if continue_to.is_empty() {
         if let Some(secret) = req.cookie(SSO_COOKIE) {
-            if let Ok(Some(_)) = st.engine.session(secret).await {
-                let t = texts(lang);
-                return super::message(lang, StatusCode::OK, t.title, t.signed_in);
+            if let Ok(Some(user)) = st.engine.session_user(secret).await {
+                return signed_in_page(lang, &user.username);
             }
         }
     }
@@ -441,8 +469,7 @@ async fn signed_in(
     let max_age = session.expires_at - session.created_at;
     let set = cookie(SSO_COOKIE, &secret, max_age, secure(st));
     if continue_to.is_empty() {
-        let t = texts(lang);
-        let mut r = super::message(lang, StatusCode::OK, t.title, t.signed_in);
+        let mut r = signed_in_page(lang, &signed.user.username);
         if let Ok(v) = HeaderValue::from_str(&set) {
             r.headers_mut().append(header::SET_COOKIE, v);
         }
