@@ -55,7 +55,7 @@ superuser = true
 username = "bob"
 id = 5002
 password = "Bob-Passw0rd!"
-display_name = "Bob <b>\"the builder\"</b>"
+display_name = 'Bob <b>"the builder"</b>'
 
 [[memberships]]
 user = "bob"
