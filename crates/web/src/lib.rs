@@ -105,6 +105,11 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(console::front::front_door))
         .routes(routes!(console::dashboard))
         .routes(routes!(console::users::users_list))
+        .routes(routes!(console::audit::audit_log))
+        .routes(routes!(
+            console::audit::sessions,
+            console::audit::end_session
+        ))
         .routes(routes!(
             console::users::user_detail,
             console::users::user_action

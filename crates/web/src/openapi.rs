@@ -192,6 +192,17 @@ pub struct ConsoleUserAction {
     lang: Option<String>,
 }
 
+/// `POST /console/sessions` (HTML form).
+#[derive(Serialize, ToSchema)]
+#[allow(dead_code)]
+pub struct ConsoleEndSession {
+    /// Must equal the `tessera_csrf` cookie (double submit).
+    csrf: String,
+    /// The session's id.
+    session: String,
+    lang: Option<String>,
+}
+
 /// `POST /login` (HTML form).
 #[derive(Serialize, ToSchema)]
 #[allow(dead_code)]

@@ -356,3 +356,76 @@ async fn signing_out_ends_the_console_and_the_login_page_names_who_is_signed_in(
     assert!(user(&app, 7004).await.enabled);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_audit_page_filters_and_the_sessions_page_ends_a_session() {
+    let app = TestApp::spawn(BOOT).await;
+    let root = signed_in(&app, "root", "root-pass-123").await;
+    let ada = signed_in(&app, "ada", "ada-pass-123").await;
+    signed_in(&app, "amy", "amy-pass-123").await;
+    let (status, page) = get(&root, &app, "/console/users/7004").await;
+    assert_eq!(status, StatusCode::OK);
+    let csrf = hidden(&page, "csrf");
+    let (status, _) = act(&root, &app, 7004, &[("action", "unlock"), ("csrf", &csrf)]).await;
+    assert_eq!(status, StatusCode::OK);
+
+    let (status, audit) = get(&root, &app, "/console/audit?client=user:root&lang=en_US").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        audit.contains("user.unlock") && audit.contains("user 7004"),
+        "{audit}"
+    );
+    let (_, none) = get(&root, &app, "/console/audit?client=user:nobody").await;
+    assert!(!none.contains("user.unlock"));
+    let (status, bad) = get(&root, &app, "/console/audit?from=yesterday&lang=en_US").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(bad.contains("Dates are yyyy-mm-dd"), "{bad}");
+
+    // A tenant admin reads one user of its tenant at a time, never another tenant's.
+    let (_, a) = get(&ada, &app, "/console/audit?lang=en_US").await;
+    assert!(a.contains("give a user id"), "{a}");
+    let (_, a) = get(&ada, &app, "/console/audit?user=7004").await;
+    assert!(a.contains("<td>login</td>"), "{a}");
+    let (_, a) = get(&ada, &app, "/console/audit?user=7003").await;
+    assert!(!a.contains("<td>login</td>"), "{a}");
+
+    // The superuser sees ada's session and ends it; ada's console is over.
+    let (status, sessions) = get(&root, &app, "/console/sessions").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(sessions.contains("/console/users/7002"), "{sessions}");
+    let ada_session = app
+        .engine
+        .admin_sessions(&Actor::global("test"), Some(UserId(7002)))
+        .await
+        .unwrap()[0]
+        .id
+        .clone();
+    let post = |b: &reqwest::Client, form: Vec<(&'static str, String)>| {
+        let r = b.post(app.url("/console/sessions")).form(&form).send();
+        async move { r.await.unwrap().status() }
+    };
+    assert_eq!(
+        post(&root, vec![("session", ada_session.clone())]).await,
+        StatusCode::BAD_REQUEST,
+        "no CSRF token"
+    );
+    assert_eq!(
+        post(
+            &root,
+            vec![("session", "nope".into()), ("csrf", csrf.clone())]
+        )
+        .await,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        post(
+            &root,
+            vec![("session", ada_session), ("csrf", csrf.clone())]
+        )
+        .await,
+        StatusCode::OK
+    );
+    let r = ada.get(app.url("/console")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    app.stop().await;
+}

@@ -11,6 +11,7 @@
 //!   engine checks on every request.
 //! - Every form carries the login page's CSRF token (double submit: cookie and hidden input).
 
+pub mod audit;
 pub mod front;
 mod texts;
 pub mod users;

@@ -62,6 +62,15 @@ pub struct ConsoleTexts {
     pub created: &'static str,
     pub last_seen: &'static str,
     pub confirm: &'static str,
+    pub bad_number: &'static str,
+    pub bad_date: &'static str,
+    pub audit_needs_user: &'static str,
+    pub expires: &'static str,
+    pub filter: &'static str,
+    pub user_id: &'static str,
+    pub client: &'static str,
+    pub from: &'static str,
+    pub to: &'static str,
 }
 
 pub fn console_texts(lang: Lang) -> ConsoleTexts {
@@ -125,6 +134,15 @@ pub fn console_texts(lang: Lang) -> ConsoleTexts {
             created: "创建时间",
             last_seen: "最近活动",
             confirm: "确定要执行此操作吗？",
+            bad_number: "应为数字",
+            bad_date: "日期格式应为 yyyy-mm-dd",
+            audit_needs_user: "租户管理员查看审计日志时须指定一个本租户用户的 ID。",
+            expires: "到期时间",
+            filter: "筛选",
+            user_id: "用户 ID",
+            client: "客户端 / 操作者",
+            from: "起始日期",
+            to: "截止日期",
         },
         Lang::EnUs => ConsoleTexts {
             lang: "en_US",
@@ -186,6 +204,15 @@ pub fn console_texts(lang: Lang) -> ConsoleTexts {
             created: "Created",
             last_seen: "Last seen",
             confirm: "Really do this?",
+            bad_number: "must be a number",
+            bad_date: "Dates are yyyy-mm-dd.",
+            audit_needs_user: "A tenant admin reads the audit log one user of its tenant at a time: give a user id.",
+            expires: "Expires",
+            filter: "Filter",
+            user_id: "User id",
+            client: "Client / actor",
+            from: "From",
+            to: "To",
         },
     }
 }
