@@ -192,6 +192,22 @@ pub struct ConsoleUserAction {
     lang: Option<String>,
 }
 
+/// `POST /console/tenants` (HTML form).
+#[derive(Serialize, ToSchema)]
+#[allow(dead_code)]
+pub struct ConsoleTenantAction {
+    /// Must equal the `tessera_csrf` cookie (double submit).
+    csrf: String,
+    /// `create`, `enable`, `disable` or `second_factor`.
+    action: String,
+    code: String,
+    /// `create` only.
+    name: Option<String>,
+    /// `second_factor` only: `always`, `new_device` or `never`.
+    policy: Option<String>,
+    lang: Option<String>,
+}
+
 /// `POST /console/sessions` (HTML form).
 #[derive(Serialize, ToSchema)]
 #[allow(dead_code)]

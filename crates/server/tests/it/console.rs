@@ -429,3 +429,149 @@ async fn the_audit_page_filters_and_the_sessions_page_ends_a_session() {
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn tenants_are_created_and_suspended_by_a_superuser_and_a_tenant_admin_sets_only_its_own() {
+    let app = TestApp::spawn(BOOT).await;
+    let root = signed_in(&app, "root", "root-pass-123").await;
+    let (status, page) = get(&root, &app, "/console/tenants?lang=en_US").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("id=\"new-tenant\""), "{page}");
+    let csrf = hidden(&page, "csrf");
+    let post = |b: &reqwest::Client, form: Vec<(&'static str, &str)>| {
+        let r = b.post(app.url("/console/tenants")).form(&form).send();
+        async move {
+            let r = r.await.unwrap();
+            (r.status(), r.text().await.unwrap())
+        }
+    };
+    let tenant = |code: &'static str| {
+        let e = app.engine.clone();
+        async move { e.admin_tenant(code).await.unwrap() }
+    };
+
+    // A refused value is shown beside its field, and what was typed stays.
+    let (status, body) = post(
+        &root,
+        vec![
+            ("csrf", &csrf),
+            ("action", "create"),
+            ("code", "bad code"),
+            ("name", "Kept <name>"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body.contains("id=\"code-error\""), "{body}");
+    assert!(
+        body.contains("value=\"Kept &#60;name&#62;\"")
+            || body.contains("value=\"Kept &lt;name&gt;\""),
+        "{body}"
+    );
+    let (status, body) = post(
+        &root,
+        vec![
+            ("csrf", &csrf),
+            ("action", "create"),
+            ("code", "NEW"),
+            ("name", ""),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body.contains("id=\"name-error\""), "{body}");
+    let (status, _) = post(
+        &root,
+        vec![("action", "create"), ("code", "NEW"), ("name", "New")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "no CSRF token");
+    assert!(tenant("NEW").await.is_none());
+
+    let (status, _) = post(
+        &root,
+        vec![
+            ("csrf", &csrf),
+            ("action", "create"),
+            ("code", "NEW"),
+            ("name", "New"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(tenant("NEW").await.unwrap().name, "New");
+    let (status, body) = post(
+        &root,
+        vec![
+            ("csrf", &csrf),
+            ("action", "create"),
+            ("code", "NEW"),
+            ("name", "Again"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(body.contains("id=\"code-error\""));
+    let (status, _) = post(
+        &root,
+        vec![("csrf", &csrf), ("action", "disable"), ("code", "B")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!tenant("B").await.unwrap().enabled);
+
+    // A tenant admin: its own tenant's policy, nothing more.
+    let ada = signed_in(&app, "ada", "ada-pass-123").await;
+    let (_, page) = get(&ada, &app, "/console/tenants").await;
+    assert!(
+        !page.contains("id=\"new-tenant\"") && !page.contains(">B<"),
+        "{page}"
+    );
+    let csrf = hidden(&page, "csrf");
+    let (status, _) = post(
+        &ada,
+        vec![
+            ("csrf", &csrf),
+            ("action", "create"),
+            ("code", "MINE"),
+            ("name", "Mine"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(tenant("MINE").await.is_none());
+    let (status, _) = post(
+        &ada,
+        vec![("csrf", &csrf), ("action", "disable"), ("code", "A")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(tenant("A").await.unwrap().enabled);
+    let (status, _) = post(
+        &ada,
+        vec![
+            ("csrf", &csrf),
+            ("action", "second_factor"),
+            ("code", "B"),
+            ("policy", "always"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = post(
+        &ada,
+        vec![
+            ("csrf", &csrf),
+            ("action", "second_factor"),
+            ("code", "A"),
+            ("policy", "always"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        tenant("A").await.unwrap().sms_second_factor,
+        tessera_core::model::SmsSecondFactor::Always
+    );
+    app.stop().await;
+}

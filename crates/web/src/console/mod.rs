@@ -13,6 +13,7 @@
 
 pub mod audit;
 pub mod front;
+pub mod tenants;
 mod texts;
 pub mod users;
 

@@ -71,6 +71,12 @@ pub struct ConsoleTexts {
     pub client: &'static str,
     pub from: &'static str,
     pub to: &'static str,
+    pub name_rule: &'static str,
+    pub code_taken: &'static str,
+    pub create: &'static str,
+    pub new_tenant: &'static str,
+    pub second_factor: &'static str,
+    pub save: &'static str,
 }
 
 pub fn console_texts(lang: Lang) -> ConsoleTexts {
@@ -143,6 +149,12 @@ pub fn console_texts(lang: Lang) -> ConsoleTexts {
             client: "客户端 / 操作者",
             from: "起始日期",
             to: "截止日期",
+            name_rule: "名称不能为空，最多 128 个字符。",
+            code_taken: "该编码已被使用。",
+            create: "创建",
+            new_tenant: "新建租户",
+            second_factor: "短信二次验证",
+            save: "保存",
         },
         Lang::EnUs => ConsoleTexts {
             lang: "en_US",
@@ -213,6 +225,12 @@ pub fn console_texts(lang: Lang) -> ConsoleTexts {
             client: "Client / actor",
             from: "From",
             to: "To",
+            name_rule: "A name is required, 128 characters at most.",
+            code_taken: "This code is taken.",
+            create: "Create",
+            new_tenant: "New tenant",
+            second_factor: "SMS second factor",
+            save: "Save",
         },
     }
 }
