@@ -107,6 +107,10 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(console::users::users_list))
         .routes(routes!(console::audit::audit_log))
         .routes(routes!(
+            console::clients::clients,
+            console::clients::client_action
+        ))
+        .routes(routes!(
             console::tenants::tenants,
             console::tenants::tenant_action
         ))

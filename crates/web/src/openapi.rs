@@ -208,6 +208,18 @@ pub struct ConsoleTenantAction {
     lang: Option<String>,
 }
 
+/// `POST /console/clients` (HTML form).
+#[derive(Serialize, ToSchema)]
+#[allow(dead_code)]
+pub struct ConsoleClientAction {
+    /// Must equal the `tessera_csrf` cookie (double submit).
+    csrf: String,
+    /// `rotate_secret`.
+    action: String,
+    client_id: String,
+    lang: Option<String>,
+}
+
 /// `POST /console/sessions` (HTML form).
 #[derive(Serialize, ToSchema)]
 #[allow(dead_code)]

@@ -62,6 +62,20 @@ user = "root"
 tenant = "A"
 org = "O"
 roles = ["user"]
+[[clients]]
+client_id = "ca"
+client_secret = "ca-secret"
+grant_types = ["client_credentials"]
+tenant = "A"
+[[clients]]
+client_id = "cb"
+client_secret = "cb-secret"
+grant_types = ["client_credentials"]
+tenant = "B"
+[[clients]]
+client_id = "pub"
+grant_types = ["authorization_code"]
+redirect_uris = ["https://pub.test/cb"]
 "#;
 
 /// A browser signed in through the login page, continuing to the console.
@@ -573,5 +587,87 @@ async fn tenants_are_created_and_suspended_by_a_superuser_and_a_tenant_admin_set
         tenant("A").await.unwrap().sms_second_factor,
         tessera_core::model::SmsSecondFactor::Always
     );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_client_secret_is_rotated_once_shown_and_only_within_reach() {
+    let app = TestApp::spawn(BOOT).await;
+    let root = signed_in(&app, "root", "root-pass-123").await;
+    let (status, page) = get(&root, &app, "/console/clients").await;
+    assert_eq!(status, StatusCode::OK);
+    for c in ["ca", "cb", "pub"] {
+        assert!(page.contains(&format!("<td>{c}")), "{c} in {page}");
+    }
+    let csrf = hidden(&page, "csrf");
+    let post = |b: &reqwest::Client, form: Vec<(&'static str, String)>| {
+        let r = b.post(app.url("/console/clients")).form(&form).send();
+        async move {
+            let r = r.await.unwrap();
+            (r.status(), r.text().await.unwrap())
+        }
+    };
+    let rotate = |id: &str, csrf: &str| {
+        vec![
+            ("action", "rotate_secret".to_string()),
+            ("client_id", id.to_string()),
+            ("csrf", csrf.to_string()),
+        ]
+    };
+    let cc = |id: &'static str, secret: String| {
+        let app = &app;
+        async move {
+            let r = app
+                .http
+                .post(app.url("/oauth/token"))
+                .basic_auth(id, Some(secret))
+                .form(&[("grant_type", "client_credentials")])
+                .send()
+                .await
+                .unwrap();
+            r.status()
+        }
+    };
+
+    let (status, _) = post(
+        &root,
+        vec![
+            ("action", "rotate_secret".into()),
+            ("client_id", "cb".into()),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "no CSRF token");
+    assert_eq!(cc("cb", "cb-secret".into()).await, StatusCode::OK);
+    let (status, _) = post(&root, rotate("pub", &csrf)).await;
+    assert_eq!(
+        status,
+        StatusCode::BAD_REQUEST,
+        "a public client has no secret"
+    );
+
+    let (status, body) = post(&root, rotate("cb", &csrf)).await;
+    assert_eq!(status, StatusCode::OK);
+    let start = body.find("id=\"new-secret\">").unwrap() + "id=\"new-secret\">".len();
+    let secret = body[start..].split('<').next().unwrap().to_string();
+    assert_eq!(cc("cb", secret.clone()).await, StatusCode::OK);
+    assert_ne!(cc("cb", "cb-secret".into()).await, StatusCode::OK);
+    let (_, again) = get(&root, &app, "/console/clients").await;
+    assert!(!again.contains(&secret), "shown once");
+
+    // A tenant admin: its tenant's clients only.
+    let ada = signed_in(&app, "ada", "ada-pass-123").await;
+    let (_, page) = get(&ada, &app, "/console/clients").await;
+    assert!(
+        page.contains("<td>ca") && !page.contains("<td>cb"),
+        "{page}"
+    );
+    let csrf = hidden(&page, "csrf");
+    let (status, _) = post(&ada, rotate("cb", &csrf)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(cc("cb", secret).await, StatusCode::OK);
+    let (status, _) = post(&ada, rotate("ca", &csrf)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_ne!(cc("ca", "ca-secret".into()).await, StatusCode::OK);
     app.stop().await;
 }

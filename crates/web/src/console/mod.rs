@@ -12,6 +12,7 @@
 //! - Every form carries the login page's CSRF token (double submit: cookie and hidden input).
 
 pub mod audit;
+pub mod clients;
 pub mod front;
 pub mod tenants;
 mod texts;

@@ -77,6 +77,14 @@ pub struct ConsoleTexts {
     pub new_tenant: &'static str,
     pub second_factor: &'static str,
     pub save: &'static str,
+    pub public_client: &'static str,
+    pub rotate_secret: &'static str,
+    pub new_secret: &'static str,
+    pub dialect: &'static str,
+    pub grants: &'static str,
+    pub redirect_uris: &'static str,
+    pub scopes: &'static str,
+    pub public: &'static str,
 }
 
 pub fn console_texts(lang: Lang) -> ConsoleTexts {
@@ -155,6 +163,14 @@ pub fn console_texts(lang: Lang) -> ConsoleTexts {
             new_tenant: "新建租户",
             second_factor: "短信二次验证",
             save: "保存",
+            public_client: "公开客户端没有密钥。",
+            rotate_secret: "轮换密钥",
+            new_secret: "新的客户端密钥（只显示这一次）",
+            dialect: "方言",
+            grants: "授权类型",
+            redirect_uris: "回调地址",
+            scopes: "权限范围",
+            public: "公开",
         },
         Lang::EnUs => ConsoleTexts {
             lang: "en_US",
@@ -231,6 +247,14 @@ pub fn console_texts(lang: Lang) -> ConsoleTexts {
             new_tenant: "New tenant",
             second_factor: "SMS second factor",
             save: "Save",
+            public_client: "A public client has no secret.",
+            rotate_secret: "Rotate the secret",
+            new_secret: "New client secret (shown this once)",
+            dialect: "Dialect",
+            grants: "Grant types",
+            redirect_uris: "Redirect URIs",
+            scopes: "Scopes",
+            public: "public",
         },
     }
 }
