@@ -22,7 +22,7 @@ pub use front::front_door;
 pub use texts::{console_texts, ConsoleTexts};
 pub use users::{user_action, user_detail, users_list};
 
-use crate::pages::{cookie, page};
+use crate::pages::{cookie_same_site, page, SameSite};
 use crate::params::FormRequest;
 use crate::AppState;
 use askama::Template;
@@ -31,7 +31,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use tessera_core::engine::{Actor, ConsoleAccess};
 use tessera_core::lang::Lang;
-use tessera_core::model::{SsoSession, User};
+use tessera_core::model::User;
 use tessera_core::store::AuditFilter;
 
 const CONSOLE_COOKIE: &str = "tessera_console";
@@ -46,7 +46,6 @@ pub fn is_console_path(c: &str) -> bool {
 /// A person allowed in, and what the page needs to say about them.
 pub struct Operator {
     pub user: User,
-    pub session: SsoSession,
     pub actor: Actor,
     pub lang: Lang,
     pub csrf: String,
@@ -167,13 +166,18 @@ fn granted(
             let mut cookies = vec![];
             if console_cookie != Some(secret) {
                 let max_age = (session.expires_at - st.engine.now()).max(0);
-                cookies.push(strict_cookie(CONSOLE_COOKIE, secret, max_age, secure(st)));
+                cookies.push(cookie_same_site(
+                    CONSOLE_COOKIE,
+                    secret,
+                    max_age,
+                    secure(st),
+                    SameSite::Strict,
+                ));
             }
             let (csrf, csrf_cookie) = crate::pages::login::csrf_of(st, req);
             cookies.extend(csrf_cookie);
             Ok(Operator {
                 user,
-                session,
                 actor,
                 lang,
                 csrf,
@@ -181,11 +185,6 @@ fn granted(
             })
         }
     }
-}
-
-/// Like [`crate::pages::cookie`], with `SameSite=Strict`.
-fn strict_cookie(name: &str, value: &str, max_age: i64, secure: bool) -> String {
-    cookie(name, value, max_age, secure).replace("SameSite=Lax", "SameSite=Strict")
 }
 
 /// To the login page, and back here afterwards.
@@ -208,15 +207,7 @@ fn to_sign_in(req: &FormRequest) -> Response {
         .into_response()
 }
 
-/// A form's CSRF token matches the cookie's.
-pub fn csrf_ok(req: &FormRequest) -> bool {
-    match (req.cookie("tessera_csrf"), req.get("csrf")) {
-        (Some(c), Some(f)) if c.len() >= 32 => {
-            subtle::ConstantTimeEq::ct_eq(c.as_bytes(), f.as_bytes()).into()
-        }
-        _ => false,
-    }
-}
+pub(crate) use crate::pages::login::csrf_ok;
 
 pub fn fault(lang: Lang) -> Response {
     let t = console_texts(lang);

@@ -111,8 +111,31 @@ pub fn page(status: StatusCode, html: String, set_cookies: &[String]) -> Respons
 
 /// A `Set-Cookie` value: `HttpOnly`, `SameSite=Lax`, `Path=/`, and `Secure` behind https.
 pub fn cookie(name: &str, value: &str, max_age: i64, secure: bool) -> String {
+    cookie_same_site(name, value, max_age, secure, SameSite::Lax)
+}
+
+/// The `SameSite` of a cookie: `Lax` for the SSO session, which must come along on the
+/// top-level redirects of an authorization request; `Strict` for the console's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SameSite {
+    Lax,
+    Strict,
+}
+
+/// [`cookie`] with its `SameSite` chosen.
+pub fn cookie_same_site(
+    name: &str,
+    value: &str,
+    max_age: i64,
+    secure: bool,
+    same_site: SameSite,
+) -> String {
+    let same_site = match same_site {
+        SameSite::Lax => "Lax",
+        SameSite::Strict => "Strict",
+    };
     format!(
-        "{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{}",
+        "{name}={value}; Path=/; HttpOnly; SameSite={same_site}; Max-Age={max_age}{}",
         if secure { "; Secure" } else { "" }
     )
 }

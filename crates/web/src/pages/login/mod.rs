@@ -123,6 +123,17 @@ fn secure(st: &AppState) -> bool {
     st.settings.issuer.starts_with("https://")
 }
 
+/// A form's `csrf` field equals this browser's CSRF cookie (double submit), compared in
+/// constant time. The login page and every console form use this one check.
+pub(crate) fn csrf_ok(req: &FormRequest) -> bool {
+    match (req.cookie(CSRF_COOKIE), req.get("csrf")) {
+        (Some(c), Some(f)) if c.len() >= 32 => {
+            subtle::ConstantTimeEq::ct_eq(c.as_bytes(), f.as_bytes()).into()
+        }
+        _ => false,
+    }
+}
+
 /// The CSRF token of this browser, and the cookie to set if it has none yet.
 pub(crate) fn csrf_of(st: &AppState, req: &FormRequest) -> (String, Vec<String>) {
     match req.cookie(CSRF_COOKIE).filter(|c| c.len() >= 32) {
@@ -330,10 +341,7 @@ pub async fn get(State(st): State<AppState>, req: FormRequest) -> Response {
 pub async fn post(State(st): State<AppState>, req: FormRequest) -> Response {
     let lang = req.lang();
     let continue_to = safe_continue(req.get("continue"));
-    let csrf_ok = match (req.cookie(CSRF_COOKIE), req.get("csrf")) {
-        (Some(c), Some(f)) => subtle::ConstantTimeEq::ct_eq(c.as_bytes(), f.as_bytes()).into(),
-        _ => false,
-    };
+    let csrf_ok = csrf_ok(&req);
     if req.bad == Some(crate::params::BadInput::TooLarge) {
         let t = texts(lang);
         let body = if lang == tessera_core::lang::Lang::ZhCn {
